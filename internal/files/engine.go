@@ -1,0 +1,250 @@
+// Package files is the file engine: Telegram's rules for saving parts,
+// finalizing uploads into stored files, and reading them back (rules U, F and
+// D of the spec), as plain Go on top of the interfaces of package store. It
+// knows nothing of MTProto; the RPC layer translates.
+package files
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Clock tells the engine the time; tests substitute their own.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Step names a point inside finalization, for fault-injection tests.
+type Step string
+
+const (
+	StepSeal    Step = "seal"    // before the parts are sealed into content
+	StepCommit  Step = "commit"  // sealed, before the record is committed
+	StepCleanup Step = "cleanup" // committed, before the temporary parts are deleted
+)
+
+// Config sets the engine's limits. Zero fields take the defaults.
+type Config struct {
+	MaxParts        int           // file_part limit for ordinary accounts (default 4000)
+	PremiumMaxParts int           // for premium accounts (default 8000)
+	TempBudget      int64         // bytes of temporary parts before eviction (default 4 GiB)
+	MinTTL          time.Duration // temporary parts are never evicted younger (default 10m)
+	MaxTTL          time.Duration // temporary parts never live longer (default 6h)
+	Clock           Clock         // default: the system clock
+	Logger          *slog.Logger  // default: slog.Default()
+	// OnStep, when set, is called at each Step of finalization. Fault-injection
+	// tests use it to kill the process at an exact point.
+	OnStep func(Step)
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxParts <= 0 {
+		c.MaxParts = 4000
+	}
+	if c.PremiumMaxParts <= 0 {
+		c.PremiumMaxParts = 8000
+	}
+	if c.TempBudget <= 0 {
+		c.TempBudget = 4 << 30
+	}
+	if c.MinTTL <= 0 {
+		c.MinTTL = 10 * time.Minute
+	}
+	if c.MaxTTL <= 0 {
+		c.MaxTTL = 6 * time.Hour
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Engine implements the file API's rules on a set of stores. It is safe for
+// concurrent use by any number of goroutines.
+type Engine struct {
+	cfg     Config
+	temp    store.Temp
+	content store.Content
+	meta    store.Meta
+
+	mu        sync.Mutex
+	uploads   map[store.UploadKey]*upload
+	lru       list.List // of *upload, most recently touched first
+	tempBytes atomic.Int64
+	sweeping  sync.Mutex
+
+	files    sync.Map // int64 -> store.FileRecord; records never change
+	partBufs sync.Pool
+}
+
+// upload is the in-memory state of one temporary upload. Saves hold rw for
+// reading while they write their part, so parts of one upload are written in
+// parallel; finalization and eviction hold it for writing.
+type upload struct {
+	key store.UploadKey
+	id  store.UploadID
+	rw  sync.RWMutex
+	// gone is set, under rw held for writing, when the upload was finalized or
+	// evicted; a save that finds it set starts over with a new upload.
+	gone bool
+
+	mu    sync.Mutex // guards parts and seq
+	parts *partSet
+	seq   []uint64 // by part index: which write owns the current entry
+
+	// Guarded by Engine.mu.
+	touched time.Time
+	elem    *list.Element
+}
+
+// New returns an engine on the given stores after recovering their state:
+// temporary uploads are loaded (those already consumed by a finalization that
+// crashed before cleaning up are deleted) and content no record refers to
+// (a finalization that crashed before its commit) is removed.
+func New(ctx context.Context, cfg Config, temp store.Temp, content store.Content, meta store.Meta) (*Engine, error) {
+	e := &Engine{
+		cfg:     cfg.withDefaults(),
+		temp:    temp,
+		content: content,
+		meta:    meta,
+		uploads: make(map[store.UploadKey]*upload),
+	}
+	e.partBufs.New = func() any { b := make([]byte, maxPartSize); return &b }
+	if err := e.recover(ctx); err != nil {
+		return nil, fmt.Errorf("files: recover: %w", err)
+	}
+	return e, nil
+}
+
+func (e *Engine) recover(ctx context.Context) error {
+	var loaded []*upload
+	err := e.temp.Scan(ctx, func(up store.Upload) error {
+		consumed, err := e.meta.Consumed(ctx, up.ID)
+		if err != nil {
+			return err
+		}
+		if consumed {
+			return e.temp.DeleteUpload(ctx, up.ID)
+		}
+		u := &upload{key: up.Key, id: up.ID, parts: newPartSet()}
+		for _, p := range up.Parts {
+			if p.Index >= e.cfg.PremiumMaxParts {
+				continue
+			}
+			u.parts.put(p.Index, p.Size, p.Total, p.SavedAt.UnixNano())
+			if p.SavedAt.After(u.touched) {
+				u.touched = p.SavedAt
+			}
+		}
+		u.seq = make([]uint64, len(u.parts.sizes))
+		if old := e.uploads[up.Key]; old != nil {
+			// Two generations of one key: keep the newer one.
+			if old.touched.After(u.touched) {
+				return e.temp.DeleteUpload(ctx, up.ID)
+			}
+			if err := e.temp.DeleteUpload(ctx, old.id); err != nil {
+				return err
+			}
+		}
+		e.uploads[up.Key] = u
+		loaded = append(loaded, u)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Rebuild the LRU order from the touch times found on disk.
+	sortByTouched(loaded)
+	for _, u := range loaded {
+		if e.uploads[u.key] != u {
+			continue
+		}
+		u.elem = e.lru.PushFront(u)
+		e.tempBytes.Add(u.parts.bytes)
+	}
+	var orphans []int64
+	err = e.content.List(ctx, func(id int64) error {
+		if _, err := e.meta.File(ctx, id); errors.Is(err, store.ErrNotFound) {
+			orphans = append(orphans, id)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range orphans {
+		if err := e.content.Delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortByTouched(us []*upload) {
+	// Insertion order into the LRU: oldest first, so the newest ends in front.
+	for i := 1; i < len(us); i++ {
+		for j := i; j > 0 && us[j].touched.Before(us[j-1].touched); j-- {
+			us[j], us[j-1] = us[j-1], us[j]
+		}
+	}
+}
+
+func (e *Engine) maxParts(premium bool) int {
+	if premium {
+		return e.cfg.PremiumMaxParts
+	}
+	return e.cfg.MaxParts
+}
+
+// TempBytes returns the bytes of temporary parts currently held.
+func (e *Engine) TempBytes() int64 { return e.tempBytes.Load() }
+
+// Uploads returns the number of temporary uploads currently held.
+func (e *Engine) Uploads() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.uploads)
+}
+
+func (e *Engine) step(s Step) {
+	if e.cfg.OnStep != nil {
+		e.cfg.OnStep(s)
+	}
+}
+
+func randomInt63() int64 {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(err) // crypto/rand never fails on supported systems
+		}
+		if v := int64(binary.LittleEndian.Uint64(b[:]) >> 1); v != 0 {
+			return v
+		}
+	}
+}
+
+func randomUploadID() store.UploadID {
+	var id store.UploadID
+	if _, err := rand.Read(id[:]); err != nil {
+		panic(err)
+	}
+	return id
+}

@@ -1,0 +1,248 @@
+package files
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Finalize is the consumption of an inputFile or inputFileBig by a final
+// method such as messages.uploadMedia.
+type Finalize struct {
+	Key     store.UploadKey // Key.Big for inputFileBig
+	Parts   int             // the parts field
+	MD5     string          // md5_checksum of inputFile: hex, or empty for "not given"
+	Name    string
+	Premium bool
+}
+
+// Finalize turns a complete upload into a stored file (F1–F6). It is atomic:
+// a crash leaves either the parts or the complete file, and an upload is
+// consumed at most once; finalizing it again finds no parts.
+func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, error) {
+	if r.Parts < 1 || r.Parts > e.maxParts(r.Premium) {
+		return store.FileRecord{}, ErrFilePartsInvalid
+	}
+	e.mu.Lock()
+	u := e.uploads[r.Key]
+	e.mu.Unlock()
+	if u == nil {
+		return store.FileRecord{}, ErrFilePartMissing(0)
+	}
+	u.rw.Lock()
+	defer u.rw.Unlock()
+	if u.gone {
+		return store.FileRecord{}, ErrFilePartMissing(0)
+	}
+	if err := u.parts.checkFinal(r.Parts, r.Key.Big); err != nil {
+		return store.FileRecord{}, err
+	}
+	sums, err := e.hashUpload(ctx, u, r.Parts, r.MD5 != "" && !r.Key.Big)
+	if err != nil {
+		return store.FileRecord{}, err
+	}
+	if r.MD5 != "" && !r.Key.Big && !strings.EqualFold(r.MD5, hex.EncodeToString(sums.md5)) {
+		return store.FileRecord{}, ErrMD5ChecksumInvalid
+	}
+	rec := store.FileRecord{
+		ID:         randomInt63(),
+		AccessHash: randomInt63(),
+		Owner:      r.Key.Owner,
+		Name:       r.Name,
+		Size:       u.parts.bytes,
+		PartSize:   u.parts.size(0),
+		Parts:      r.Parts,
+		SHA256:     sums.whole,
+		Type:       string(sums.fileType),
+		Created:    e.cfg.Clock.Now(),
+		Upload:     u.id,
+	}
+	e.step(StepSeal)
+	if err := e.content.Seal(ctx, u.id, rec.ID, r.Parts); err != nil {
+		return store.FileRecord{}, fmt.Errorf("files: seal: %w", err)
+	}
+	e.step(StepCommit)
+	if err := e.meta.CommitFile(ctx, rec, sums.ranges); err != nil {
+		_ = e.content.Delete(ctx, rec.ID)
+		if errors.Is(err, store.ErrConsumed) {
+			return store.FileRecord{}, ErrFilePartMissing(0)
+		}
+		return store.FileRecord{}, fmt.Errorf("files: commit: %w", err)
+	}
+	e.step(StepCleanup)
+	e.drop(u)
+	if err := e.temp.DeleteUpload(ctx, u.id); err != nil {
+		// Harmless: the upload is marked consumed and is removed on restart.
+		e.cfg.Logger.Warn("deleting finalized upload", "upload", u.id, "err", err)
+	}
+	e.files.Store(rec.ID, rec)
+	return rec, nil
+}
+
+// drop removes an upload from the engine's state; the caller holds u.rw for
+// writing and deletes the parts from the store.
+func (e *Engine) drop(u *upload) {
+	u.gone = true
+	e.mu.Lock()
+	if e.uploads[u.key] == u {
+		delete(e.uploads, u.key)
+	}
+	e.lru.Remove(u.elem)
+	e.mu.Unlock()
+	u.mu.Lock()
+	e.tempBytes.Add(-u.parts.bytes)
+	u.mu.Unlock()
+}
+
+type sums struct {
+	whole    [32]byte
+	ranges   []store.Hash
+	md5      []byte
+	fileType FileType
+}
+
+// rangeHasher computes SHA-256 of every rangeHashSize bytes of a stream.
+type rangeHasher struct {
+	h   hash.Hash
+	n   int
+	out []store.Hash
+}
+
+func (r *rangeHasher) Write(p []byte) {
+	for len(p) > 0 {
+		k := min(len(p), rangeHashSize-r.n)
+		r.h.Write(p[:k])
+		r.n += k
+		p = p[k:]
+		if r.n == rangeHashSize {
+			r.flush()
+		}
+	}
+}
+
+func (r *rangeHasher) flush() {
+	var s store.Hash
+	r.h.Sum(s[:0])
+	r.out = append(r.out, s)
+	r.h.Reset()
+	r.n = 0
+}
+
+// hashUpload reads the parts in order once and computes, on two cores, the
+// whole file's SHA-256 on one side and the range hashes (and MD5 when asked)
+// on the other. A part whose bytes fail their checksum is dropped and
+// reported missing, so the client saves it again.
+func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool) (sums, error) {
+	size := u.parts.bytes
+	rh := &rangeHasher{h: sha256.New(), out: make([]store.Hash, 0, (size+rangeHashSize-1)/rangeHashSize)}
+	whole := sha256.New()
+	var md hash.Hash
+	if withMD5 {
+		md = md5.New()
+	}
+
+	type chunk struct {
+		data []byte
+		buf  *[]byte
+		refs atomic.Int32
+	}
+	const depth = 4
+	free := make(chan *[]byte, depth)
+	for range depth {
+		free <- e.partBufs.Get().(*[]byte)
+	}
+	release := func(c *chunk) {
+		if c.refs.Add(-1) == 0 {
+			free <- c.buf
+		}
+	}
+	wholeCh, rangeCh := make(chan *chunk, depth), make(chan *chunk, depth)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for c := range wholeCh {
+			whole.Write(c.data)
+			release(c)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for c := range rangeCh {
+			rh.Write(c.data)
+			if md != nil {
+				md.Write(c.data)
+			}
+			release(c)
+		}
+	}()
+
+	var s sums
+	var err error
+	for i := 0; i < n; i++ {
+		buf := <-free
+		var p store.Part
+		var data []byte
+		p, data, err = e.temp.ReadPart(ctx, u.id, i, *buf)
+		if err == nil && p.Size != u.parts.size(i) {
+			err = store.ErrCorrupt
+		}
+		if err != nil {
+			free <- buf
+			if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrNotFound) {
+				e.dropPart(ctx, u, i)
+				err = ErrFilePartMissing(i)
+			} else {
+				err = fmt.Errorf("files: read part %d: %w", i, err)
+			}
+			break
+		}
+		if i == 0 {
+			s.fileType = DetectType(data[:min(len(data), sniffLen)])
+		}
+		c := &chunk{data: data, buf: buf}
+		c.refs.Store(2)
+		wholeCh <- c
+		rangeCh <- c
+	}
+	close(wholeCh)
+	close(rangeCh)
+	wg.Wait()
+	for range depth {
+		e.partBufs.Put(<-free)
+	}
+	if err != nil {
+		return sums{}, err
+	}
+	if rh.n > 0 {
+		rh.flush()
+	}
+	whole.Sum(s.whole[:0])
+	s.ranges = rh.out
+	if md != nil {
+		s.md5 = md.Sum(nil)
+	}
+	return s, nil
+}
+
+// dropPart forgets a part whose bytes are damaged or gone; the caller holds
+// u.rw for writing.
+func (e *Engine) dropPart(ctx context.Context, u *upload, i int) {
+	u.mu.Lock()
+	size := u.parts.size(i)
+	u.parts.remove(i)
+	u.mu.Unlock()
+	e.tempBytes.Add(-int64(size))
+	if err := e.temp.DeletePart(ctx, u.id, i); err != nil {
+		e.cfg.Logger.Warn("deleting damaged part", "upload", u.id, "part", i, "err", err)
+	}
+}

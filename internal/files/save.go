@@ -1,0 +1,136 @@
+package files
+
+import (
+	"context"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// SavePart is one upload.saveFilePart or upload.saveBigFilePart call.
+type SavePart struct {
+	Key  store.UploadKey // Key.Big selects saveBigFilePart
+	Part int             // file_part
+	// TotalParts is file_total_parts of saveBigFilePart: 1..max_parts, or -1
+	// while the size is not known yet. Ignored on the small path.
+	TotalParts int32
+	Premium    bool // the account may save up to PremiumMaxParts parts
+	Data       []byte
+}
+
+// checkAlone applies the rules a part proves or breaks on its own (U3, U5, U6).
+func (e *Engine) checkAlone(r *SavePart) error {
+	limit := e.maxParts(r.Premium)
+	if r.Part < 0 || r.Part >= limit {
+		return ErrFilePartInvalid
+	}
+	if r.Key.Big {
+		if r.TotalParts != -1 && (r.TotalParts < 1 || int(r.TotalParts) > limit) {
+			return ErrFilePartsInvalid
+		}
+		if r.TotalParts > 0 && r.Part >= int(r.TotalParts) {
+			return ErrFilePartInvalid
+		}
+	}
+	switch {
+	case len(r.Data) == 0:
+		return ErrFilePartEmpty
+	case len(r.Data) > maxPartSize:
+		return ErrFilePartTooBig
+	}
+	return nil
+}
+
+// SavePart stores one part of an upload (U1). Saving a part again replaces
+// it. Parts of one upload may be saved concurrently and in any order (U4).
+// The data is not retained after SavePart returns.
+func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
+	if err := e.checkAlone(&r); err != nil {
+		return err
+	}
+	total := int32(0)
+	if r.Key.Big {
+		total = r.TotalParts
+	}
+	for {
+		u := e.touch(r.Key)
+		u.rw.RLock()
+		if u.gone {
+			u.rw.RUnlock()
+			continue // finalized or evicted meanwhile: start a new upload
+		}
+		err := e.savePart(ctx, u, r.Part, total, r.Data)
+		u.rw.RUnlock()
+		if err == nil && e.tempBytes.Load() > e.cfg.TempBudget {
+			e.evictOverBudget(ctx)
+		}
+		return err
+	}
+}
+
+// touch returns the upload for key, creating it if needed, and marks it the
+// most recently used.
+func (e *Engine) touch(key store.UploadKey) *upload {
+	now := e.cfg.Clock.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u := e.uploads[key]
+	if u == nil {
+		u = &upload{key: key, id: randomUploadID(), parts: newPartSet()}
+		e.uploads[key] = u
+		u.elem = e.lru.PushFront(u)
+	} else {
+		e.lru.MoveToFront(u.elem)
+	}
+	u.touched = now
+	return u
+}
+
+func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32, data []byte) error {
+	savedAt := e.cfg.Clock.Now()
+
+	// Reserve the part in the state first, so concurrent saves of the same
+	// upload check against each other, then write without holding the lock.
+	u.mu.Lock()
+	ps := u.parts
+	hadOld := ps.has(index)
+	var oldSize int
+	var oldTotal int32
+	var oldSaved int64
+	if hadOld {
+		oldSize, oldTotal, oldSaved = ps.size(index), ps.totals[index], ps.saved[index]
+	}
+	ps.put(index, len(data), total, savedAt.UnixNano())
+	if err := ps.checkSave(index); err != nil {
+		ps.remove(index)
+		if hadOld {
+			ps.put(index, oldSize, oldTotal, oldSaved)
+		}
+		u.mu.Unlock()
+		return err
+	}
+	for len(u.seq) <= index {
+		u.seq = append(u.seq, 0)
+	}
+	u.seq[index]++
+	seq := u.seq[index]
+	u.mu.Unlock()
+	e.tempBytes.Add(int64(len(data) - oldSize))
+
+	err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
+		Index: index, Size: len(data), Total: total, SavedAt: savedAt,
+	}, data)
+	if err != nil {
+		// Undo the reservation unless a later save of this part replaced it.
+		u.mu.Lock()
+		if u.seq[index] == seq {
+			ps.remove(index)
+			if hadOld {
+				ps.put(index, oldSize, oldTotal, oldSaved)
+			}
+			e.tempBytes.Add(int64(oldSize - len(data)))
+		}
+		u.mu.Unlock()
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package store defines where the file engine keeps its bytes and records.
+//
+// Three roles, each an interface so that scale-out backends can replace the
+// embedded ones independently:
+//
+//   - Temp holds temporary parts (bytes plus a small header) of uploads that have
+//     not been finalized yet. Embedded: files on local disk. Later: Redis state
+//     with part bytes in object storage.
+//   - Content holds the bytes of finalized files. Finalization "seals" the parts
+//     of an upload into a stored file; backends do this without copying the bytes
+//     where they can (F5), so a stored file is a sequence of equal-size parts.
+//   - Meta holds the records of finalized files, their range hashes and the set of
+//     consumed uploads. Its CommitFile is the single commit point of finalization.
+//
+// The conformance suite in storetest runs against every implementation.
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when an upload, part, file or record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrCorrupt is returned when stored bytes fail their checksum (a torn write
+// after a power loss, or damage on disk). The engine treats such a part as missing.
+var ErrCorrupt = errors.New("store: corrupt data")
+
+// UploadKey names an upload the way a client does.
+type UploadKey struct {
+	Owner  int64 // the authorized account that saves the parts
+	FileID int64 // the random file_id chosen by the client
+	Big    bool  // saved with saveBigFilePart (finalized as inputFileBig)
+}
+
+// UploadID names one generation of an upload. A client may reuse a file_id
+// after finalization; the new parts then belong to a new UploadID.
+type UploadID [16]byte
+
+func (id UploadID) String() string { return hex.EncodeToString(id[:]) }
+
+// ParseUploadID parses the form produced by UploadID.String.
+func ParseUploadID(s string) (UploadID, error) {
+	var id UploadID
+	if len(s) != 2*len(id) {
+		return id, errors.New("store: bad upload id")
+	}
+	_, err := hex.Decode(id[:], []byte(s))
+	return id, err
+}
+
+// Part describes one saved part. Its bytes are stored beside it.
+type Part struct {
+	Index   int       // file_part
+	Size    int       // number of content bytes
+	Total   int32     // file_total_parts as sent: -1 unknown, 0 on the small path
+	SavedAt time.Time // engine clock when the part was saved
+}
+
+// Upload is one temporary upload and its parts, as found by Temp.Scan.
+type Upload struct {
+	ID    UploadID
+	Key   UploadKey
+	Parts []Part // ordered by Index
+}
+
+// Temp stores the temporary parts of uploads.
+type Temp interface {
+	// PutPart stores one part, replacing a part with the same index. A reader
+	// sees either the old part or the new one, never a mix.
+	PutPart(ctx context.Context, id UploadID, key UploadKey, p Part, data []byte) error
+	// ReadPart reads part index of upload id into buf (which must hold
+	// MaxPartSize bytes) and returns its description and content. It returns
+	// ErrNotFound if the part does not exist and ErrCorrupt if its checksum fails.
+	ReadPart(ctx context.Context, id UploadID, index int, buf []byte) (Part, []byte, error)
+	// DeletePart removes one part; a missing part is not an error.
+	DeletePart(ctx context.Context, id UploadID, index int) error
+	// DeleteUpload removes all parts of an upload; a missing upload is not an error.
+	DeleteUpload(ctx context.Context, id UploadID) error
+	// Scan calls fn for every upload present, used to rebuild state on start.
+	Scan(ctx context.Context, fn func(Upload) error) error
+}
+
+// Layout says how a stored file is cut into parts: every part holds PartSize
+// bytes except the last, which holds the rest of Size.
+type Layout struct {
+	Size     int64
+	PartSize int
+	Parts    int
+}
+
+// Content stores the bytes of finalized files.
+type Content interface {
+	// Seal makes the first `parts` parts of upload `from` the durable content of
+	// file `to`. The upload's parts stay readable in Temp until deleted there.
+	// Sealing the same pair again is allowed and yields the same result.
+	Seal(ctx context.Context, from UploadID, to int64, parts int) error
+	// ReadAt fills p with the file's bytes starting at off; off+len(p) must not
+	// exceed the layout's size.
+	ReadAt(ctx context.Context, file int64, l Layout, p []byte, off int64) error
+	// Delete removes a stored file; a missing file is not an error.
+	Delete(ctx context.Context, file int64) error
+	// List calls fn for every stored file, including ones no record points to
+	// (left by a crash between Seal and CommitFile).
+	List(ctx context.Context, fn func(file int64) error) error
+}
+
+// FileRecord is what the engine knows about a finalized file.
+type FileRecord struct {
+	ID         int64
+	AccessHash int64
+	Owner      int64
+	Name       string
+	Size       int64
+	PartSize   int
+	Parts      int
+	SHA256     [32]byte
+	Type       string // storage.FileType name: jpeg, png, ..., unknown
+	Created    time.Time
+	Upload     UploadID // the upload it consumed
+}
+
+// Layout returns how the file's content is cut into parts.
+func (r FileRecord) Layout() Layout {
+	return Layout{Size: r.Size, PartSize: r.PartSize, Parts: r.Parts}
+}
+
+// Hash is the SHA-256 of one range of a file.
+type Hash = [32]byte
+
+// Meta stores records of finalized files.
+type Meta interface {
+	// CommitFile atomically stores the record and its range hashes and marks
+	// rec.Upload consumed. It fails if the upload was consumed already.
+	CommitFile(ctx context.Context, rec FileRecord, ranges []Hash) error
+	// File returns the record of a file or ErrNotFound.
+	File(ctx context.Context, id int64) (FileRecord, error)
+	// RangeHashes returns up to n hashes starting with range index first.
+	RangeHashes(ctx context.Context, id int64, first, n int) ([]Hash, error)
+	// Consumed reports whether an upload has been finalized.
+	Consumed(ctx context.Context, id UploadID) (bool, error)
+	// ForgetConsumed drops consumed markers recorded before t, once their
+	// uploads' parts are gone for sure.
+	ForgetConsumed(ctx context.Context, before time.Time) error
+	// DeleteFile removes a record and its hashes.
+	DeleteFile(ctx context.Context, id int64) error
+	// Files calls fn for every record.
+	Files(ctx context.Context, fn func(FileRecord) error) error
+}
+
+// ErrConsumed is returned by CommitFile when the upload was finalized before.
+var ErrConsumed = errors.New("store: upload already consumed")
+
+// MaxPartSize is the largest part a client may save (512 KiB).
+const MaxPartSize = 512 << 10
