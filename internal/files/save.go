@@ -60,7 +60,9 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 		}
 		err := e.savePart(ctx, u, r.Part, total, r.Data)
 		u.rw.RUnlock()
-		if err == nil && e.tempBytes.Load() > e.cfg.TempBudget {
+		if err != nil {
+			e.dropIfEmpty(ctx, u)
+		} else if e.tempBytes.Load() > e.cfg.TempBudget {
 			e.evictOverBudget(ctx)
 		}
 		return err
@@ -133,4 +135,19 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 		return err
 	}
 	return nil
+}
+
+// dropIfEmpty forgets an upload whose only save failed, so that refused
+// saves under ever new file ids cost no memory.
+func (e *Engine) dropIfEmpty(ctx context.Context, u *upload) {
+	if !u.rw.TryLock() {
+		return // another save or a finalization is busy with it
+	}
+	defer u.rw.Unlock()
+	u.mu.Lock()
+	empty := u.parts.count == 0
+	u.mu.Unlock()
+	if empty && !u.gone {
+		e.evict(ctx, u)
+	}
 }

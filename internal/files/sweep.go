@@ -58,7 +58,7 @@ func (e *Engine) expireParts(ctx context.Context, now time.Time) {
 				}
 			}
 			u.mu.Unlock()
-			if len(expired) > 0 && len(expired) == u.parts.count {
+			if len(expired) == u.parts.count {
 				e.evict(ctx, u)
 			} else {
 				for _, i := range expired {

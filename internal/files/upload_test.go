@@ -334,3 +334,17 @@ func TestU7_SmallAndBigPaths(t *testing.T) {
 	_, err := e.Finalize(ctx, files.Finalize{Key: store.UploadKey{Owner: 1, FileID: 99, Big: true}, Parts: 1})
 	wantErr(t, err, "FILE_PART_0_MISSING")
 }
+
+func TestU4_RefusedSavesLeaveNoState(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, files.Config{})
+	for i := 0; i < 100; i++ {
+		// Part 0 of 3 with a size that cannot be a non-last part.
+		key := store.UploadKey{Owner: 1, FileID: int64(i), Big: true}
+		err := e.SavePart(ctx, files.SavePart{Key: key, Part: 0, TotalParts: 3, Data: make([]byte, 1000)})
+		wantErr(t, err, "FILE_PART_SIZE_INVALID")
+	}
+	if n := e.Uploads(); n != 0 {
+		t.Fatalf("%d uploads remain from refused saves", n)
+	}
+}
