@@ -294,8 +294,8 @@ func (s *Store) scanUpload(id store.UploadID, path string) (store.Upload, error)
 	for _, e := range entries {
 		name := filepath.Join(path, e.Name())
 		index, err := strconv.Atoi(e.Name())
-		if err != nil || index < 0 {
-			os.Remove(name) // an interrupted write's temporary file
+		if err != nil || index < 0 || e.IsDir() {
+			os.RemoveAll(name) // an interrupted write's temporary file, or junk
 			continue
 		}
 		f, err := os.Open(name)

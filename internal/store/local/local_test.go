@@ -1,0 +1,482 @@
+package local_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/local"
+	"github.com/filedc/filedc/internal/store/storetest"
+)
+
+// headerSize is the size of the header in front of every part file.
+const headerSize = 48
+
+var syncModes = []struct {
+	name string
+	opt  local.Options
+}{
+	{"Sync", local.Options{Sync: true}},
+	{"NoSync", local.Options{Sync: false}},
+}
+
+func openAt(t *testing.T, dir string, opt local.Options) *local.Store {
+	t.Helper()
+	s, err := local.Open(dir, opt)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	return s
+}
+
+func TestTemp(t *testing.T) {
+	for _, m := range syncModes {
+		t.Run(m.name, func(t *testing.T) {
+			storetest.TestTemp(t, func(t *testing.T) store.Temp { return openAt(t, t.TempDir(), m.opt) })
+		})
+	}
+}
+
+func TestContent(t *testing.T) {
+	for _, m := range syncModes {
+		t.Run(m.name, func(t *testing.T) {
+			storetest.TestContent(t, func(t *testing.T) (store.Temp, store.Content) {
+				s := openAt(t, t.TempDir(), m.opt)
+				return s, s
+			})
+		})
+	}
+}
+
+var testKey = store.UploadKey{Owner: 5, FileID: -77, Big: true}
+
+func partPath(dir string, id store.UploadID, index int) string {
+	return filepath.Join(dir, "tmp", id.String(), strconv.Itoa(index))
+}
+
+func savedAt(i int) time.Time {
+	return time.Unix(1_700_000_000, 123456789).Add(time.Duration(i) * time.Second)
+}
+
+// putParts saves n parts of size bytes (seeded by their index) as upload id.
+func putParts(t *testing.T, s *local.Store, id store.UploadID, n, size int) [][]byte {
+	t.Helper()
+	var parts [][]byte
+	for i := range n {
+		data := storetest.Data(uint64(i), size)
+		p := store.Part{Index: i, Size: size, Total: int32(n), SavedAt: savedAt(i)}
+		if err := s.PutPart(t.Context(), id, testKey, p, data); err != nil {
+			t.Fatalf("PutPart %d: %v", i, err)
+		}
+		parts = append(parts, data)
+	}
+	return parts
+}
+
+func readPart(t *testing.T, s *local.Store, id store.UploadID, index int) ([]byte, error) {
+	t.Helper()
+	_, data, err := s.ReadPart(t.Context(), id, index, make([]byte, store.MaxPartSize))
+	return data, err
+}
+
+// scanIndexes returns the part indexes Scan reports for each upload.
+func scanIndexes(t *testing.T, s *local.Store) map[store.UploadID][]int {
+	t.Helper()
+	got := make(map[store.UploadID][]int)
+	err := s.Scan(t.Context(), func(u store.Upload) error {
+		var idx []int
+		for _, p := range u.Parts {
+			idx = append(idx, p.Index)
+		}
+		got[u.ID] = idx
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return got
+}
+
+func mustNotExist(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s still exists (stat: %v)", path, err)
+	}
+}
+
+func mustExist(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestTornPart simulates a write cut short by a power loss: the part file is
+// shorter than its header says.
+func TestTornPart(t *testing.T) {
+	const size = 4096
+	for _, n := range []int64{0, 1, 10, headerSize - 1, headerSize, headerSize + 100, headerSize + size - 1} {
+		t.Run(fmt.Sprintf("truncated to %d", n), func(t *testing.T) {
+			dir := t.TempDir()
+			s := openAt(t, dir, local.Options{Sync: true})
+			id := storetest.UploadID(1)
+			parts := putParts(t, s, id, 3, size)
+			if err := os.Truncate(partPath(dir, id, 1), n); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := readPart(t, s, id, 1); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("ReadPart of a torn part: %v, want store.ErrCorrupt", err)
+			}
+			for _, i := range []int{0, 2} {
+				if data, err := readPart(t, s, id, i); err != nil || !bytes.Equal(data, parts[i]) {
+					t.Fatalf("ReadPart %d beside a torn part: %v", i, err)
+				}
+			}
+			if got := scanIndexes(t, s)[id]; !slices.Equal(got, []int{0, 2}) {
+				t.Fatalf("Scan reports parts %v, want [0 2]", got)
+			}
+			mustNotExist(t, partPath(dir, id, 1))
+			if _, err := readPart(t, s, id, 1); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ReadPart of a torn part after Scan: %v, want store.ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestTornUpload: an upload whose only parts are torn is removed by Scan.
+func TestTornUpload(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir, local.Options{})
+	torn, whole := storetest.UploadID(1), storetest.UploadID(2)
+	putParts(t, s, torn, 2, 1000)
+	putParts(t, s, whole, 1, 1000)
+	for i := range 2 {
+		if err := os.Truncate(partPath(dir, torn, i), headerSize+10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := scanIndexes(t, s)
+	if _, ok := got[torn]; ok || len(got) != 1 || !slices.Equal(got[whole], []int{0}) {
+		t.Fatalf("Scan = %v, want only upload %s with part 0", got, whole)
+	}
+	mustNotExist(t, filepath.Join(dir, "tmp", torn.String()))
+}
+
+// TestDamagedPart flips one byte of a part file.
+func TestDamagedPart(t *testing.T) {
+	const size = 2000
+	tests := []struct {
+		name   string
+		offset int64
+		// keptByScan: Scan checks headers only; content is verified on read.
+		keptByScan bool
+	}{
+		{"content first byte", headerSize, true},
+		{"content middle", headerSize + size/2, true},
+		{"content last byte", headerSize + size - 1, true},
+		{"magic", 0, false},
+		{"version", 4, false},
+		{"index", 8, false},
+		{"size", 12, false},
+		{"crc", 16, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openAt(t, dir, local.Options{})
+			id := storetest.UploadID(1)
+			putParts(t, s, id, 2, size)
+			path := partPath(dir, id, 1)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[tt.offset] ^= 0x40
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := readPart(t, s, id, 1); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("ReadPart of a damaged part: %v, want store.ErrCorrupt", err)
+			}
+			want := []int{0}
+			if tt.keptByScan {
+				want = []int{0, 1}
+			}
+			if got := scanIndexes(t, s)[id]; !slices.Equal(got, want) {
+				t.Fatalf("Scan reports parts %v, want %v", got, want)
+			}
+			if !tt.keptByScan {
+				mustNotExist(t, path)
+			}
+		})
+	}
+}
+
+// TestScanRemovesStrays: files left by interrupted writes and names that are
+// not uploads are removed by Scan; the parts around them are kept.
+func TestScanRemovesStrays(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir, local.Options{Sync: true})
+	id := storetest.UploadID(1)
+	parts := putParts(t, s, id, 2, 100)
+	updir := filepath.Join(dir, "tmp", id.String())
+	emptyUpload := filepath.Join(dir, "tmp", storetest.UploadID(2).String())
+	strays := []string{
+		filepath.Join(updir, "0.17.tmp"),
+		filepath.Join(updir, "5.1.tmp"),
+		filepath.Join(updir, "junk"),
+		filepath.Join(updir, "-1"),
+		filepath.Join(dir, "tmp", "x.tmp"),
+		filepath.Join(dir, "tmp", "not-an-upload", "0"),
+	}
+	for _, p := range strays {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("half a part"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(emptyUpload, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got := scanIndexes(t, s)
+	if len(got) != 1 || !slices.Equal(got[id], []int{0, 1}) {
+		t.Fatalf("Scan = %v, want upload %s with parts [0 1]", got, id)
+	}
+	for _, p := range strays {
+		mustNotExist(t, p)
+	}
+	mustNotExist(t, filepath.Join(dir, "tmp", "not-an-upload"))
+	mustNotExist(t, emptyUpload)
+	for i, want := range parts {
+		if data, err := readPart(t, s, id, i); err != nil || !bytes.Equal(data, want) {
+			t.Fatalf("ReadPart %d after Scan: %v", i, err)
+		}
+	}
+}
+
+// TestScanDropsForeignKey: a part whose header names another upload key than
+// the rest of its upload directory is not reported.
+func TestScanDropsForeignKey(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir, local.Options{})
+	id := storetest.UploadID(1)
+	putParts(t, s, id, 2, 100)
+	other := testKey
+	other.Owner++
+	if err := s.PutPart(t.Context(), id, other, store.Part{Index: 2, Size: 5, SavedAt: savedAt(2)}, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	var ups []store.Upload
+	if err := s.Scan(t.Context(), func(u store.Upload) error { ups = append(ups, u); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ups) != 1 || ups[0].Key != testKey || len(ups[0].Parts) != 2 {
+		t.Fatalf("Scan = %+v, want one upload of key %+v with 2 parts", ups, testKey)
+	}
+	mustNotExist(t, partPath(dir, id, 2))
+}
+
+// TestOpenRemovesSealing: a seal interrupted by a crash leaves
+// files/<id>.sealing, which the next Open removes; sealed files stay.
+func TestOpenRemovesSealing(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir, local.Options{Sync: true})
+	id := storetest.UploadID(1)
+	parts := putParts(t, s, id, 2, 1000)
+	if err := s.Seal(t.Context(), id, 42, 2); err != nil {
+		t.Fatal(err)
+	}
+	leftovers := []string{
+		filepath.Join(dir, "files", fmt.Sprintf("%016x.sealing", 43)),
+		filepath.Join(dir, "files", fmt.Sprintf("%016x.sealing", 42)),
+	}
+	for _, l := range leftovers {
+		if err := os.MkdirAll(l, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(partPath(dir, id, 0), filepath.Join(l, "0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := list(t, s); !slices.Equal(got, []int64{42}) {
+		t.Fatalf("List with a seal in progress = %v, want [42]", got)
+	}
+	s = openAt(t, dir, local.Options{Sync: true})
+	for _, l := range leftovers {
+		mustNotExist(t, l)
+	}
+	if got := list(t, s); !slices.Equal(got, []int64{42}) {
+		t.Fatalf("List after reopening = %v, want [42]", got)
+	}
+	want := slices.Concat(parts...)
+	got := make([]byte, len(want))
+	if err := s.ReadAt(t.Context(), 42, store.Layout{Size: int64(len(want)), PartSize: 1000, Parts: 2}, got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadAt of the sealed file after reopening: %v", err)
+	}
+}
+
+func list(t *testing.T, s *local.Store) []int64 {
+	t.Helper()
+	var ids []int64
+	if err := s.List(t.Context(), func(id int64) error { ids = append(ids, id); return nil }); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestReopen: a second Open of the same directory sees the same uploads,
+// parts and sealed files.
+func TestReopen(t *testing.T) {
+	for _, m := range syncModes {
+		t.Run(m.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openAt(t, dir, m.opt)
+			a, b := storetest.UploadID(1), storetest.UploadID(2)
+			partsA := putParts(t, s, a, 3, 1024)
+			partsB := putParts(t, s, b, 1, 77)
+			if err := s.Seal(t.Context(), a, 9, 3); err != nil {
+				t.Fatal(err)
+			}
+			var before []store.Upload
+			if err := s.Scan(t.Context(), func(u store.Upload) error { before = append(before, u); return nil }); err != nil {
+				t.Fatal(err)
+			}
+
+			s2 := openAt(t, dir, m.opt)
+			var after []store.Upload
+			if err := s2.Scan(t.Context(), func(u store.Upload) error { after = append(after, u); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != 2 || len(before) != 2 {
+				t.Fatalf("Scan after reopening: %d uploads, before %d; want 2", len(after), len(before))
+			}
+			for i := range after {
+				x, y := before[i], after[i]
+				if x.ID != y.ID || x.Key != y.Key || len(x.Parts) != len(y.Parts) {
+					t.Fatalf("upload %d: %+v before reopening, %+v after", i, x, y)
+				}
+				for j := range x.Parts {
+					if p, q := x.Parts[j], y.Parts[j]; p.Index != q.Index || p.Size != q.Size || p.Total != q.Total || !p.SavedAt.Equal(q.SavedAt) {
+						t.Fatalf("upload %d part %d: %+v before reopening, %+v after", i, j, p, q)
+					}
+				}
+			}
+			for id, parts := range map[store.UploadID][][]byte{a: partsA, b: partsB} {
+				for i, want := range parts {
+					if data, err := readPart(t, s2, id, i); err != nil || !bytes.Equal(data, want) {
+						t.Fatalf("ReadPart(%s, %d) after reopening: %v", id, i, err)
+					}
+				}
+			}
+			if got := list(t, s2); !slices.Equal(got, []int64{9}) {
+				t.Fatalf("List after reopening = %v, want [9]", got)
+			}
+			want := slices.Concat(partsA...)
+			got := make([]byte, len(want))
+			if err := s2.ReadAt(t.Context(), 9, store.Layout{Size: int64(len(want)), PartSize: 1024, Parts: 3}, got, 0); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("ReadAt after reopening: %v", err)
+			}
+		})
+	}
+}
+
+// TestSealMissingPart: sealing an upload with a part missing reports
+// store.ErrNotFound and leaves nothing behind.
+func TestSealMissingPart(t *testing.T) {
+	dir := t.TempDir()
+	s := openAt(t, dir, local.Options{Sync: true})
+	id := storetest.UploadID(1)
+	putParts(t, s, id, 3, 100)
+	if err := s.DeletePart(t.Context(), id, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    store.UploadID
+		parts int
+	}{{id, 3}, {id, 4}, {storetest.UploadID(2), 1}} {
+		if err := s.Seal(t.Context(), c.id, 42, c.parts); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Seal(%s, %d parts): %v, want store.ErrNotFound", c.id, c.parts, err)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("failed seals left %d entries under files/, e.g. %s", len(entries), entries[0].Name())
+	}
+	if got := list(t, s); len(got) != 0 {
+		t.Fatalf("List after failed seals = %v", got)
+	}
+}
+
+// TestSealLinksParts: sealing links the parts instead of copying them (F5).
+func TestSealLinksParts(t *testing.T) {
+	for _, m := range syncModes {
+		t.Run(m.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openAt(t, dir, m.opt)
+			id := storetest.UploadID(1)
+			putParts(t, s, id, 3, 1000)
+			if err := s.Seal(t.Context(), id, 42, 3); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				a, err := os.Stat(partPath(dir, id, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := os.Stat(filepath.Join(dir, "files", fmt.Sprintf("%016x", 42), strconv.Itoa(i)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !os.SameFile(a, b) {
+					t.Fatalf("sealed part %d is a copy, not a link", i)
+				}
+			}
+		})
+	}
+}
+
+// TestPutPartRejectsBadParts: a part whose description does not match its
+// bytes or the limits is refused and nothing is stored.
+func TestPutPartRejectsBadParts(t *testing.T) {
+	s := openAt(t, t.TempDir(), local.Options{})
+	id := storetest.UploadID(1)
+	tests := []struct {
+		name string
+		part store.Part
+		data []byte
+	}{
+		{"size larger than data", store.Part{Index: 0, Size: 11}, make([]byte, 10)},
+		{"size smaller than data", store.Part{Index: 0, Size: 9}, make([]byte, 10)},
+		{"empty", store.Part{Index: 0, Size: 0}, nil},
+		{"too large", store.Part{Index: 0, Size: store.MaxPartSize + 1}, make([]byte, store.MaxPartSize+1)},
+		{"negative index", store.Part{Index: -1, Size: 10}, make([]byte, 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.part.SavedAt = savedAt(0)
+			if err := s.PutPart(t.Context(), id, testKey, tt.part, tt.data); err == nil {
+				t.Fatal("PutPart succeeded")
+			}
+			if _, err := readPart(t, s, id, tt.part.Index); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("ReadPart after a refused PutPart: %v, want store.ErrNotFound", err)
+			}
+		})
+	}
+	if got := scanIndexes(t, s); len(got) != 0 {
+		t.Fatalf("Scan after refused parts = %v", got)
+	}
+}
