@@ -10,7 +10,7 @@ test:
 	bash scripts/test.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/files/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/files/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzUploadSequence -fuzztime 60s ./internal/files/
