@@ -632,13 +632,7 @@ func TestF4_FinalizationAtomicUnderKill9(t *testing.T) {
 				if tb := b.Engine.TempBytes(); tb != int64(size) {
 					t.Fatalf("killed before the commit: %d temporary bytes after restart, want %d", tb, size)
 				}
-				rec, err := b.Engine.Finalize(ctx, files.Finalize{Key: j.key(), Parts: j.parts()})
-				if err != nil {
-					t.Fatalf("finalizing after restart: %v", err)
-				}
-				checkFile(t, b, j, data, rec)
-				checkTempEmpty(t, b, j.dir)
-				checkConsumed(t, b, j)
+				finalizeAfterRestart(ctx, t, b, j, data)
 				if got := len(records(t, b)); got != 1 {
 					t.Fatalf("%d records after finalizing, want 1", got)
 				}
@@ -706,13 +700,7 @@ func TestF4_RandomKillDuringFinalize(t *testing.T) {
 				if got, tb := b.Engine.Uploads(), b.Engine.TempBytes(); got != 1 || tb != size {
 					t.Fatalf("no record, but %d uploads with %d temporary bytes; want 1 with %d", got, tb, size)
 				}
-				rec, err := b.Engine.Finalize(ctx, files.Finalize{Key: j.key(), Parts: j.parts()})
-				if err != nil {
-					t.Fatalf("finalizing after restart: %v", err)
-				}
-				checkFile(t, b, j, data, rec)
-				checkTempEmpty(t, b, j.dir)
-				checkConsumed(t, b, j)
+				finalizeAfterRestart(ctx, t, b, j, data)
 				t.Logf("killed %v after \"finalizing\" (steps seen %v): parts kept, finalized after restart", delay, steps)
 			case 1: // (b) the complete file, parts gone
 				if reported != 0 && recs[0].ID != reported {
@@ -731,4 +719,17 @@ func TestF4_RandomKillDuringFinalize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// finalizeAfterRestart finalizes an upload whose parts survived a kill and
+// checks the stored file and that the upload is consumed.
+func finalizeAfterRestart(ctx context.Context, t *testing.T, b *backend.Embedded, j crashJob, data []byte) {
+	t.Helper()
+	rec, err := b.Engine.Finalize(ctx, files.Finalize{Key: j.key(), Parts: j.parts()})
+	if err != nil {
+		t.Fatalf("finalizing after restart: %v", err)
+	}
+	checkFile(t, b, j, data, rec)
+	checkTempEmpty(t, b, j.dir)
+	checkConsumed(t, b, j)
 }
