@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/serverkey"
 )
 
 const (
@@ -42,6 +44,8 @@ func serveCmd() *cobra.Command {
 		Short: "Run the data center on the embedded default store",
 		Long: `Run the data center. With no flags it keeps everything under ./` + defaultData + `:
 parts and files on local disk, records in an embedded database. Nothing to install.
+On first start it generates the server's RSA key and publishes it as DIR/public.pem
+(PEM "RSA PUBLIC KEY", PKCS#1) for clients to trust.
 
 It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,6 +73,13 @@ func serve(ctx context.Context, data, httpAddr string, cfg files.Config) error {
 		return err
 	}
 	defer b.Close()
+	key, err := serverkey.LoadOrCreate(data)
+	if err != nil {
+		return fmt.Errorf("server key: %w", err)
+	}
+	if key.Created {
+		log.Info("generated the server's RSA key", "public", filepath.Join(data, "public.pem"))
+	}
 	go b.Engine.Run(ctx, time.Minute)
 
 	mux := http.NewServeMux()
@@ -85,8 +96,9 @@ func serve(ctx context.Context, data, httpAddr string, cfg files.Config) error {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("filedc serving", "data", data, "http", ln.Addr().String())
-	fmt.Fprintf(os.Stdout, "filedc: data %s, health http://%s/healthz\n", data, ln.Addr())
+	log.Info("filedc serving", "data", data, "fingerprint", key.Fingerprint, "http", ln.Addr().String())
+	fmt.Fprintf(os.Stdout, "filedc: data %s, key fingerprint %d (%s), health http://%s/healthz\n",
+		data, key.Fingerprint, filepath.Join(data, "public.pem"), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -62,7 +62,10 @@ func TestO1_ServeRunsOnTheEmbeddedDefault(t *testing.T) {
 	if err != nil || health.Status != "ok" {
 		t.Fatalf("health %+v, %v", health, err)
 	}
-	for _, p := range []string{"meta.db", "tmp", "files"} {
+	if !strings.Contains(line, "key fingerprint ") {
+		t.Fatalf("start line %q does not print the key fingerprint", line)
+	}
+	for _, p := range []string{"meta.db", "tmp", "files", "public.pem", "private.pem"} {
 		if _, err := os.Stat(filepath.Join(data, p)); err != nil {
 			t.Fatalf("the embedded store did not create %s: %v", p, err)
 		}
