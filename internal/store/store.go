@@ -156,3 +156,23 @@ var ErrConsumed = errors.New("store: upload already consumed")
 
 // MaxPartSize is the largest part a client may save (512 KiB).
 const MaxPartSize = 512 << 10
+
+// AuthKey is an MTProto authorization key and what is bound to it.
+type AuthKey struct {
+	ID        [8]byte
+	Value     [256]byte
+	Created   time.Time
+	ExpiresAt time.Time // temporary (PFS) keys; zero for permanent keys
+	UserID    int64     // the account authorized on this key, 0 before login
+	Layer     int       // the API layer the client declared last (0: none yet)
+}
+
+// AuthKeys stores authorization keys so they survive restarts.
+type AuthKeys interface {
+	// PutAuthKey creates or replaces a key.
+	PutAuthKey(ctx context.Context, k AuthKey) error
+	// AuthKey returns a key or ErrNotFound.
+	AuthKey(ctx context.Context, id [8]byte) (AuthKey, error)
+	// DeleteAuthKey removes a key; a missing key is not an error.
+	DeleteAuthKey(ctx context.Context, id [8]byte) error
+}

@@ -128,3 +128,14 @@ func TestSecondOpenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAuthKeys(t *testing.T) {
+	storetest.TestAuthKeys(t, func(t *testing.T) store.AuthKeys {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}

@@ -1,0 +1,85 @@
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+var bucketAuthKeys = []byte("authkeys") // key id -> value(256) created(8) expires(8) user(8) layer(4)
+
+const authKeyRecord = 256 + 8 + 8 + 8 + 4
+
+var _ store.AuthKeys = (*Meta)(nil)
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// PutAuthKey implements store.AuthKeys.
+func (m *Meta) PutAuthKey(ctx context.Context, k store.AuthKey) error {
+	v := make([]byte, authKeyRecord)
+	copy(v, k.Value[:])
+	binary.BigEndian.PutUint64(v[256:], uint64(unixNano(k.Created)))
+	binary.BigEndian.PutUint64(v[264:], uint64(unixNano(k.ExpiresAt)))
+	binary.BigEndian.PutUint64(v[272:], uint64(k.UserID))
+	binary.BigEndian.PutUint32(v[280:], uint32(k.Layer))
+	return m.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketAuthKeys)
+		if err != nil {
+			return err
+		}
+		return b.Put(k.ID[:], v)
+	})
+}
+
+// AuthKey implements store.AuthKeys.
+func (m *Meta) AuthKey(ctx context.Context, id [8]byte) (store.AuthKey, error) {
+	k := store.AuthKey{ID: id}
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAuthKeys)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		v := b.Get(id[:])
+		if v == nil {
+			return store.ErrNotFound
+		}
+		if len(v) != authKeyRecord {
+			return errors.New("bolt: damaged auth key record")
+		}
+		copy(k.Value[:], v)
+		k.Created = fromUnixNano(int64(binary.BigEndian.Uint64(v[256:])))
+		k.ExpiresAt = fromUnixNano(int64(binary.BigEndian.Uint64(v[264:])))
+		k.UserID = int64(binary.BigEndian.Uint64(v[272:]))
+		k.Layer = int(binary.BigEndian.Uint32(v[280:]))
+		return nil
+	})
+	return k, err
+}
+
+// DeleteAuthKey implements store.AuthKeys.
+func (m *Meta) DeleteAuthKey(ctx context.Context, id [8]byte) error {
+	return m.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAuthKeys)
+		if b == nil {
+			return nil
+		}
+		return b.Delete(id[:])
+	})
+}

@@ -1,0 +1,75 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// TestAuthKeys runs the conformance suite for store.AuthKeys.
+func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
+	ctx := context.Background()
+	key := func(n byte) store.AuthKey {
+		k := store.AuthKey{ID: [8]byte{n, 1, 2, 3, 4, 5, 6, 7}, Created: savedAt(int(n)), Layer: 198 + int(n)}
+		copy(k.Value[:], Data(uint64(n), 256))
+		return k
+	}
+	same := func(a, b store.AuthKey) bool {
+		return a.ID == b.ID && a.Value == b.Value && a.Created.Equal(b.Created) &&
+			a.ExpiresAt.Equal(b.ExpiresAt) && a.UserID == b.UserID && a.Layer == b.Layer
+	}
+	t.Run("RoundTrip", func(t *testing.T) {
+		s := open(t)
+		perm := key(1)
+		temp := key(2)
+		temp.ExpiresAt = savedAt(2).Add(24 * time.Hour)
+		temp.UserID = -5
+		for _, k := range []store.AuthKey{perm, temp} {
+			if err := s.PutAuthKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.AuthKey(ctx, k.ID)
+			if err != nil || !same(got, k) {
+				t.Fatalf("got %+v, %v; want %+v", got, err, k)
+			}
+		}
+		if got, _ := s.AuthKey(ctx, perm.ID); !got.ExpiresAt.IsZero() {
+			t.Fatal("a permanent key came back with an expiry")
+		}
+	})
+	t.Run("Replace", func(t *testing.T) {
+		s := open(t)
+		k := key(3)
+		if err := s.PutAuthKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		k.UserID, k.Layer = 42, 229
+		if err := s.PutAuthKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.AuthKey(ctx, k.ID); err != nil || !same(got, k) {
+			t.Fatalf("after replace: %+v, %v", got, err)
+		}
+	})
+	t.Run("NotFoundAndDelete", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.AuthKey(ctx, [8]byte{9}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown key: %v", err)
+		}
+		k := key(4)
+		if err := s.PutAuthKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := s.DeleteAuthKey(ctx, k.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.AuthKey(ctx, k.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted key: %v", err)
+		}
+	})
+}
