@@ -1,0 +1,231 @@
+// Package server is filedc's MTProto server: it accepts transport
+// connections, runs the auth key exchange, and keeps sessions (salts, msg_id
+// and seqno rules, acks, containers, gzip, service messages) around a Handler
+// that answers RPC calls. Calls of one connection run concurrently (S4).
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
+	"github.com/gotd/td/proto"
+
+	"github.com/filedc/filedc/internal/mtproto/handshake"
+	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/mtproto/transport"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Handler answers RPC calls. The returned error, when it is a *RPCError,
+// reaches the client as rpc_error; any other error as 500 INTERNAL.
+type Handler interface {
+	ServeRPC(ctx context.Context, r *Request) (bin.Encoder, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, r *Request) (bin.Encoder, error)
+
+// ServeRPC implements Handler.
+func (f HandlerFunc) ServeRPC(ctx context.Context, r *Request) (bin.Encoder, error) { return f(ctx, r) }
+
+// Request is one RPC call.
+type Request struct {
+	Key     *Key        // the auth key the call came with
+	Session int64       // the client's session id
+	MsgID   int64       // the call's msg_id
+	Body    *bin.Buffer // the TL-encoded call
+}
+
+// RPCError is an error the client sees as rpc_error.
+type RPCError struct {
+	Code    int
+	Message string
+}
+
+func (e *RPCError) Error() string { return e.Message }
+
+// Config configures a Server.
+type Config struct {
+	Handshake *handshake.Server
+	Keys      store.AuthKeys
+	Salts     *session.Salts
+	Handler   Handler
+	Transport transport.Options
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Server serves MTProto connections.
+type Server struct {
+	cfg    Config
+	cipher crypto.Cipher
+	ids    *proto.MessageIDGen
+	log    *slog.Logger
+
+	keysMu sync.RWMutex
+	keys   map[[8]byte]*Key
+
+	sessMu   sync.Mutex
+	sessions map[sessionKey]*Session
+}
+
+// New returns a server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Server{
+		cfg:      cfg,
+		cipher:   crypto.NewServerCipher(rand.Reader),
+		ids:      proto.NewMessageIDGen(cfg.Now),
+		log:      cfg.Logger,
+		keys:     make(map[[8]byte]*Key),
+		sessions: make(map[sessionKey]*Session),
+	}
+}
+
+// Serve accepts connections until ctx ends or the listener fails. Each
+// connection detects its transport in its own goroutine, so a silent socket
+// never delays others.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		raw, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.serveConn(ctx, raw)
+		}()
+	}
+}
+
+// conn is one client connection.
+type conn struct {
+	t *transport.Conn
+	// disconnect is reset by ping_delay_disconnect.
+	mu         sync.Mutex
+	disconnect *time.Timer
+}
+
+func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
+	defer raw.Close()
+	t, err := transport.Accept(raw, s.cfg.Transport)
+	if err != nil {
+		s.log.Debug("transport", "remote", raw.RemoteAddr(), "err", err)
+		return
+	}
+	c := &conn{t: t}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		raw.Close()
+	}()
+	var exchange *handshake.Exchange
+	var buf []byte
+	for {
+		frame, err := t.ReadFrame(buf)
+		if err != nil {
+			return
+		}
+		if len(frame) < 8 {
+			return
+		}
+		if binary.LittleEndian.Uint64(frame) == 0 {
+			if exchange == nil {
+				exchange = s.cfg.Handshake.New()
+			}
+			done, err := s.handleUnencrypted(ctx, c, exchange, frame)
+			if err != nil {
+				var he *handshake.Error
+				if errors.As(err, &he) && he.Code != 0 {
+					t.WriteError(he.Code)
+				}
+				s.log.Debug("key exchange", "remote", raw.RemoteAddr(), "err", err)
+				return
+			}
+			if done {
+				exchange = nil
+			}
+			// Unencrypted frames are small and handled before the next read.
+			buf = frame
+			continue
+		}
+		key, err := s.key(ctx, [8]byte(frame[:8]))
+		if err != nil {
+			t.WriteError(-404)
+			return
+		}
+		if t.Kind() == transport.PaddedIntermediate {
+			// Clients may pad by up to 15 bytes: keep whole 16-byte blocks.
+			frame = frame[:len(frame)-(len(frame)-24)%16]
+		}
+		data, err := s.cipher.DecryptFromBuffer(key.AuthKey(), &bin.Buffer{Buf: frame})
+		if err != nil {
+			s.log.Debug("decrypt", "remote", raw.RemoteAddr(), "err", err)
+			return
+		}
+		// The decrypted data lives in its own buffer: the frame buffer is reused.
+		buf = frame
+		s.handleEncrypted(ctx, c, key, data)
+	}
+}
+
+func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Exchange, frame []byte) (bool, error) {
+	var msg proto.UnencryptedMessage
+	if err := msg.Decode(&bin.Buffer{Buf: frame}); err != nil {
+		return false, &handshake.Error{Code: -404, Err: err}
+	}
+	answer, res, err := x.Handle(msg.MessageData)
+	if err != nil {
+		return false, err
+	}
+	var body bin.Buffer
+	if err := answer.Encode(&body); err != nil {
+		return false, err
+	}
+	var out bin.Buffer
+	reply := proto.UnencryptedMessage{MessageID: s.ids.New(proto.MessageServerResponse), MessageData: body.Buf}
+	if err := reply.Encode(&out); err != nil {
+		return false, err
+	}
+	if res != nil {
+		k := store.AuthKey{ID: res.Key.ID, Value: res.Key.Value, Created: s.cfg.Now()}
+		if res.ExpiresIn > 0 {
+			k.ExpiresAt = k.Created.Add(time.Duration(res.ExpiresIn) * time.Second)
+		}
+		if err := s.cfg.Keys.PutAuthKey(ctx, k); err != nil {
+			return false, err
+		}
+		s.keysMu.Lock()
+		s.keys[k.ID] = &Key{rec: k}
+		s.keysMu.Unlock()
+	}
+	return res != nil, c.t.WriteFrame(out.Buf)
+}

@@ -1,0 +1,266 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"log/slog"
+	"os"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"github.com/gotd/td/transport"
+
+	"github.com/filedc/filedc/internal/mtproto/handshake"
+	"github.com/filedc/filedc/internal/mtproto/server"
+	mtsession "github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/store/bolt"
+)
+
+var (
+	keyOnce sync.Once
+	rsaKey  *rsa.PrivateKey
+)
+
+// peekID lets the wrappers' Query fields be decoded without knowing the call.
+type peekID struct{}
+
+func (peekID) Decode(b *bin.Buffer) error { _, err := b.PeekID(); return err }
+func (peekID) Encode(*bin.Buffer) error   { return errors.New("not encodable") }
+
+// unwrap strips invokeWithLayer, initConnection and invokeWithoutUpdates.
+func unwrap(b *bin.Buffer) (uint32, error) {
+	for {
+		id, err := b.PeekID()
+		if err != nil {
+			return 0, err
+		}
+		var d bin.Decoder
+		switch id {
+		case tg.InvokeWithLayerRequestTypeID:
+			d = &tg.InvokeWithLayerRequest{Query: peekID{}}
+		case tg.InitConnectionRequestTypeID:
+			d = &tg.InitConnectionRequest{Query: peekID{}}
+		case tg.InvokeWithoutUpdatesRequestTypeID:
+			d = &tg.InvokeWithoutUpdatesRequest{Query: peekID{}}
+		default:
+			return id, nil
+		}
+		if err := d.Decode(b); err != nil {
+			return 0, err
+		}
+	}
+}
+
+type testDC struct {
+	addr *net.TCPAddr
+	key  *rsa.PrivateKey
+	dir  string
+	stop func()
+	// calls counts the RPC calls by type id.
+	mu    sync.Mutex
+	calls map[uint32]int
+}
+
+// startDC runs a server with a handler for the calls a gotd client makes on
+// its own plus help.getNearestDc and a call that fails.
+func startDC(t *testing.T, dir string) *testDC { return startDCAt(t, dir, "127.0.0.1:0") }
+
+func startDCAt(t *testing.T, dir, addr string) *testDC {
+	t.Helper()
+	keyOnce.Do(func() {
+		var err error
+		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			t.Fatal(err)
+		}
+	})
+	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := &testDC{addr: ln.Addr().(*net.TCPAddr), key: rsaKey, dir: dir, calls: map[uint32]int{}}
+	handler := server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
+		id, err := unwrap(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		dc.mu.Lock()
+		dc.calls[id]++
+		dc.mu.Unlock()
+		switch id {
+		case tg.HelpGetConfigRequestTypeID:
+			return &tg.Config{
+				ThisDC:    2,
+				DCOptions: []tg.DCOption{{ID: 2, IPAddress: "127.0.0.1", Port: dc.addr.Port, Static: true}},
+				Expires:   int(time.Now().Add(time.Hour).Unix()),
+			}, nil
+		case tg.HelpGetNearestDCRequestTypeID:
+			return &tg.NearestDC{Country: "XX", ThisDC: 2, NearestDC: 2}, nil
+		case tg.UsersGetUsersRequestTypeID:
+			return nil, &server.RPCError{Code: 401, Message: "AUTH_KEY_UNREGISTERED"}
+		}
+		return nil, &server.RPCError{Code: 400, Message: "METHOD_INVALID"}
+	})
+	srv := server.New(server.Config{
+		Handshake: &handshake.Server{Key: rsaKey, DC: 2},
+		Keys:      meta,
+		Salts:     mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
+		Handler:   handler,
+		Logger:    testLogger(),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		srv.Serve(ctx, ln)
+		close(done)
+	}()
+	dc.stop = func() {
+		cancel()
+		<-done
+		meta.Close()
+	}
+	t.Cleanup(dc.stop)
+	return dc
+}
+
+func (dc *testDC) client(proto dcs.Protocol, storage telegram.SessionStorage) *telegram.Client {
+	return telegram.NewClient(1, "hash", telegram.Options{
+		PublicKeys:     []telegram.PublicKey{{RSA: &dc.key.PublicKey}},
+		DC:             2,
+		DCList:         dcs.List{Options: []tg.DCOption{{ID: 2, IPAddress: "127.0.0.1", Port: dc.addr.Port, Static: true}}},
+		Resolver:       dcs.Plain(dcs.PlainOptions{Protocol: proto}),
+		SessionStorage: storage,
+		NoUpdates:      true,
+	})
+}
+
+func TestS3_GotdClientCallsOverEveryTransport(t *testing.T) {
+	dc := startDC(t, t.TempDir())
+	for _, tc := range []struct {
+		name  string
+		proto dcs.Protocol
+	}{
+		{"abridged", transport.Abridged},
+		{"intermediate", transport.Intermediate},
+		{"padded-intermediate", transport.PaddedIntermediate},
+		{"full", transport.Full},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			client := dc.client(tc.proto, &session.StorageMemory{})
+			err := client.Run(ctx, func(ctx context.Context) error {
+				for i := 0; i < 3; i++ {
+					nearest, err := client.API().HelpGetNearestDC(ctx)
+					if err != nil {
+						return err
+					}
+					if nearest.ThisDC != 2 || nearest.Country != "XX" {
+						t.Errorf("nearest dc %+v", nearest)
+					}
+				}
+				// An rpc_error reaches the client with its code and message.
+				_, err := client.API().UsersGetUsers(ctx, []tg.InputUserClass{&tg.InputUserSelf{}})
+				if !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
+					t.Errorf("users.getUsers: %v, want AUTH_KEY_UNREGISTERED", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestS4_ConcurrentCallsOnOneConnection(t *testing.T) {
+	dc := startDC(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client := dc.client(transport.Intermediate, &session.StorageMemory{})
+	err := client.Run(ctx, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := 0; i < 64; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := client.API().HelpGetNearestDC(ctx); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		return <-errs
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	if n := dc.calls[tg.HelpGetNearestDCRequestTypeID]; n != 64 {
+		t.Fatalf("%d help.getNearestDc calls reached the handler, want 64", n)
+	}
+}
+
+func TestS2_AuthKeysSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	storage := &session.StorageMemory{}
+	run := func(dc *testDC) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		client := dc.client(transport.Intermediate, storage)
+		if err := client.Run(ctx, func(ctx context.Context) error {
+			_, err := client.API().HelpGetNearestDC(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dc := startDC(t, dir)
+	run(dc)
+	before := keyOf(t, storage)
+	dc.stop()
+
+	// Same data dir and port, fresh server state: the client's key must still
+	// work, so it does not run a new key exchange.
+	dc2 := startDCAt(t, dir, dc.addr.String())
+	run(dc2)
+	if after := keyOf(t, storage); !bytes.Equal(before, after) {
+		t.Fatal("the client had to create a new auth key after the server restarted")
+	}
+}
+
+// keyOf returns the auth key gotd stored for its session.
+func keyOf(t *testing.T, storage *session.StorageMemory) []byte {
+	t.Helper()
+	data, err := (&session.Loader{Storage: storage}).Load(context.Background())
+	if err != nil || len(data.AuthKey) == 0 {
+		t.Fatalf("no stored auth key: %v", err)
+	}
+	return data.AuthKey
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("FILEDC_TEST_DEBUG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

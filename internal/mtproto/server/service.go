@@ -1,0 +1,177 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/mt"
+	"github.com/gotd/td/proto"
+
+	"github.com/filedc/filedc/internal/mtproto/session"
+)
+
+// maxInflated bounds what one gzip_packed may expand to.
+const maxInflated = 2 << 20
+
+// process handles one client message: a container, a gzip_packed, a service
+// message, or an RPC call. depth bounds nesting.
+func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo int32, body []byte, depth int) {
+	b := &bin.Buffer{Buf: body}
+	id, err := b.PeekID()
+	if err != nil || depth > 2 {
+		return
+	}
+	switch id {
+	case proto.MessageContainerTypeID:
+		var box proto.MessageContainer
+		if depth > 0 || box.Decode(b) != nil {
+			sess.send(&mt.BadMsgNotification{BadMsgID: msgID, BadMsgSeqno: int(seqNo),
+				ErrorCode: session.BadMsgInvalidContainer}, false, proto.MessageFromServer)
+			return
+		}
+		for _, m := range box.Messages {
+			s.process(ctx, sess, m.ID, int32(m.SeqNo), m.Body, depth+1)
+		}
+	case proto.GZIPTypeID:
+		inner, err := inflate(b)
+		if err != nil {
+			return
+		}
+		s.process(ctx, sess, msgID, seqNo, inner, depth+1)
+	case mt.MsgsAckTypeID, mt.HTTPWaitRequestTypeID:
+		// Nothing to answer: the server keeps no unacknowledged answers yet.
+	case mt.PingRequestTypeID:
+		var ping mt.PingRequest
+		if ping.Decode(b) == nil {
+			sess.send(&mt.Pong{MsgID: msgID, PingID: ping.PingID}, false, proto.MessageServerResponse)
+		}
+	case mt.PingDelayDisconnectRequestTypeID:
+		var ping mt.PingDelayDisconnectRequest
+		if ping.Decode(b) == nil {
+			sess.conn.delayDisconnect(time.Duration(ping.DisconnectDelay) * time.Second)
+			sess.send(&mt.Pong{MsgID: msgID, PingID: ping.PingID}, false, proto.MessageServerResponse)
+		}
+	case mt.GetFutureSaltsRequestTypeID:
+		var req mt.GetFutureSaltsRequest
+		if req.Decode(b) == nil {
+			now := s.cfg.Now()
+			// Answered bare, not inside rpc_result, as Telegram's servers do.
+			sess.send(&mt.FutureSalts{ReqMsgID: msgID, Now: int(now.Unix()), Salts: s.cfg.Salts.Future(now, req.Num)},
+				false, proto.MessageServerResponse)
+		}
+	case mt.DestroySessionRequestTypeID:
+		var req mt.DestroySessionRequest
+		if req.Decode(b) == nil {
+			sess.ack(msgID)
+			sess.send(s.destroySession(sess, req.SessionID), true, proto.MessageServerResponse)
+		}
+	case mt.MsgsStateReqTypeID:
+		var req mt.MsgsStateReq
+		if req.Decode(b) == nil {
+			// 1: nothing is known of these messages (answers are not kept).
+			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: bytes.Repeat([]byte{1}, len(req.MsgIDs))},
+				false, proto.MessageServerResponse)
+		}
+	case mt.MsgResendReqTypeID:
+		var req mt.MsgResendReq
+		if req.Decode(b) == nil {
+			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: bytes.Repeat([]byte{1}, len(req.MsgIDs))},
+				false, proto.MessageServerResponse)
+		}
+	case mt.RPCDropAnswerRequestTypeID:
+		sess.ack(msgID)
+		var body bin.Buffer
+		(&mt.RPCAnswerUnknown{}).Encode(&body)
+		sess.send(&proto.Result{RequestMessageID: msgID, Result: body.Buf}, true, proto.MessageServerResponse)
+	default:
+		if code := session.CheckSeqNo(seqNo, true); code != 0 {
+			sess.send(&mt.BadMsgNotification{BadMsgID: msgID, BadMsgSeqno: int(seqNo), ErrorCode: code},
+				false, proto.MessageFromServer)
+			return
+		}
+		sess.ack(msgID)
+		go s.call(ctx, sess, msgID, body)
+	}
+}
+
+func (s *Server) destroySession(cur *Session, id int64) bin.Encoder {
+	sk := sessionKey{key: cur.key.rec.ID, id: id}
+	s.sessMu.Lock()
+	_, ok := s.sessions[sk]
+	if ok && id != cur.id {
+		delete(s.sessions, sk)
+	}
+	s.sessMu.Unlock()
+	if ok && id != cur.id {
+		return &mt.DestroySessionOk{SessionID: id}
+	}
+	return &mt.DestroySessionNone{SessionID: id}
+}
+
+// call runs one RPC call and sends its rpc_result.
+func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte) {
+	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}})
+	var out bin.Buffer
+	if err == nil {
+		err = res.Encode(&out)
+	}
+	if err != nil {
+		out.Reset()
+		var re *RPCError
+		if !errors.As(err, &re) {
+			s.log.Warn("rpc", "msg_id", msgID, "err", err)
+			re = &RPCError{Code: 500, Message: "INTERNAL"}
+		}
+		(&mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}).Encode(&out)
+	}
+	sess.send(&proto.Result{RequestMessageID: msgID, Result: out.Buf}, true, proto.MessageServerResponse)
+}
+
+// inflate unpacks gzip_packed, whose data clients send as gzip or as a bare
+// zlib stream, up to maxInflated bytes.
+func inflate(b *bin.Buffer) ([]byte, error) {
+	if err := b.ConsumeID(proto.GZIPTypeID); err != nil {
+		return nil, err
+	}
+	packed, err := b.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	var r io.ReadCloser
+	if len(packed) >= 2 && packed[0] == 0x1f && packed[1] == 0x8b {
+		r, err = gzip.NewReader(bytes.NewReader(packed))
+	} else {
+		r, err = zlib.NewReader(bytes.NewReader(packed))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxInflated {
+		return nil, errors.New("server: gzip_packed too large")
+	}
+	return out, nil
+}
+
+// delayDisconnect closes the connection if no ping arrives within d
+// (ping_delay_disconnect).
+func (c *conn) delayDisconnect(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.disconnect != nil {
+		c.disconnect.Stop()
+	}
+	if d > 0 {
+		c.disconnect = time.AfterFunc(d, func() { c.t.Close() })
+	}
+}

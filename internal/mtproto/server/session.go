@@ -1,0 +1,181 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
+	"github.com/gotd/td/mt"
+	"github.com/gotd/td/proto"
+
+	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Key is an auth key known to the server, with what is bound to it.
+type Key struct {
+	mu  sync.Mutex
+	rec store.AuthKey
+}
+
+// AuthKey returns the key in gotd's form.
+func (k *Key) AuthKey() crypto.AuthKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return crypto.AuthKey{Value: k.rec.Value, ID: k.rec.ID}
+}
+
+// Record returns a copy of the stored record.
+func (k *Key) Record() store.AuthKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.rec
+}
+
+// errNoKey means the client must create a new key (-404).
+var errNoKey = errors.New("server: unknown auth key")
+
+// key returns a known, unexpired auth key.
+func (s *Server) key(ctx context.Context, id [8]byte) (*Key, error) {
+	s.keysMu.RLock()
+	k := s.keys[id]
+	s.keysMu.RUnlock()
+	if k == nil {
+		rec, err := s.cfg.Keys.AuthKey(ctx, id)
+		if err != nil {
+			return nil, errNoKey
+		}
+		k = &Key{rec: rec}
+		s.keysMu.Lock()
+		if existing := s.keys[id]; existing != nil {
+			k = existing
+		} else {
+			s.keys[id] = k
+		}
+		s.keysMu.Unlock()
+	}
+	if exp := k.Record().ExpiresAt; !exp.IsZero() && s.cfg.Now().After(exp) {
+		return nil, errNoKey
+	}
+	return k, nil
+}
+
+type sessionKey struct {
+	key [8]byte
+	id  int64
+}
+
+// Session is a client session: it outlives connections, and its answers go
+// to the connection it was last heard on.
+type Session struct {
+	srv *Server
+	key *Key
+	id  int64
+
+	mu      sync.Mutex
+	conn    *conn
+	seq     int32   // content-related messages sent
+	// announced is set once new_session_created went out: with the first
+	// message that passed the msg_id and salt checks.
+	announced bool
+	acks    []int64 // client msg_ids to acknowledge
+	ackWait bool
+}
+
+const ackDelay = 50 * time.Millisecond
+
+// session returns the session, creating it on first use, and makes c the
+// connection its answers go to.
+func (s *Server) session(k *Key, id int64, c *conn) *Session {
+	sk := sessionKey{key: k.rec.ID, id: id}
+	s.sessMu.Lock()
+	sess := s.sessions[sk]
+	if sess == nil {
+		sess = &Session{srv: s, key: k, id: id}
+		s.sessions[sk] = sess
+	}
+	s.sessMu.Unlock()
+	sess.mu.Lock()
+	sess.conn = c
+	sess.mu.Unlock()
+	return sess
+}
+
+// send encrypts one message for the session and writes it to its connection.
+// Content-related messages (answers, anything the client must ack) take odd
+// seqnos.
+func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.MessageType) error {
+	s := sess.srv
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	seq := sess.seq * 2
+	if contentRelated {
+		seq++
+		sess.seq++
+	}
+	now := s.cfg.Now()
+	data := crypto.EncryptedMessageData{
+		Salt:      s.cfg.Salts.Current(now),
+		SessionID: sess.id,
+		MessageID: s.ids.New(typ),
+		SeqNo:     seq,
+		Message:   msg,
+	}
+	var b bin.Buffer
+	if err := s.cipher.Encrypt(sess.key.AuthKey(), data, &b); err != nil {
+		return err
+	}
+	return sess.conn.t.WriteFrame(b.Buf)
+}
+
+// ack schedules an acknowledgement of a content-related client message; acks
+// are batched into one msgs_ack shortly after.
+func (sess *Session) ack(msgID int64) {
+	sess.mu.Lock()
+	sess.acks = append(sess.acks, msgID)
+	start := !sess.ackWait
+	sess.ackWait = true
+	sess.mu.Unlock()
+	if start {
+		time.AfterFunc(ackDelay, sess.flushAcks)
+	}
+}
+
+func (sess *Session) flushAcks() {
+	sess.mu.Lock()
+	ids := sess.acks
+	sess.acks = nil
+	sess.ackWait = false
+	sess.mu.Unlock()
+	if len(ids) > 0 {
+		sess.send(&mt.MsgsAck{MsgIDs: ids}, false, proto.MessageFromServer)
+	}
+}
+
+func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *crypto.EncryptedMessageData) {
+	sess := s.session(k, data.SessionID, c)
+	now := s.cfg.Now()
+	if code := session.CheckClientMsgID(data.MessageID, now); code != 0 {
+		sess.send(&mt.BadMsgNotification{BadMsgID: data.MessageID, BadMsgSeqno: int(data.SeqNo), ErrorCode: code},
+			false, proto.MessageFromServer)
+		return
+	}
+	if !s.cfg.Salts.Valid(data.Salt, now) {
+		sess.send(&mt.BadServerSalt{BadMsgID: data.MessageID, BadMsgSeqno: int(data.SeqNo),
+			ErrorCode: session.BadMsgServerSalt, NewServerSalt: s.cfg.Salts.Current(now)},
+			false, proto.MessageFromServer)
+		return
+	}
+	sess.mu.Lock()
+	announce := !sess.announced
+	sess.announced = true
+	sess.mu.Unlock()
+	if announce {
+		sess.send(&mt.NewSessionCreated{FirstMsgID: data.MessageID, UniqueID: s.ids.New(proto.MessageFromServer),
+			ServerSalt: s.cfg.Salts.Current(now)}, true, proto.MessageFromServer)
+	}
+	s.process(ctx, sess, data.MessageID, data.SeqNo, data.Data(), 0)
+}
