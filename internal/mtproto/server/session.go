@@ -75,14 +75,14 @@ type Session struct {
 	key *Key
 	id  int64
 
-	mu      sync.Mutex
-	conn    *conn
-	seq     int32   // content-related messages sent
+	mu   sync.Mutex
+	conn *conn
+	seq  int32 // content-related messages sent
 	// announced is set once new_session_created went out: with the first
 	// message that passed the msg_id and salt checks.
 	announced bool
-	acks    []int64 // client msg_ids to acknowledge
-	ackWait bool
+	acks      []int64 // client msg_ids to acknowledge
+	ackWait   bool
 }
 
 const ackDelay = 50 * time.Millisecond
