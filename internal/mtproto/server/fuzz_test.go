@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/mt"
+	"github.com/gotd/td/proto"
+
+	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/mtproto/transport"
+)
+
+// FuzzProcess feeds arbitrary decrypted message bodies (containers,
+// gzip_packed, service messages, calls) to a session: the server must answer
+// or drop them, never panic or hang.
+func FuzzProcess(f *testing.F) {
+	var b bin.Buffer
+	(&mt.PingRequest{PingID: 1}).Encode(&b)
+	f.Add(b.Buf)
+	b.Reset()
+	(&mt.GetFutureSaltsRequest{Num: 3}).Encode(&b)
+	f.Add(b.Buf)
+	b.Reset()
+	(&proto.MessageContainer{Messages: []proto.Message{{ID: 4, SeqNo: 1, Bytes: 8, Body: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}}).Encode(&b)
+	f.Add(b.Buf)
+	b.Reset()
+	(&proto.GZIP{Data: []byte{0xec, 0x77, 0xbe, 0x7a, 1, 0, 0, 0, 0, 0, 0, 0}}).Encode(&b)
+	f.Add(b.Buf)
+
+	client, srvSide := net.Pipe()
+	go io.Copy(io.Discard, client)
+	go client.Write([]byte{0xee, 0xee, 0xee, 0xee})
+	t, err := transport.Accept(srvSide, transport.Options{DetectTimeout: 5 * time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := New(Config{
+		Salts: session.NewSalts([]byte("fuzz secret, thirty-two bytes ok")),
+		Handler: HandlerFunc(func(ctx context.Context, r *Request) (bin.Encoder, error) {
+			return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
+		}),
+	})
+	key := &Key{}
+	sess := s.session(key, 1, &conn{t: t})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s.process(context.Background(), sess, 4, 1, body, 0)
+	})
+}
