@@ -176,3 +176,27 @@ type AuthKeys interface {
 	// DeleteAuthKey removes a key; a missing key is not an error.
 	DeleteAuthKey(ctx context.Context, id [8]byte) error
 }
+
+// Account is a user of the server. Bots log in with a token the operator
+// created: "<ID>:<Secret>".
+type Account struct {
+	ID        int64
+	Bot       bool
+	Name      string // first name; a bot's name
+	Username  string
+	Phone     string
+	Secret    string // bots: the part of the token after the colon
+	AccessKey int64  // the access_hash other accounts see this account with
+	Premium   bool
+	Created   time.Time
+}
+
+// Accounts stores accounts.
+type Accounts interface {
+	// PutAccount creates or replaces an account.
+	PutAccount(ctx context.Context, a Account) error
+	// Account returns an account or ErrNotFound.
+	Account(ctx context.Context, id int64) (Account, error)
+	// AccountByPhone returns the account with a phone number or ErrNotFound.
+	AccountByPhone(ctx context.Context, phone string) (Account, error)
+}

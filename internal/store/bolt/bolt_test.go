@@ -139,3 +139,14 @@ func TestAuthKeys(t *testing.T) {
 		return m
 	})
 }
+
+func TestAccounts(t *testing.T) {
+	storetest.TestAccounts(t, func(t *testing.T) store.Accounts {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
