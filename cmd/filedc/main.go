@@ -17,7 +17,7 @@ finalize them into stored files and download ranges of them, under every rule
 and error code of Telegram's file API.`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd())
+	root.AddCommand(serveCmd(), botCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "filedc:", err)
 		os.Exit(1)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,9 +24,28 @@ import (
 )
 
 const (
-	defaultData = "filedc-data"
-	defaultHTTP = "127.0.0.1:4431"
+	defaultData   = "filedc-data"
+	defaultListen = "127.0.0.1:4430"
+	defaultHTTP   = "127.0.0.1:4431"
+	defaultDC     = 2
 )
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envList(name string) []string {
+	var out []string
+	for _, v := range strings.Split(os.Getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -35,15 +56,19 @@ func envOr(name, def string) string {
 
 func serveCmd() *cobra.Command {
 	var (
-		data     string
-		httpAddr string
-		cfg      files.Config
+		data      string
+		listen    string
+		httpAddr  string
+		dc        int
+		botTokens []string
+		cfg       files.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the data center on the embedded default store",
-		Long: `Run the data center. With no flags it keeps everything under ./` + defaultData + `:
-parts and files on local disk, records in an embedded database. Nothing to install.
+		Long: `Run the data center: MTProto clients connect to --listen (default ` + defaultListen + `).
+With no flags it keeps everything under ./` + defaultData + `: parts and files on local
+disk, records in an embedded database. Nothing to install.
 On first start it generates the server's RSA key and publishes it as DIR/public.pem
 (PEM "RSA PUBLIC KEY", PKCS#1) for clients to trust.
 
@@ -51,11 +76,15 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, data, httpAddr, cfg)
+			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, files: cfg})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", envOr("FILEDC_DATA", defaultData), "data directory (env FILEDC_DATA)")
+	f.StringVar(&listen, "listen", envOr("FILEDC_LISTEN", defaultListen), "MTProto address clients connect to (env FILEDC_LISTEN)")
+	f.IntVar(&dc, "dc", envInt("FILEDC_DC", defaultDC), "this data center's id (env FILEDC_DC)")
+	f.StringArrayVar(&botTokens, "bot-token", envList("FILEDC_BOT_TOKENS"),
+		"register a bot token ID:SECRET (repeatable; env FILEDC_BOT_TOKENS, comma-separated)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
@@ -65,20 +94,43 @@ It answers GET /healthz on the --http address with the engine's state.`,
 	return cmd
 }
 
-func serve(ctx context.Context, data, httpAddr string, cfg files.Config) error {
+type serveOptions struct {
+	data, listen, http string
+	dc                 int
+	botTokens          []string
+	files              files.Config
+}
+
+func serve(ctx context.Context, o serveOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg.Logger = log
-	b, err := backend.OpenEmbedded(ctx, data, cfg)
+	o.files.Logger = log
+	if o.dc <= 0 {
+		return fmt.Errorf("--dc %d: a data center id is a positive number", o.dc)
+	}
+	b, err := backend.OpenEmbedded(ctx, o.data, o.files)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	key, err := serverkey.LoadOrCreate(data)
+	key, err := serverkey.LoadOrCreate(o.data)
 	if err != nil {
 		return fmt.Errorf("server key: %w", err)
 	}
 	if key.Created {
-		log.Info("generated the server's RSA key", "public", filepath.Join(data, "public.pem"))
+		log.Info("generated the server's RSA key", "public", filepath.Join(o.data, "public.pem"))
+	}
+	salt, err := serverkey.Secret(o.data, "salt.secret")
+	if err != nil {
+		return fmt.Errorf("salt secret: %w", err)
+	}
+	for _, token := range o.botTokens {
+		if err := backend.RegisterBotToken(ctx, b.Meta, token); err != nil {
+			return err
+		}
+	}
+	mtLn, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
 	}
 	go b.Engine.Run(ctx, time.Minute)
 
@@ -91,16 +143,25 @@ func serve(ctx context.Context, data, httpAddr string, cfg files.Config) error {
 			"temp_bytes": b.Engine.TempBytes(),
 		})
 	})
-	ln, err := net.Listen("tcp", httpAddr)
+	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
+		mtLn.Close()
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("filedc serving", "data", data, "fingerprint", key.Fingerprint, "http", ln.Addr().String())
-	fmt.Fprintf(os.Stdout, "filedc: data %s, key fingerprint %d (%s), health http://%s/healthz\n",
-		data, key.Fingerprint, filepath.Join(data, "public.pem"), ln.Addr())
-	errc := make(chan error, 1)
+	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data,
+		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
+	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
+		mtLn.Addr(), o.dc, key.Fingerprint, filepath.Join(o.data, "public.pem"), o.data, ln.Addr())
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	dcDone := make(chan struct{})
+	go func() {
+		defer close(dcDone)
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, Logger: log}); err != nil {
+			errc <- err
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -111,6 +172,7 @@ func serve(ctx context.Context, data, httpAddr string, cfg files.Config) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-dcDone // in-flight calls finish before the store closes
 	log.Info("filedc stopped")
 	return nil
 }

@@ -27,7 +27,7 @@ func buildBinary(t *testing.T) string {
 func TestO1_ServeRunsOnTheEmbeddedDefault(t *testing.T) {
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, "serve", "--data", data, "--http", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestO1_HelpListsCommandsAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("filedc serve --help: %v\n%s", err, out)
 	}
-	for _, flag := range []string{"--data", "--http", "--max-parts", "--temp-budget", "--temp-min-ttl", "--temp-max-ttl", "FILEDC_DATA"} {
+	for _, flag := range []string{"--data", "--listen", "--dc", "--bot-token", "FILEDC_BOT_TOKENS", "--http", "--max-parts", "--temp-budget", "--temp-min-ttl", "--temp-max-ttl", "FILEDC_DATA"} {
 		if !strings.Contains(string(out), flag) {
 			t.Errorf("serve --help does not mention %s", flag)
 		}

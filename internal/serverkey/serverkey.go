@@ -93,3 +93,24 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return err
 }
+
+// Secret returns the DC's 32-byte secret stored in dir under name, creating
+// it on first use. Processes of one DC that share it agree on server salts.
+func Secret(dir, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != 32 {
+			return nil, fmt.Errorf("%s: %d bytes, want 32", path, len(b))
+		}
+		return b, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return b, writeAtomic(path, b, 0o600)
+}

@@ -58,3 +58,15 @@ func TestS2_ServerKeyRejectsDamagedFile(t *testing.T) {
 		t.Fatal("a damaged key file was accepted (or silently replaced)")
 	}
 }
+
+func TestS3_SaltSecretPersists(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Secret(dir, "salt.secret")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("%d bytes, %v", len(a), err)
+	}
+	b, err := Secret(dir, "salt.secret")
+	if err != nil || string(a) != string(b) {
+		t.Fatal("the secret changed across restarts")
+	}
+}

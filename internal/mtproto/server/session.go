@@ -35,6 +35,15 @@ func (k *Key) Record() store.AuthKey {
 	return k.rec
 }
 
+// Update changes the key's record (login, declared layer) and returns the
+// new record, which the caller persists.
+func (k *Key) Update(f func(*store.AuthKey)) store.AuthKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f(&k.rec)
+	return k.rec
+}
+
 // errNoKey means the client must create a new key (-404).
 var errNoKey = errors.New("server: unknown auth key")
 

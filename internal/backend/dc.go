@@ -1,0 +1,109 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/filedc/filedc/internal/mtproto/handshake"
+	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/rpc"
+	"github.com/filedc/filedc/internal/serverkey"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// DCConfig says how a data center runs on a backend.
+type DCConfig struct {
+	ID     int          // DC id
+	Listen net.Listener // where clients connect
+	Key    serverkey.Key
+	Salt   []byte // the DC's salt secret
+	Logger *slog.Logger
+}
+
+// ServeDC runs the MTProto data center on the embedded backend until ctx ends.
+func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
+	addr, _ := cfg.Listen.Addr().(*net.TCPAddr)
+	handler := rpc.New(rpc.Config{
+		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
+	})
+	srv := server.New(server.Config{
+		Handshake: &handshake.Server{
+			Key: cfg.Key.Private,
+			DC:  cfg.ID,
+			KeyExists: func(id [8]byte) bool {
+				_, err := b.Meta.AuthKey(context.Background(), id)
+				return err == nil
+			},
+		},
+		Keys:    b.Meta,
+		Salts:   session.NewSalts(cfg.Salt),
+		Handler: handler,
+		Logger:  cfg.Logger,
+	})
+	return srv.Serve(ctx, cfg.Listen)
+}
+
+// RegisterBotToken makes sure a bot with the token "<ID>:<SECRET>" exists;
+// calling it again with the same token changes nothing.
+func RegisterBotToken(ctx context.Context, accounts store.Accounts, token string) error {
+	idText, secret, ok := strings.Cut(token, ":")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil || id <= 0 || secret == "" {
+		return fmt.Errorf("bot token %q: want <positive id>:<secret>", token)
+	}
+	acc, err := accounts.Account(ctx, id)
+	switch {
+	case err == nil && acc.Bot && acc.Secret == secret:
+		return nil
+	case err == nil && !acc.Bot:
+		return fmt.Errorf("bot token %q: account %d is not a bot", token, id)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		acc = store.Account{ID: id, Bot: true, Name: "bot" + idText, Username: "bot" + idText + "_bot",
+			AccessKey: randomInt63(), Created: time.Now()}
+	}
+	acc.Secret = secret
+	return accounts.PutAccount(ctx, acc)
+}
+
+// NewBot creates a bot account named name and returns its token.
+func NewBot(ctx context.Context, accounts store.Accounts, name string) (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		id := 1_000_000_000 + randomInt63()%(1<<40)
+		if _, err := accounts.Account(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			if err != nil {
+				return "", err
+			}
+			continue // taken
+		}
+		acc := store.Account{ID: id, Bot: true, Name: name, Username: name, Secret: secret,
+			AccessKey: randomInt63(), Created: time.Now()}
+		if err := accounts.PutAccount(ctx, acc); err != nil {
+			return "", err
+		}
+		return strconv.FormatInt(id, 10) + ":" + secret, nil
+	}
+}
+
+func randomInt63() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}

@@ -1,0 +1,89 @@
+package rpc
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+
+// importBotAuthorization logs a bot in with a token "<ID>:<SECRET>" the
+// operator created, binding the account to the auth key.
+func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.AuthImportBotAuthorizationRequest) (bin.Encoder, error) {
+	invalid := badRequest("ACCESS_TOKEN_INVALID")
+	idText, secret, ok := strings.Cut(req.BotAuthToken, ":")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil || id <= 0 || secret == "" {
+		return nil, invalid
+	}
+	acc, err := h.cfg.Accounts.Account(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !acc.Bot || subtle.ConstantTimeCompare([]byte(acc.Secret), []byte(secret)) != 1 {
+		return nil, invalid
+	}
+	rec := c.Key.Update(func(k *store.AuthKey) { k.UserID = acc.ID })
+	if err := h.cfg.Keys.PutAuthKey(ctx, rec); err != nil {
+		return nil, err
+	}
+	return &tg.AuthAuthorization{User: userOf(acc, true)}, nil
+}
+
+// userOf describes an account; self marks the caller's own account.
+func userOf(a store.Account, self bool) *tg.User {
+	u := &tg.User{
+		ID:         a.ID,
+		AccessHash: a.AccessKey,
+		FirstName:  a.Name,
+		Username:   a.Username,
+		Self:       self,
+		Bot:        a.Bot,
+		Premium:    a.Premium,
+	}
+	if a.Bot {
+		u.BotInfoVersion = 1
+	}
+	if a.Phone != "" {
+		u.Phone = a.Phone
+	}
+	u.SetFlags()
+	return u
+}
+
+func (h *Handler) getUsers(ctx context.Context, c *call, req *tg.UsersGetUsersRequest) (bin.Encoder, error) {
+	out := &tg.UserClassVector{}
+	for _, in := range req.ID {
+		switch u := in.(type) {
+		case *tg.InputUserSelf:
+			acc, err := h.cfg.Accounts.Account(ctx, c.user)
+			if err != nil {
+				return nil, err
+			}
+			out.Elems = append(out.Elems, userOf(acc, true))
+		case *tg.InputUser:
+			acc, err := h.cfg.Accounts.Account(ctx, u.UserID)
+			switch {
+			case errors.Is(err, store.ErrNotFound) || (err == nil && acc.AccessKey != u.AccessHash):
+				out.Elems = append(out.Elems, &tg.UserEmpty{ID: u.UserID})
+			case err != nil:
+				return nil, err
+			default:
+				out.Elems = append(out.Elems, userOf(acc, acc.ID == c.user))
+			}
+		default:
+			return nil, badRequest("USER_ID_INVALID")
+		}
+	}
+	return out, nil
+}

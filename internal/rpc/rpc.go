@@ -1,0 +1,238 @@
+// Package rpc answers the Telegram API calls filedc serves: thin functions
+// that decode a call, ask the file engine or the stores, and encode the
+// answer. Engine errors become rpc_error with their Telegram names here.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Config is what the handler serves from.
+type Config struct {
+	DC       int          // this data center's id
+	Addr     *net.TCPAddr // the address clients reach this DC at (for dc_options)
+	Engine   *files.Engine
+	Accounts store.Accounts
+	Keys     store.AuthKeys
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Handler implements server.Handler.
+type Handler struct {
+	cfg Config
+}
+
+// New returns a handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handler{cfg: cfg}
+}
+
+var _ server.Handler = (*Handler)(nil)
+
+// Errors of the API layer.
+var (
+	errUnregistered  = &server.RPCError{Code: 401, Message: "AUTH_KEY_UNREGISTERED"}
+	errMethodInvalid = &server.RPCError{Code: 400, Message: "INPUT_METHOD_INVALID"}
+	errLocation      = &server.RPCError{Code: 400, Message: "LOCATION_INVALID"}
+	errInternal      = &server.RPCError{Code: 500, Message: "INTERNAL"}
+)
+
+func badRequest(msg string) error { return &server.RPCError{Code: 400, Message: msg} }
+
+// call is the context of one call.
+type call struct {
+	*server.Request
+	user int64 // logged-in account, 0 if none
+}
+
+// ServeRPC implements server.Handler.
+func (h *Handler) ServeRPC(ctx context.Context, r *server.Request) (bin.Encoder, error) {
+	id, err := h.unwrap(ctx, r)
+	if err != nil {
+		return nil, badRequest("INPUT_REQUEST_INVALID")
+	}
+	c := &call{Request: r, user: r.Key.Record().UserID}
+	res, err := h.dispatch(ctx, c, id)
+	return res, apiError(err)
+}
+
+// apiError turns engine and store errors into rpc_error.
+func apiError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if fe, ok := files.AsError(err); ok {
+		return &server.RPCError{Code: fe.Code, Message: fe.Message}
+	}
+	var re *server.RPCError
+	if errors.As(err, &re) {
+		return re
+	}
+	return err // logged by the server, answered as 500 INTERNAL
+}
+
+func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder, error) {
+	b := c.Body
+	switch id {
+	case tg.HelpGetConfigRequestTypeID:
+		return h.config(), nil
+	case tg.HelpGetNearestDCRequestTypeID:
+		return &tg.NearestDC{Country: "XX", ThisDC: h.cfg.DC, NearestDC: h.cfg.DC}, nil
+	case tg.AuthImportBotAuthorizationRequestTypeID:
+		var req tg.AuthImportBotAuthorizationRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.importBotAuthorization(ctx, c, &req)
+	}
+	// Everything below needs a logged-in account.
+	if c.user == 0 {
+		return nil, errUnregistered
+	}
+	switch id {
+	case tg.UpdatesGetStateRequestTypeID:
+		return &tg.UpdatesState{Pts: 1, Qts: 0, Date: int(h.cfg.Now().Unix()), Seq: 0}, nil
+	case tg.UsersGetUsersRequestTypeID:
+		var req tg.UsersGetUsersRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getUsers(ctx, c, &req)
+	case tg.UploadSaveFilePartRequestTypeID:
+		var req tg.UploadSaveFilePartRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.saveFilePart(ctx, c, req.FileID, req.FilePart, 0, false, req.Bytes)
+	case tg.UploadSaveBigFilePartRequestTypeID:
+		var req tg.UploadSaveBigFilePartRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.saveFilePart(ctx, c, req.FileID, req.FilePart, req.FileTotalParts, true, req.Bytes)
+	case tg.UploadGetFileRequestTypeID:
+		var req tg.UploadGetFileRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getFile(ctx, c, &req)
+	case tg.UploadGetFileHashesRequestTypeID:
+		var req tg.UploadGetFileHashesRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getFileHashes(ctx, c, &req)
+	case tg.MessagesUploadMediaRequestTypeID:
+		var req tg.MessagesUploadMediaRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.uploadMedia(ctx, c, &req)
+	}
+	return nil, errMethodInvalid
+}
+
+// peekID lets wrapper calls decode without knowing the call inside.
+type peekID struct{}
+
+func (peekID) Decode(b *bin.Buffer) error { _, err := b.PeekID(); return err }
+func (peekID) Encode(*bin.Buffer) error   { return errors.New("rpc: wrapper query is not encodable") }
+
+// unwrap strips invokeWithLayer, initConnection and invokeWithoutUpdates,
+// remembering the declared layer on the auth key (rule S5: GramJS does not
+// repeat it on its second connection).
+func (h *Handler) unwrap(ctx context.Context, r *server.Request) (uint32, error) {
+	for {
+		id, err := r.Body.PeekID()
+		if err != nil {
+			return 0, err
+		}
+		switch id {
+		case tg.InvokeWithLayerRequestTypeID:
+			req := tg.InvokeWithLayerRequest{Query: peekID{}}
+			if err := req.Decode(r.Body); err != nil {
+				return 0, err
+			}
+			if r.Key.Record().Layer != req.Layer {
+				rec := r.Key.Update(func(k *store.AuthKey) { k.Layer = req.Layer })
+				if err := h.cfg.Keys.PutAuthKey(ctx, rec); err != nil {
+					return 0, err
+				}
+			}
+		case tg.InitConnectionRequestTypeID:
+			req := tg.InitConnectionRequest{Query: peekID{}}
+			if err := req.Decode(r.Body); err != nil {
+				return 0, err
+			}
+		case tg.InvokeWithoutUpdatesRequestTypeID:
+			req := tg.InvokeWithoutUpdatesRequest{Query: peekID{}}
+			if err := req.Decode(r.Body); err != nil {
+				return 0, err
+			}
+		default:
+			return id, nil
+		}
+	}
+}
+
+func (h *Handler) config() *tg.Config {
+	now := h.cfg.Now()
+	ip := "127.0.0.1"
+	port := 443
+	if h.cfg.Addr != nil {
+		port = h.cfg.Addr.Port
+		if !h.cfg.Addr.IP.IsUnspecified() && h.cfg.Addr.IP != nil {
+			ip = h.cfg.Addr.IP.String()
+		}
+	}
+	return &tg.Config{
+		Date:                    int(now.Unix()),
+		Expires:                 int(now.Add(time.Hour).Unix()),
+		ThisDC:                  h.cfg.DC,
+		DCOptions:               []tg.DCOption{{ID: h.cfg.DC, IPAddress: ip, Port: port, Static: true}},
+		DCTxtDomainName:         "localhost",
+		ChatSizeMax:             200,
+		MegagroupSizeMax:        200000,
+		ForwardedCountMax:       100,
+		OnlineUpdatePeriodMs:    210000,
+		OfflineBlurTimeoutMs:    5000,
+		OfflineIdleTimeoutMs:    30000,
+		OnlineCloudTimeoutMs:    300000,
+		NotifyCloudDelayMs:      30000,
+		NotifyDefaultDelayMs:    1500,
+		PushChatPeriodMs:        60000,
+		PushChatLimit:           2,
+		EditTimeLimit:           172800,
+		RevokeTimeLimit:         2147483647,
+		RevokePmTimeLimit:       2147483647,
+		RatingEDecay:            2419200,
+		StickersRecentLimit:     200,
+		ChannelsReadMediaPeriod: 604800,
+		CallReceiveTimeoutMs:    20000,
+		CallRingTimeoutMs:       90000,
+		CallConnectTimeoutMs:    30000,
+		CallPacketTimeoutMs:     10000,
+		MeURLPrefix:             "https://t.me/",
+		CaptionLengthMax:        1024,
+		MessageLengthMax:        4096,
+		WebfileDCID:             h.cfg.DC,
+	}
+}
