@@ -221,10 +221,11 @@ func TestF6_RecordsSizeHashesAndType(t *testing.T) {
 				t.Fatalf("no hashes at %d of %d", covered, rec.Size)
 			}
 			for _, h := range hs {
-				if h.Offset != covered || h.Hash != sha256.Sum256(data[h.Offset:h.Offset+int64(h.Limit)]) {
+				end := min(rec.Size, h.Offset+int64(h.Limit))
+				if h.Offset != covered || h.Hash != sha256.Sum256(data[h.Offset:end]) {
 					t.Fatalf("hash at %d (limit %d) is wrong", h.Offset, h.Limit)
 				}
-				covered += int64(h.Limit)
+				covered = end
 			}
 		}
 		if covered != rec.Size {

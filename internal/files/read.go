@@ -112,7 +112,10 @@ func (e *Engine) Read(ctx context.Context, ref FileRef, offset int64, limit int,
 }
 
 // Hashes returns the SHA-256 hashes of consecutive 128 KiB ranges starting
-// with the one that holds offset (D9); none past the end.
+// with the one that holds offset (D9); none past the end. Every FileHash
+// names the full 128 KiB range as its limit, the last one too, while its hash
+// covers the bytes that exist: clients verify by downloading exactly
+// (offset, limit), which must stay a valid precise request.
 func (e *Engine) Hashes(ctx context.Context, ref FileRef, offset int64) ([]RangeHash, error) {
 	if offset < 0 {
 		return nil, ErrOffsetInvalid
@@ -132,7 +135,7 @@ func (e *Engine) Hashes(ctx context.Context, ref FileRef, offset int64) ([]Range
 	out := make([]RangeHash, len(hs))
 	for i, h := range hs {
 		off := int64(first+i) * rangeHashSize
-		out[i] = RangeHash{Offset: off, Limit: int(min(rangeHashSize, rec.Size-off)), Hash: h}
+		out[i] = RangeHash{Offset: off, Limit: rangeHashSize, Hash: h}
 	}
 	return out, nil
 }

@@ -182,12 +182,17 @@ func TestD9_FileHashes(t *testing.T) {
 		}
 		for i, h := range hs {
 			off := int64(tc.first+i) * R
-			limit := R
+			covered := R // bytes the hash covers: the last range is shorter
 			if i == len(hs)-1 {
-				limit = tc.lastLimit
+				covered = tc.lastLimit
 			}
-			if h.Offset != off || h.Limit != limit || h.Hash != sha256.Sum256(data[off:off+int64(limit)]) {
-				t.Fatalf("offset %d: hash %d = {%d %d}, want {%d %d} with the SHA-256 of those bytes", tc.offset, i, h.Offset, h.Limit, off, limit)
+			// The limit is always the full range, so that a client can
+			// download exactly (offset, limit) as a valid precise request.
+			if h.Offset != off || h.Limit != R || h.Hash != sha256.Sum256(data[off:off+int64(covered)]) {
+				t.Fatalf("offset %d: hash %d = {%d %d}, want {%d %d} with the SHA-256 of the %d bytes there", tc.offset, i, h.Offset, h.Limit, off, R, covered)
+			}
+			if err := files.CheckRange(h.Offset, h.Limit, true); err != nil {
+				t.Fatalf("hash range {%d %d} is not a valid precise request: %v", h.Offset, h.Limit, err)
 			}
 		}
 	}

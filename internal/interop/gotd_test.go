@@ -1,0 +1,252 @@
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/telegram/downloader"
+	"github.com/gotd/td/telegram/uploader"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"github.com/gotd/td/transport"
+)
+
+const botToken = "7000001:interop-secret"
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// filedcBinary builds cmd/filedc once per test run.
+func filedcBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "filedc-interop")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "filedc")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/filedc/filedc/cmd/filedc").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// dc is a running filedc process.
+type dc struct {
+	addr *net.TCPAddr
+	key  *rsa.PublicKey
+}
+
+// startServer runs `filedc serve` on loopback with a bot token registered.
+func startServer(t *testing.T) *dc {
+	t.Helper()
+	data := t.TempDir()
+	cmd := exec.Command(filedcBinary(t), "serve", "--data", data, "--listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	// "filedc: listening on ADDR, DC 2, key fingerprint F (PATH), ..."
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server start line: %v", err)
+	}
+	fields := strings.Fields(line)
+	if len(fields) < 4 || fields[1] != "listening" {
+		t.Fatalf("unexpected start line %q", line)
+	}
+	addr, err := net.ResolveTCPAddr("tcp", strings.TrimSuffix(fields[3], ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(data, "public.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	key, err := x509.ParsePKCS1PublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dc{addr: addr, key: key}
+}
+
+func (d *dc) client(proto dcs.Protocol) *telegram.Client {
+	return telegram.NewClient(1, "interop", telegram.Options{
+		PublicKeys:     []telegram.PublicKey{{RSA: d.key}},
+		DC:             2,
+		DCList:         dcs.List{Options: []tg.DCOption{{ID: 2, IPAddress: d.addr.IP.String(), Port: d.addr.Port, Static: true}}},
+		Resolver:       dcs.Plain(dcs.PlainOptions{Protocol: proto}),
+		SessionStorage: &session.StorageMemory{},
+		NoUpdates:      true,
+	})
+}
+
+// randomBytes returns n deterministic pseudo-random bytes.
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for k := 0; k < 8; k++ {
+			b[i+k] = byte(v >> (8 * k))
+		}
+	}
+	return b
+}
+
+// writerAt collects a parallel download.
+type writerAt struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *writerAt) WriteAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if end := int(off) + len(p); end > len(w.buf) {
+		w.buf = append(w.buf, make([]byte, end-len(w.buf))...)
+	}
+	copy(w.buf[off:], p)
+	return len(p), nil
+}
+
+// roundtrip uploads data with gotd's uploader, finalizes it with
+// messages.uploadMedia, downloads it with gotd's downloader and compares.
+func roundtrip(ctx context.Context, t *testing.T, api *tg.Client, data []byte, threads int, verify bool) error {
+	t.Helper()
+	up := uploader.NewUploader(api).WithThreads(threads)
+	file, err := up.Upload(ctx, uploader.NewUpload("data.bin", bytes.NewReader(data), int64(len(data))))
+	if err != nil {
+		return fmt.Errorf("upload: %w", err)
+	}
+	media, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{
+		Peer:  &tg.InputPeerSelf{},
+		Media: &tg.InputMediaUploadedDocument{File: file, MimeType: "application/octet-stream"},
+	})
+	if err != nil {
+		return fmt.Errorf("uploadMedia: %w", err)
+	}
+	doc, ok := media.(*tg.MessageMediaDocument).Document.(*tg.Document)
+	if !ok || doc.Size != int64(len(data)) || doc.DCID != 2 {
+		return fmt.Errorf("uploadMedia answered %+v", media)
+	}
+	loc := &tg.InputDocumentFileLocation{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}
+	out := &writerAt{}
+	_, err = downloader.NewDownloader().Download(api, loc).WithThreads(threads).WithVerify(verify).Parallel(ctx, out)
+	if err != nil {
+		return fmt.Errorf("download (verify=%v): %w", verify, err)
+	}
+	if sha256.Sum256(out.buf) != sha256.Sum256(data) {
+		return fmt.Errorf("downloaded %d bytes that differ from the %d uploaded", len(out.buf), len(data))
+	}
+	return nil
+}
+
+func TestInterop_GotdRoundtripOverEveryTransport(t *testing.T) {
+	srv := startServer(t)
+	data := randomBytes(5, 5<<20+12345)
+	for _, tc := range []struct {
+		name  string
+		proto dcs.Protocol
+	}{
+		{"abridged", transport.Abridged},
+		{"intermediate", transport.Intermediate},
+		{"padded-intermediate", transport.PaddedIntermediate},
+		{"full", transport.Full},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			client := srv.client(tc.proto)
+			err := client.Run(ctx, func(ctx context.Context) error {
+				// Before login the account calls are refused.
+				if _, err := client.API().UpdatesGetState(ctx); !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
+					t.Errorf("updates.getState before login: %v, want AUTH_KEY_UNREGISTERED", err)
+				}
+				if _, err := client.Auth().Bot(ctx, botToken); err != nil {
+					return fmt.Errorf("bot login: %w", err)
+				}
+				self, err := client.Self(ctx)
+				if err != nil || self.ID != 7000001 || !self.Bot {
+					return fmt.Errorf("self: %+v, %v", self, err)
+				}
+				for _, verify := range []bool{false, true} {
+					if err := roundtrip(ctx, t, client.API(), data, 1, verify); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestInterop_GotdBigFileFourThreads(t *testing.T) {
+	srv := startServer(t)
+	size := 50 << 20
+	if s := os.Getenv("FILEDC_INTEROP_MIB"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			size = n << 20
+		}
+	}
+	data := randomBytes(50, size)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	client := srv.client(transport.Intermediate)
+	err := client.Run(ctx, func(ctx context.Context) error {
+		if _, err := client.Auth().Bot(ctx, botToken); err != nil {
+			return err
+		}
+		return roundtrip(ctx, t, client.API(), data, 4, true)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
