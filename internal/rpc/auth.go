@@ -13,7 +13,6 @@ import (
 	"github.com/filedc/filedc/internal/store"
 )
 
-
 // importBotAuthorization logs a bot in with a token "<ID>:<SECRET>" the
 // operator created, binding the account to the auth key.
 func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.AuthImportBotAuthorizationRequest) (bin.Encoder, error) {
