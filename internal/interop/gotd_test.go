@@ -66,11 +66,15 @@ type dc struct {
 }
 
 // startServer runs `filedc serve` on loopback with a bot token registered.
-func startServer(t *testing.T) *dc {
+func startServer(t *testing.T, moreTokens ...string) *dc {
 	t.Helper()
 	data := t.TempDir()
-	cmd := exec.Command(filedcBinary(t), "serve", "--data", data, "--listen", "127.0.0.1:0",
-		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken)
+	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}
+	for _, tok := range moreTokens {
+		args = append(args, "--bot-token", tok)
+	}
+	cmd := exec.Command(filedcBinary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
