@@ -225,4 +225,3 @@ func TestInterop_ParallelOutOfOrderParts(t *testing.T) {
 		return nil
 	})
 }
-
