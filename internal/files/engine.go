@@ -42,8 +42,12 @@ type Config struct {
 	TempBudget      int64         // bytes of temporary parts before eviction (default 4 GiB)
 	MinTTL          time.Duration // temporary parts are never evicted younger (default 10m)
 	MaxTTL          time.Duration // temporary parts never live longer (default 6h)
-	Clock           Clock         // default: the system clock
-	Logger          *slog.Logger  // default: slog.Default()
+	// Per-account limits (S7), answered with FLOOD_WAIT_X. Negative: none.
+	MaxUploadsPerOwner   int           // temporary uploads at once (default 64)
+	MaxTempBytesPerOwner int64         // bytes of temporary parts (default 8 GiB)
+	FloodWait            time.Duration // the X of FLOOD_WAIT_X for these limits (default 5s)
+	Clock                Clock         // default: the system clock
+	Logger               *slog.Logger  // default: slog.Default()
 	// OnStep, when set, is called at each Step of finalization. Fault-injection
 	// tests use it to kill the process at an exact point.
 	OnStep func(Step)
@@ -65,6 +69,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxTTL <= 0 {
 		c.MaxTTL = 6 * time.Hour
 	}
+	if c.MaxUploadsPerOwner == 0 {
+		c.MaxUploadsPerOwner = 64
+	}
+	if c.MaxTempBytesPerOwner == 0 {
+		c.MaxTempBytesPerOwner = 8 << 30
+	}
+	if c.FloodWait <= 0 {
+		c.FloodWait = 5 * time.Second
+	}
 	if c.Clock == nil {
 		c.Clock = systemClock{}
 	}
@@ -85,6 +98,7 @@ type Engine struct {
 	mu        sync.Mutex
 	uploads   map[store.UploadKey]*upload
 	lru       list.List // of *upload, most recently touched first
+	owners    map[int64]*owner
 	tempBytes atomic.Int64
 	sweeping  sync.Mutex
 
@@ -92,13 +106,20 @@ type Engine struct {
 	partBufs sync.Pool
 }
 
+// owner is what one account holds in temporary storage.
+type owner struct {
+	uploads int          // guarded by Engine.mu
+	bytes   atomic.Int64 // bytes of its temporary parts
+}
+
 // upload is the in-memory state of one temporary upload. Saves hold rw for
 // reading while they write their part, so parts of one upload are written in
 // parallel; finalization and eviction hold it for writing.
 type upload struct {
-	key store.UploadKey
-	id  store.UploadID
-	rw  sync.RWMutex
+	key   store.UploadKey
+	id    store.UploadID
+	owner *owner
+	rw    sync.RWMutex
 	// gone is set, under rw held for writing, when the upload was finalized or
 	// evicted; a save that finds it set starts over with a new upload.
 	gone bool
@@ -123,6 +144,7 @@ func New(ctx context.Context, cfg Config, temp store.Temp, content store.Content
 		content: content,
 		meta:    meta,
 		uploads: make(map[store.UploadKey]*upload),
+		owners:  make(map[int64]*owner),
 	}
 	e.partBufs.New = func() any { b := make([]byte, maxPartSize); return &b }
 	if err := e.recover(ctx); err != nil {
@@ -175,7 +197,9 @@ func (e *Engine) recover(ctx context.Context) error {
 			continue
 		}
 		u.elem = e.lru.PushFront(u)
-		e.tempBytes.Add(u.parts.bytes)
+		u.owner = e.ownerLocked(u.key.Owner)
+		u.owner.uploads++
+		e.addBytes(u, u.parts.bytes)
 	}
 	var orphans []int64
 	err = e.content.List(ctx, func(id int64) error {
@@ -195,6 +219,26 @@ func (e *Engine) recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ownerLocked returns the state of an account; the caller holds e.mu.
+func (e *Engine) ownerLocked(id int64) *owner {
+	o := e.owners[id]
+	if o == nil {
+		o = &owner{}
+		e.owners[id] = o
+	}
+	return o
+}
+
+// addBytes accounts for temporary bytes of an upload, globally and for its owner.
+func (e *Engine) addBytes(u *upload, delta int64) {
+	e.tempBytes.Add(delta)
+	u.owner.bytes.Add(delta)
+}
+
+func (e *Engine) floodWait() Error {
+	return ErrFloodWait(int((e.cfg.FloodWait + time.Second - 1) / time.Second))
 }
 
 func sortByTouched(us []*upload) {

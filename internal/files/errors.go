@@ -35,6 +35,12 @@ func ErrFilePartMissing(part int) Error {
 	return badRequest("FILE_PART_" + strconv.Itoa(part) + "_MISSING")
 }
 
+// ErrFloodWait is FLOOD_WAIT_X (420): a per-account limit is reached; the
+// client should wait X seconds before trying again.
+func ErrFloodWait(seconds int) Error {
+	return Error{Code: 420, Message: "FLOOD_WAIT_" + strconv.Itoa(max(seconds, 1))}
+}
+
 // AsError reports whether err is (or wraps) a client-facing Error.
 func AsError(err error) (Error, bool) {
 	var e Error

@@ -97,9 +97,12 @@ func (e *Engine) drop(u *upload) {
 		delete(e.uploads, u.key)
 	}
 	e.lru.Remove(u.elem)
+	if u.owner.uploads--; u.owner.uploads == 0 {
+		delete(e.owners, u.key.Owner)
+	}
 	e.mu.Unlock()
 	u.mu.Lock()
-	e.tempBytes.Add(-u.parts.bytes)
+	e.addBytes(u, -u.parts.bytes)
 	u.mu.Unlock()
 }
 
@@ -241,7 +244,7 @@ func (e *Engine) dropPart(ctx context.Context, u *upload, i int) {
 	size := u.parts.size(i)
 	u.parts.remove(i)
 	u.mu.Unlock()
-	e.tempBytes.Add(-int64(size))
+	e.addBytes(u, -int64(size))
 	if err := e.temp.DeletePart(ctx, u.id, i); err != nil {
 		e.cfg.Logger.Warn("deleting damaged part", "upload", u.id, "part", i, "err", err)
 	}

@@ -52,13 +52,16 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 		total = r.TotalParts
 	}
 	for {
-		u := e.touch(r.Key)
+		u, err := e.touch(r.Key)
+		if err != nil {
+			return err
+		}
 		u.rw.RLock()
 		if u.gone {
 			u.rw.RUnlock()
 			continue // finalized or evicted meanwhile: start a new upload
 		}
-		err := e.savePart(ctx, u, r.Part, total, r.Data)
+		err = e.savePart(ctx, u, r.Part, total, r.Data)
 		u.rw.RUnlock()
 		if err != nil {
 			e.dropIfEmpty(ctx, u)
@@ -69,22 +72,27 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 	}
 }
 
-// touch returns the upload for key, creating it if needed, and marks it the
-// most recently used.
-func (e *Engine) touch(key store.UploadKey) *upload {
+// touch returns the upload for key, creating it if the owner may start one,
+// and marks it the most recently used.
+func (e *Engine) touch(key store.UploadKey) (*upload, error) {
 	now := e.cfg.Clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	u := e.uploads[key]
 	if u == nil {
-		u = &upload{key: key, id: randomUploadID(), parts: newPartSet()}
+		o := e.ownerLocked(key.Owner)
+		if limit := e.cfg.MaxUploadsPerOwner; limit > 0 && o.uploads >= limit {
+			return nil, e.floodWait()
+		}
+		o.uploads++
+		u = &upload{key: key, id: randomUploadID(), parts: newPartSet(), owner: o}
 		e.uploads[key] = u
 		u.elem = e.lru.PushFront(u)
 	} else {
 		e.lru.MoveToFront(u.elem)
 	}
 	u.touched = now
-	return u
+	return u, nil
 }
 
 func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32, data []byte) error {
@@ -94,6 +102,10 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	// upload check against each other, then write without holding the lock.
 	u.mu.Lock()
 	ps := u.parts
+	if limit := e.cfg.MaxTempBytesPerOwner; limit > 0 && u.owner.bytes.Load()+int64(len(data)-ps.size(index)) > limit {
+		u.mu.Unlock()
+		return e.floodWait()
+	}
 	hadOld := ps.has(index)
 	var oldSize int
 	var oldTotal int32
@@ -116,7 +128,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	u.seq[index]++
 	seq := u.seq[index]
 	u.mu.Unlock()
-	e.tempBytes.Add(int64(len(data) - oldSize))
+	e.addBytes(u, int64(len(data)-oldSize))
 
 	err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
 		Index: index, Size: len(data), Total: total, SavedAt: savedAt,
@@ -129,7 +141,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 			if hadOld {
 				ps.put(index, oldSize, oldTotal, oldSaved)
 			}
-			e.tempBytes.Add(int64(oldSize - len(data)))
+			e.addBytes(u, int64(oldSize-len(data)))
 		}
 		u.mu.Unlock()
 		return err
