@@ -8,7 +8,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strconv"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -27,11 +31,16 @@ type Config struct {
 	Keys     store.AuthKeys
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// RequestRate and RequestBurst bound each account's calls per second
+	// (S7), answered with FLOOD_WAIT_X. Defaults: 1000/s, bursts of 2000.
+	RequestRate  float64
+	RequestBurst int
 }
 
 // Handler implements server.Handler.
 type Handler struct {
-	cfg Config
+	cfg    Config
+	limits sync.Map // account id -> *rate.Limiter
 }
 
 // New returns a handler.
@@ -41,6 +50,12 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestRate <= 0 {
+		cfg.RequestRate = 1000
+	}
+	if cfg.RequestBurst <= 0 {
+		cfg.RequestBurst = 2000
 	}
 	return &Handler{cfg: cfg}
 }
@@ -103,9 +118,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 		}
 		return h.importBotAuthorization(ctx, c, &req)
 	}
-	// Everything below needs a logged-in account.
+	// Everything below needs a logged-in account, within its request rate.
 	if c.user == 0 {
 		return nil, errUnregistered
+	}
+	if err := h.allow(c.user); err != nil {
+		return nil, err
 	}
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
@@ -191,6 +209,20 @@ func (h *Handler) unwrap(ctx context.Context, r *server.Request) (uint32, error)
 			return id, nil
 		}
 	}
+}
+
+// allow takes one call from the account's token bucket, or says how long to wait.
+func (h *Handler) allow(user int64) error {
+	v, ok := h.limits.Load(user)
+	if !ok {
+		v, _ = h.limits.LoadOrStore(user, rate.NewLimiter(rate.Limit(h.cfg.RequestRate), h.cfg.RequestBurst))
+	}
+	r := v.(*rate.Limiter).ReserveN(h.cfg.Now(), 1)
+	if d := r.DelayFrom(h.cfg.Now()); d > 0 {
+		r.CancelAt(h.cfg.Now())
+		return &server.RPCError{Code: 420, Message: "FLOOD_WAIT_" + strconv.Itoa(int((d+time.Second-1)/time.Second))}
+	}
+	return nil
 }
 
 func (h *Handler) config() *tg.Config {

@@ -61,6 +61,9 @@ type Config struct {
 	Transport transport.Options
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// MaxConnsPerIP bounds the open connections from one address (S7,
+	// default 256); over it a connection gets transport error -429.
+	MaxConnsPerIP int
 }
 
 // Server serves MTProto connections.
@@ -75,6 +78,9 @@ type Server struct {
 
 	sessMu   sync.Mutex
 	sessions map[sessionKey]*Session
+
+	connsMu sync.Mutex
+	conns   map[string]int // open connections by remote IP
 }
 
 // New returns a server.
@@ -85,7 +91,11 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = 256
+	}
 	return &Server{
+		conns:    make(map[string]int),
 		cfg:      cfg,
 		cipher:   crypto.NewServerCipher(rand.Reader),
 		ids:      proto.NewMessageIDGen(cfg.Now),
@@ -140,6 +150,11 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 		s.log.Debug("transport", "remote", raw.RemoteAddr(), "err", err)
 		return
 	}
+	if !s.admit(raw) {
+		t.WriteError(-429)
+		return
+	}
+	defer s.release(raw)
 	c := &conn{t: t}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -228,4 +243,32 @@ func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Ex
 		s.keysMu.Unlock()
 	}
 	return res != nil, c.t.WriteFrame(out.Buf)
+}
+
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return c.RemoteAddr().String()
+}
+
+// admit counts a connection against its address's limit.
+func (s *Server) admit(c net.Conn) bool {
+	ip := remoteIP(c)
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.conns[ip] >= s.cfg.MaxConnsPerIP {
+		return false
+	}
+	s.conns[ip]++
+	return true
+}
+
+func (s *Server) release(c net.Conn) {
+	ip := remoteIP(c)
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.conns[ip]--; s.conns[ip] <= 0 {
+		delete(s.conns, ip)
+	}
 }

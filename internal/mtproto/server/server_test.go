@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
+	"github.com/gotd/td/mt"
+	"github.com/gotd/td/proto"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/dcs"
@@ -263,4 +267,85 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestS7_ConnectionsPerIP(t *testing.T) {
+	dir := t.TempDir()
+	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	keyOnce.Do(func() { rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
+	srv := server.New(server.Config{
+		Handshake:     &handshake.Server{Key: rsaKey, DC: 2},
+		Keys:          meta,
+		Salts:         mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
+		Handler:       server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
+		MaxConnsPerIP: 2,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx, ln)
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte{0xee, 0xee, 0xee, 0xee})
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		return c
+	}
+	// admitted proves the server serves c: a req_pq_multi gets its resPQ.
+	admitted := func(c net.Conn) bool {
+		var body, msg bin.Buffer
+		(&mt.ReqPqMultiRequest{Nonce: bin.Int128{1}}).Encode(&body)
+		(&proto.UnencryptedMessage{MessageID: time.Now().Unix() << 32, MessageData: body.Buf}).Encode(&msg)
+		var hdr [4]byte
+		binary.LittleEndian.PutUint32(hdr[:], uint32(msg.Len()))
+		c.Write(append(hdr[:], msg.Buf...))
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			return false
+		}
+		n := binary.LittleEndian.Uint32(hdr[:])
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(c, payload); err != nil {
+			return false
+		}
+		return n > 4 // 4 bytes would be a transport error code
+	}
+	a, b := dial(), dial()
+	defer a.Close()
+	defer b.Close()
+	if !admitted(a) || !admitted(b) {
+		t.Fatal("connections within the limit were refused")
+	}
+	c := dial()
+	defer c.Close()
+	var frame [8]byte
+	if _, err := io.ReadFull(c, frame[:]); err != nil {
+		t.Fatalf("third connection: %v, want a -429 transport error", err)
+	}
+	if code := int32(binary.LittleEndian.Uint32(frame[4:])); binary.LittleEndian.Uint32(frame[:4]) != 4 || code != -429 {
+		t.Fatalf("third connection got %x, want the -429 transport error", frame)
+	}
+	// Closing one admits a new connection (the server notices the close
+	// asynchronously, so try a few times).
+	a.Close()
+	for i := 0; ; i++ {
+		d := dial()
+		ok := admitted(d)
+		d.Close()
+		if ok {
+			break
+		}
+		if i == 50 {
+			t.Fatal("no connection admitted after one closed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

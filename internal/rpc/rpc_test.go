@@ -1,0 +1,74 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/store"
+)
+
+func invoke(t *testing.T, h *Handler, key *server.Key, req bin.Encoder) (bin.Encoder, error) {
+	t.Helper()
+	var b bin.Buffer
+	if err := req.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return h.ServeRPC(context.Background(), &server.Request{Key: key, Body: &b})
+}
+
+func TestS7_RequestRatePerAccount(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	h := New(Config{DC: 2, RequestRate: 1, RequestBurst: 3, Now: func() time.Time { return now }})
+	alice, bob := &server.Key{}, &server.Key{}
+	alice.Update(func(k *store.AuthKey) { k.UserID = 1 })
+	bob.Update(func(k *store.AuthKey) { k.UserID = 2 })
+	for i := 0; i < 3; i++ {
+		if _, err := invoke(t, h, alice, &tg.UpdatesGetStateRequest{}); err != nil {
+			t.Fatalf("call %d within the burst: %v", i, err)
+		}
+	}
+	_, err := invoke(t, h, alice, &tg.UpdatesGetStateRequest{})
+	var re *server.RPCError
+	if !errors.As(err, &re) || re.Code != 420 || re.Message != "FLOOD_WAIT_1" {
+		t.Fatalf("call over the rate: %v, want 420 FLOOD_WAIT_1", err)
+	}
+	// Another account has its own budget.
+	if _, err := invoke(t, h, bob, &tg.UpdatesGetStateRequest{}); err != nil {
+		t.Fatalf("another account: %v", err)
+	}
+	// After waiting, the account may call again.
+	now = now.Add(time.Second)
+	if _, err := invoke(t, h, alice, &tg.UpdatesGetStateRequest{}); err != nil {
+		t.Fatalf("after waiting: %v", err)
+	}
+}
+
+func TestS6_CallsNeedLogin(t *testing.T) {
+	h := New(Config{DC: 2})
+	anon := &server.Key{}
+	for _, req := range []bin.Encoder{
+		&tg.UpdatesGetStateRequest{},
+		&tg.UploadSaveFilePartRequest{FileID: 1, Bytes: []byte{1}},
+		&tg.UploadSaveBigFilePartRequest{FileID: 1, FileTotalParts: 1, Bytes: []byte{1}},
+		&tg.UploadGetFileRequest{Location: &tg.InputDocumentFileLocation{}, Limit: 4096},
+		&tg.UploadGetFileHashesRequest{Location: &tg.InputDocumentFileLocation{}},
+		&tg.UsersGetUsersRequest{ID: []tg.InputUserClass{&tg.InputUserSelf{}}},
+	} {
+		_, err := invoke(t, h, anon, req)
+		var re *server.RPCError
+		if !errors.As(err, &re) || re.Code != 401 || re.Message != "AUTH_KEY_UNREGISTERED" {
+			t.Errorf("%T before login: %v, want 401 AUTH_KEY_UNREGISTERED", req, err)
+		}
+	}
+	// Config and login need no account.
+	res, err := invoke(t, h, anon, &tg.HelpGetConfigRequest{})
+	if err != nil || res.(*tg.Config).ThisDC != 2 || len(res.(*tg.Config).DCOptions) != 1 {
+		t.Fatalf("help.getConfig: %+v, %v", res, err)
+	}
+}
