@@ -26,8 +26,10 @@ type DCConfig struct {
 	ID     int          // DC id
 	Listen net.Listener // where clients connect
 	Key    serverkey.Key
-	Salt   []byte // the DC's salt secret
-	Logger *slog.Logger
+	Salt   []byte // the DC's secret: salts and file references derive from it
+	// FileRefTTL is how long file references stay valid (default 2h).
+	FileRefTTL time.Duration
+	Logger     *slog.Logger
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -35,6 +37,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 	addr, _ := cfg.Listen.Addr().(*net.TCPAddr)
 	handler := rpc.New(rpc.Config{
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
+		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -139,6 +139,10 @@ func TestInterop_ErrorsOverTheWire(t *testing.T) {
 		check("crossing a 1 MiB block", errOf(get(loc, int64(1024*K-K), 2*K, true)), "400 LIMIT_INVALID")
 		check("wrong access hash", errOf(get(&tg.InputDocumentFileLocation{ID: doc.ID, AccessHash: doc.AccessHash + 1}, 0, 4096, false)), "400 FILE_ID_INVALID")
 		check("unknown file", errOf(get(&tg.InputDocumentFileLocation{ID: doc.ID + 1, AccessHash: doc.AccessHash}, 0, 4096, false)), "400 FILE_ID_INVALID")
+		forged := append([]byte(nil), doc.FileReference...)
+		forged[len(forged)-1] ^= 1
+		check("forged file reference", errOf(get(&tg.InputDocumentFileLocation{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: forged}, 0, 4096, false)), "400 FILE_REFERENCE_INVALID")
+		check("no file reference", errOf(get(&tg.InputDocumentFileLocation{ID: doc.ID, AccessHash: doc.AccessHash}, 0, 4096, false)), "400 FILE_REFERENCE_INVALID")
 		check("unsupported location", errOf(get(&tg.InputStickerSetThumb{Stickerset: &tg.InputStickerSetEmpty{}}, 0, 4096, false)), "400 LOCATION_INVALID")
 		f, err := get(loc, 4096, 4096, false)
 		check("read", err, "ok")

@@ -59,7 +59,7 @@ func (h *Handler) document(rec store.FileRecord, media *tg.InputMediaUploadedDoc
 	return &tg.Document{
 		ID:            rec.ID,
 		AccessHash:    rec.AccessHash,
-		FileReference: fileReference(rec),
+		FileReference: h.refs.issue(files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}, h.cfg.Now()),
 		Date:          int(rec.Created.Unix()),
 		MimeType:      mime,
 		Size:          rec.Size,

@@ -35,11 +35,17 @@ type Config struct {
 	// (S7), answered with FLOOD_WAIT_X. Defaults: 1000/s, bursts of 2000.
 	RequestRate  float64
 	RequestBurst int
+	// Secret is the DC's secret; file references are signed with a key
+	// derived from it. FileRefTTL is how long a reference stays valid
+	// (default 2h).
+	Secret     []byte
+	FileRefTTL time.Duration
 }
 
 // Handler implements server.Handler.
 type Handler struct {
 	cfg    Config
+	refs   fileRefs
 	limits sync.Map // account id -> *rate.Limiter
 }
 
@@ -57,7 +63,10 @@ func New(cfg Config) *Handler {
 	if cfg.RequestBurst <= 0 {
 		cfg.RequestBurst = 2000
 	}
-	return &Handler{cfg: cfg}
+	if cfg.FileRefTTL <= 0 {
+		cfg.FileRefTTL = 2 * time.Hour
+	}
+	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL)}
 }
 
 var _ server.Handler = (*Handler)(nil)

@@ -9,6 +9,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -70,5 +71,36 @@ func TestS6_CallsNeedLogin(t *testing.T) {
 	res, err := invoke(t, h, anon, &tg.HelpGetConfigRequest{})
 	if err != nil || res.(*tg.Config).ThisDC != 2 || len(res.(*tg.Config).DCOptions) != 1 {
 		t.Fatalf("help.getConfig: %+v, %v", res, err)
+	}
+}
+
+func TestD7_FileReferences(t *testing.T) {
+	refs := newFileRefs([]byte("a dc secret"), 2*time.Hour)
+	now := time.Unix(1_800_000_000, 0)
+	file := files.FileRef{ID: 10, AccessHash: -20}
+	ref := refs.issue(file, now)
+	check := func(what string, got error, want error) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	check("fresh", refs.check(file, ref, now.Add(time.Hour)), nil)
+	check("at the end of its lifetime", refs.check(file, ref, now.Add(2*time.Hour)), nil)
+	check("stale", refs.check(file, ref, now.Add(2*time.Hour+time.Second)), errFileRefExpired)
+	check("another file", refs.check(files.FileRef{ID: 11, AccessHash: -20}, ref, now), errFileRefInvalid)
+	check("empty", refs.check(file, nil, now), errFileRefInvalid)
+	forged := append([]byte(nil), ref...)
+	forged[len(forged)-1] ^= 1
+	check("forged", refs.check(file, forged, now), errFileRefInvalid)
+	// Moving the issue time forward breaks the tag too.
+	younger := append([]byte(nil), ref...)
+	younger[1]++
+	check("re-dated", refs.check(file, younger, now.Add(3*time.Hour)), errFileRefInvalid)
+	// Another DC secret does not accept it.
+	check("other secret", newFileRefs([]byte("another"), 2*time.Hour).check(file, ref, now), errFileRefInvalid)
+	// A fresh fetch issues a fresh reference.
+	if again := refs.issue(file, now.Add(3*time.Hour)); refs.check(file, again, now.Add(3*time.Hour)) != nil {
+		t.Error("a re-issued reference is not accepted")
 	}
 }

@@ -2,8 +2,6 @@ package rpc
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -25,20 +23,25 @@ func (h *Handler) saveFilePart(ctx context.Context, c *call, fileID int64, part,
 	return &tg.BoolTrue{}, nil
 }
 
-// fileRef resolves a download location to a stored file (D1).
-func fileRef(loc tg.InputFileLocationClass) (files.FileRef, error) {
+// fileRef resolves a download location to a stored file (D1), checking its
+// file_reference (D7) once the file itself is known to exist.
+func (h *Handler) fileRef(ctx context.Context, loc tg.InputFileLocationClass) (files.FileRef, error) {
 	switch l := loc.(type) {
 	case *tg.InputDocumentFileLocation:
 		if l.ThumbSize != "" {
 			return files.FileRef{}, errLocation // document thumbnails come with media
 		}
-		return files.FileRef{ID: l.ID, AccessHash: l.AccessHash}, nil
+		ref := files.FileRef{ID: l.ID, AccessHash: l.AccessHash}
+		if _, err := h.cfg.Engine.File(ctx, ref); err != nil {
+			return files.FileRef{}, err
+		}
+		return ref, h.refs.check(ref, l.FileReference, h.cfg.Now())
 	}
 	return files.FileRef{}, errLocation
 }
 
 func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileRequest) (bin.Encoder, error) {
-	ref, err := fileRef(req.Location)
+	ref, err := h.fileRef(ctx, req.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +53,7 @@ func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileReq
 }
 
 func (h *Handler) getFileHashes(ctx context.Context, c *call, req *tg.UploadGetFileHashesRequest) (bin.Encoder, error) {
-	ref, err := fileRef(req.Location)
+	ref, err := h.fileRef(ctx, req.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -87,14 +90,4 @@ func storageType(t files.FileType) tg.StorageFileTypeClass {
 		return &tg.StorageFilePartial{}
 	}
 	return &tg.StorageFileUnknown{}
-}
-
-// fileReference is the file_reference issued with a document. Checking and
-// expiring references per origin (D7) comes with the message store.
-func fileReference(rec store.FileRecord) []byte {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(rec.ID))
-	binary.LittleEndian.PutUint64(b[8:], uint64(rec.AccessHash))
-	sum := sha256.Sum256(b[:])
-	return sum[:16]
 }
