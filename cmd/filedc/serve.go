@@ -62,6 +62,7 @@ func serveCmd() *cobra.Command {
 		dc        int
 		botTokens []string
 		refTTL    time.Duration
+		phones    bool
 		cfg       files.Config
 	)
 	cmd := &cobra.Command{
@@ -77,7 +78,7 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, files: cfg})
+			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, files: cfg})
 		},
 	}
 	f := cmd.Flags()
@@ -86,6 +87,8 @@ It answers GET /healthz on the --http address with the engine's state.`,
 	f.IntVar(&dc, "dc", envInt("FILEDC_DC", defaultDC), "this data center's id (env FILEDC_DC)")
 	f.StringArrayVar(&botTokens, "bot-token", envList("FILEDC_BOT_TOKENS"),
 		"register a bot token ID:SECRET (repeatable; env FILEDC_BOT_TOKENS, comma-separated)")
+	f.BoolVar(&phones, "test-phones", os.Getenv("FILEDC_TEST_PHONES") != "",
+		"allow sign-in with Telegram's test numbers 99966XYYYY, code X five times (env FILEDC_TEST_PHONES)")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
@@ -101,6 +104,7 @@ type serveOptions struct {
 	dc                 int
 	botTokens          []string
 	refTTL             time.Duration
+	testPhones         bool
 	files              files.Config
 }
 
@@ -161,7 +165,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, Logger: log}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Logger: log}); err != nil {
 			errc <- err
 		}
 	}()

@@ -29,6 +29,8 @@ type DCConfig struct {
 	Salt   []byte // the DC's secret: salts and file references derive from it
 	// FileRefTTL is how long file references stay valid (default 2h).
 	FileRefTTL time.Duration
+	// TestPhones allows sign-in with Telegram's test numbers 99966XYYYY.
+	TestPhones bool
 	Logger     *slog.Logger
 }
 
@@ -37,7 +39,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 	addr, _ := cfg.Listen.Addr().(*net.TCPAddr)
 	handler := rpc.New(rpc.Config{
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
-		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL,
+		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -168,7 +168,7 @@ func TestInterop_ErrorsOverTheWire(t *testing.T) {
 // TestInterop_AccountsAreIsolated: parts saved by one account are invisible
 // to another with the same file_id (U2).
 func TestInterop_AccountsAreIsolated(t *testing.T) {
-	srv := startServer(t, "7000002:second-secret")
+	srv := startServer(t, "--bot-token", "7000002:second-secret")
 	withBot(t, srv, botToken, func(ctx context.Context, api *tg.Client) error {
 		_, err := api.UploadSaveFilePart(ctx, &tg.UploadSaveFilePartRequest{FileID: 42, FilePart: 0, Bytes: []byte("alice's part")})
 		return err

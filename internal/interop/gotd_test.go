@@ -65,15 +65,12 @@ type dc struct {
 	key  *rsa.PublicKey
 }
 
-// startServer runs `filedc serve` on loopback with a bot token registered.
-func startServer(t *testing.T, moreTokens ...string) *dc {
+// startServer runs `filedc serve` with extra arguments.
+func startServer(t *testing.T, extra ...string) *dc {
 	t.Helper()
 	data := t.TempDir()
-	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0",
-		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}
-	for _, tok := range moreTokens {
-		args = append(args, "--bot-token", tok)
-	}
+	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
 	cmd := exec.Command(filedcBinary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

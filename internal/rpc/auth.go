@@ -32,11 +32,7 @@ func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.A
 	if !acc.Bot || subtle.ConstantTimeCompare([]byte(acc.Secret), []byte(secret)) != 1 {
 		return nil, invalid
 	}
-	rec := c.Key.Update(func(k *store.AuthKey) { k.UserID = acc.ID })
-	if err := h.cfg.Keys.PutAuthKey(ctx, rec); err != nil {
-		return nil, err
-	}
-	return &tg.AuthAuthorization{User: userOf(acc, true)}, nil
+	return h.logIn(ctx, c, acc)
 }
 
 // userOf describes an account; self marks the caller's own account.

@@ -5,6 +5,8 @@ package rpc
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -40,6 +42,8 @@ type Config struct {
 	// (default 2h).
 	Secret     []byte
 	FileRefTTL time.Duration
+	// TestPhones turns on sign-in with Telegram's test numbers 99966XYYYY.
+	TestPhones bool
 }
 
 // Handler implements server.Handler.
@@ -81,6 +85,20 @@ var (
 
 func badRequest(msg string) error { return &server.RPCError{Code: 400, Message: msg} }
 
+// rpcMigrate is a 303 error naming the DC to go to, such as PHONE_MIGRATE_X.
+type rpcMigrate struct {
+	prefix string
+	dc     int
+}
+
+func (e *rpcMigrate) Error() string { return e.prefix + strconv.Itoa(e.dc) }
+
+func randomInt63() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}
+
 // call is the context of one call.
 type call struct {
 	*server.Request
@@ -110,6 +128,10 @@ func apiError(err error) error {
 	if errors.As(err, &re) {
 		return re
 	}
+	var mig *rpcMigrate
+	if errors.As(err, &mig) {
+		return &server.RPCError{Code: 303, Message: mig.Error()}
+	}
 	return err // logged by the server, answered as 500 INTERNAL
 }
 
@@ -126,6 +148,24 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.importBotAuthorization(ctx, c, &req)
+	case tg.AuthSendCodeRequestTypeID:
+		var req tg.AuthSendCodeRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.sendCode(ctx, c, &req)
+	case tg.AuthSignInRequestTypeID:
+		var req tg.AuthSignInRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.signIn(ctx, c, &req)
+	case tg.AuthSignUpRequestTypeID:
+		var req tg.AuthSignUpRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.signUp(ctx, c, &req)
 	}
 	// Everything below needs a logged-in account, within its request rate.
 	if c.user == 0 {

@@ -104,3 +104,39 @@ func TestD7_FileReferences(t *testing.T) {
 		t.Error("a re-issued reference is not accepted")
 	}
 }
+
+func TestS6_TestPhoneRules(t *testing.T) {
+	h := New(Config{DC: 2, TestPhones: true, Secret: []byte("s")})
+	anon := &server.Key{}
+	expect := func(what string, err error, code int, msg string) {
+		t.Helper()
+		var re *server.RPCError
+		if !errors.As(err, &re) || re.Code != code || re.Message != msg {
+			t.Errorf("%s: %v, want %d %s", what, err, code, msg)
+		}
+	}
+	send := func(phone string) (bin.Encoder, error) {
+		return invoke(t, h, anon, &tg.AuthSendCodeRequest{PhoneNumber: phone, Settings: tg.CodeSettings{}})
+	}
+	_, err := send("9996631234")
+	expect("another DC's number", err, 303, "PHONE_MIGRATE_3")
+	for _, bad := range []string{"79991234567", "999662123", "99966212345", "99966x1234"} {
+		_, err := send(bad)
+		expect("not a test number "+bad, err, 400, "PHONE_NUMBER_INVALID")
+	}
+	res, err := send("+9996621234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := res.(*tg.AuthSentCode)
+	if app, ok := sent.Type.(*tg.AuthSentCodeTypeApp); !ok || app.Length != 5 {
+		t.Fatalf("sent code type %T", sent.Type)
+	}
+	_, err = invoke(t, h, anon, &tg.AuthSignInRequest{PhoneNumber: "9996621234", PhoneCodeHash: "forged", PhoneCode: "22222"})
+	expect("forged hash", err, 400, "PHONE_CODE_EXPIRED")
+	_, err = invoke(t, h, anon, &tg.AuthSignInRequest{PhoneNumber: "9996621234", PhoneCodeHash: sent.PhoneCodeHash, PhoneCode: "2222"})
+	expect("short code", err, 400, "PHONE_CODE_INVALID")
+	// Off by default.
+	_, err = invoke(t, New(Config{DC: 2}), anon, &tg.AuthSendCodeRequest{PhoneNumber: "9996621234", Settings: tg.CodeSettings{}})
+	expect("without test phones", err, 400, "PHONE_NUMBER_INVALID")
+}
