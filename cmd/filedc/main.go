@@ -18,6 +18,7 @@ and error code of Telegram's file API.`,
 		SilenceUsage: true,
 	}
 	root.AddCommand(serveCmd(), botCmd())
+	root.AddCommand(uploadCmd(), downloadCmd(), benchCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "filedc:", err)
 		os.Exit(1)

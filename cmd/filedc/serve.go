@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,6 +64,7 @@ func serveCmd() *cobra.Command {
 		botTokens []string
 		refTTL    time.Duration
 		phones    bool
+		profile   string
 		cfg       files.Config
 	)
 	cmd := &cobra.Command{
@@ -78,7 +80,7 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, files: cfg})
+			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg})
 		},
 	}
 	f := cmd.Flags()
@@ -89,6 +91,7 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		"register a bot token ID:SECRET (repeatable; env FILEDC_BOT_TOKENS, comma-separated)")
 	f.BoolVar(&phones, "test-phones", os.Getenv("FILEDC_TEST_PHONES") != "",
 		"allow sign-in with Telegram's test numbers 99966XYYYY, code X five times (env FILEDC_TEST_PHONES)")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
@@ -105,6 +108,7 @@ type serveOptions struct {
 	botTokens          []string
 	refTTL             time.Duration
 	testPhones         bool
+	cpuProfile         string
 	files              files.Config
 }
 
@@ -113,6 +117,20 @@ func serve(ctx context.Context, o serveOptions) error {
 	o.files.Logger = log
 	if o.dc <= 0 {
 		return fmt.Errorf("--dc %d: a data center id is a positive number", o.dc)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	b, err := backend.OpenEmbedded(ctx, o.data, o.files)
 	if err != nil {

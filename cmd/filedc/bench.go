@@ -1,0 +1,683 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/aes"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gotd/ige"
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/uploader"
+	"github.com/gotd/td/tg"
+	"github.com/spf13/cobra"
+)
+
+func benchCmd() *cobra.Command {
+	var (
+		sizes, transportName, serverLog, serverProfile, cpuProfile string
+		streams, compress                                          int
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure upload and download throughput against a real server",
+		Long: `Start a real "filedc serve" process (a temporary data directory, loopback
+addresses, a generated bot token), then for each size upload random bytes with
+--streams parallel calls through gotd's uploader, finalize them with
+messages.uploadMedia and download them with --streams parallel calls through
+gotd's downloader (into memory, without hash checks), and compare SHA-256.
+
+It prints, per size: upload and download MiB/s, p50/p99 latency of
+upload.saveBigFilePart/saveFilePart and upload.getFile as the client sees
+them, the finalization time and the server's peak RSS.
+
+In the same run it measures the machine's MTProto crypto ceiling: one
+goroutine encrypting 512 KiB buffers with AES-256-IGE and hashing them with
+SHA-256 (msg_key), the per-byte work of sending a message. Every byte is
+encrypted once and decrypted once; client and server share the machine, so
+on two cores a transfer cannot beat that single-core rate. Each direction's
+figure is printed as a ratio of it.
+
+Files of 10 MiB or less go through upload.saveFilePart, one part at a time
+(gotd's uploader runs parallel calls for big files only).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			list, err := parseSizes(sizes)
+			if err != nil {
+				return err
+			}
+			if streams < 1 {
+				return fmt.Errorf("--streams %d: want at least 1", streams)
+			}
+			if _, err := protocol(transportName); err != nil {
+				return err
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
+				sizes: list, streams: streams, transport: transportName, compress: compress,
+				serverLog: serverLog, serverProfile: serverProfile,
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&sizes, "sizes", "5MiB,200MiB", "comma-separated sizes to transfer (B, KiB, MiB, GiB)")
+	f.IntVar(&streams, "streams", 4, "parallel upload calls and parallel download calls")
+	f.StringVar(&transportName, "transport", "intermediate", "MTProto transport: abridged, intermediate, padded-intermediate or full")
+	f.IntVar(&compress, "gzip-threshold", 0, "the client sends requests larger than this many bytes gzip_packed (gotd's CompressThreshold; 0: gotd's default of 1024, -1: never)")
+	f.StringVar(&serverLog, "server-log", "", "write the server's log to this file (default: discarded)")
+	f.StringVar(&serverProfile, "server-cpuprofile", "", "write a CPU profile of the server process to this file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client (this process) to this file")
+	return cmd
+}
+
+type benchOptions struct {
+	sizes                               []int64
+	streams, compress                   int
+	transport, serverLog, serverProfile string
+}
+
+// benchResult is what one size measured.
+type benchResult struct {
+	size            int64
+	up, down        time.Duration // all parts saved; all bytes downloaded
+	finalize        time.Duration // messages.uploadMedia
+	saveLat, getLat []time.Duration
+	// CPU time (user+sys) of the client and the server while saving the
+	// parts and while downloading; -1 where /proc has none.
+	upCPU, downCPU     [2]time.Duration
+	peakRSS            int64 // bytes, -1 when unknown
+	peakRSSSinceReset  bool
+	upRatio, downRatio float64
+}
+
+func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error) {
+	// The ceiling first, on an idle machine.
+	ceil := measureCeiling(time.Second)
+
+	dir, err := os.MkdirTemp("", "filedc-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	token, err := randomBotToken()
+	if err != nil {
+		return err
+	}
+	logPath := o.serverLog
+	if logPath == "" {
+		logPath = filepath.Join(dir, "server.log")
+	}
+	srv, err := startBenchServer(ctx, filepath.Join(dir, "data"), token, logPath, o.serverProfile)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); err == nil {
+			err = serr
+		}
+	}()
+	key, err := readPublicKey(srv.keyPath)
+	if err != nil {
+		return err
+	}
+	target := dcTarget{addr: srv.addr, dc: srv.dc, key: key, transport: o.transport, compress: o.compress}
+
+	gzip := "client sends requests over 1024 bytes gzip_packed (gotd's default)"
+	switch {
+	case o.compress < 0:
+		gzip = "client never gzips"
+	case o.compress > 0:
+		gzip = fmt.Sprintf("client sends requests over %d bytes gzip_packed", o.compress)
+	}
+	fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), srv.cmd.Process.Pid, dir)
+	fmt.Fprintf(stdout, "client: gotd, %s transport, one connection, %d upload / %d download streams; %s\n",
+		o.transport, o.streams, o.streams, gzip)
+	fmt.Fprintf(stdout, "crypto ceiling: %.1f MiB/s (one core: AES-256-IGE encrypt %.1f MiB/s + SHA-256 %.1f MiB/s over 512 KiB buffers)\n",
+		ceil.combined, ceil.ige, ceil.sha)
+
+	lat := &latencyRecorder{}
+	var results []benchResult
+	err = target.asBot(ctx, token, func(ctx context.Context, api *tg.Client) error {
+		for _, size := range o.sizes {
+			r, err := benchSize(ctx, api, srv, lat, size, o.streams)
+			if err != nil {
+				return fmt.Errorf("%s: %w", formatSize(size), err)
+			}
+			r.upRatio = mibps(r.size, r.up) / ceil.combined
+			r.downRatio = mibps(r.size, r.down) / ceil.combined
+			results = append(results, r)
+		}
+		return nil
+	}, lat)
+	if err != nil {
+		return err
+	}
+	printBench(stdout, results)
+	return nil
+}
+
+// benchSize uploads and downloads size random bytes.
+func benchSize(ctx context.Context, api *tg.Client, srv *benchServer, lat *latencyRecorder, size int64, streams int) (benchResult, error) {
+	r := benchResult{size: size}
+	data := make([]byte, size)
+	var seed [32]byte
+	crand.Read(seed[:])
+	rand.NewChaCha8(seed).Read(data)
+	sum := sha256.Sum256(data)
+	name := "bench-" + formatSize(size) + ".bin"
+
+	lat.reset()
+	r.peakRSSSinceReset = srv.resetPeakRSS()
+
+	bar := startProgress("upload "+formatSize(size), size)
+	up := uploader.NewUploader(api).WithThreads(streams).WithProgress(bar)
+	cpu0 := cpuTimes(srv)
+	start := time.Now()
+	file, err := up.Upload(ctx, uploader.NewUpload(name, bytes.NewReader(data), size))
+	r.up = time.Since(start)
+	r.upCPU = cpuSince(cpu0, cpuTimes(srv))
+	bar.finish(err == nil)
+	if err != nil {
+		return r, fmt.Errorf("upload: %w", err)
+	}
+	start = time.Now()
+	doc, err := finalizeDocument(ctx, api, file, name)
+	r.finalize = time.Since(start)
+	if err != nil {
+		return r, err
+	}
+	if doc.Size != size {
+		return r, fmt.Errorf("stored %d bytes, uploaded %d", doc.Size, size)
+	}
+
+	out := make([]byte, size)
+	bar = startProgress("download "+formatSize(size), size)
+	ref := docRef{ID: doc.ID, AccessHash: doc.AccessHash, Size: doc.Size, FileReference: doc.FileReference}
+	cpu0 = cpuTimes(srv)
+	start = time.Now()
+	_, err = downloadBuilder(api, ref, streams, false).Parallel(ctx, countingWriterAt{w: sliceWriterAt(out), p: bar})
+	r.down = time.Since(start)
+	r.downCPU = cpuSince(cpu0, cpuTimes(srv))
+	bar.finish(err == nil)
+	if err != nil {
+		return r, fmt.Errorf("download: %w", err)
+	}
+	if sha256.Sum256(out) != sum {
+		return r, errors.New("the downloaded bytes differ from the uploaded ones (SHA-256)")
+	}
+	r.saveLat, r.getLat = lat.take()
+	r.peakRSS = srv.peakRSS()
+	return r, nil
+}
+
+func printBench(w io.Writer, results []benchResult) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "size\tupload MiB/s\t/ceiling\tdownload MiB/s\t/ceiling\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfinalize\tserver peak RSS\t")
+	for _, r := range results {
+		rss := "n/a"
+		if r.peakRSS >= 0 {
+			rss = fmt.Sprintf("%.1fMiB", float64(r.peakRSS)/mib)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", formatSize(r.size),
+			mibps(r.size, r.up), r.upRatio, mibps(r.size, r.down), r.downRatio,
+			ms(percentile(r.saveLat, 0.50)), ms(percentile(r.saveLat, 0.99)),
+			ms(percentile(r.getLat, 0.50)), ms(percentile(r.getLat, 0.99)),
+			ms(r.finalize), rss)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "size\tupload CPU client\tserver\tcores busy\tdownload CPU client\tserver\tcores busy\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", formatSize(r.size),
+			seconds(r.upCPU[0]), seconds(r.upCPU[1]), busy(r.upCPU, r.up),
+			seconds(r.downCPU[0]), seconds(r.downCPU[1]), busy(r.downCPU, r.down))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, r := range results {
+		fmt.Fprintf(w, "%s: upload %.2f of the ceiling, download %.2f of the ceiling (target >= 0.75)\n",
+			formatSize(r.size), r.upRatio, r.downRatio)
+	}
+	fmt.Fprintln(w, `
+upload: all parts saved (finalize not included); download: all bytes received, no hash checks.
+Latencies are per call as the client sees them; peak RSS is the server's VmHWM`+peakRSSNote(results)+`.
+CPU is user+sys time of each process during the phase; cores busy = (client+server CPU) / wall time.`)
+}
+
+func peakRSSNote(results []benchResult) string {
+	for _, r := range results {
+		if !r.peakRSSSinceReset {
+			return " since it started"
+		}
+	}
+	return " during each size"
+}
+
+func mibps(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / mib / d.Seconds()
+}
+
+func ms(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+}
+
+// percentile returns the p-quantile (nearest rank) of ds, or -1 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return -1
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// sliceWriterAt writes a parallel download into memory. Parallel writes go to
+// distinct ranges, so no lock is needed.
+type sliceWriterAt []byte
+
+func (s sliceWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(s)) {
+		return 0, fmt.Errorf("write of %d bytes at %d past the file's %d", len(p), off, len(s))
+	}
+	return copy(s[off:], p), nil
+}
+
+// latencyRecorder is a gotd middleware timing the part and chunk calls.
+type latencyRecorder struct {
+	mu        sync.Mutex
+	save, get []time.Duration
+}
+
+// Handle implements telegram.Middleware.
+func (l *latencyRecorder) Handle(next tg.Invoker) telegram.InvokeFunc {
+	return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+		var into *[]time.Duration
+		switch input.(type) {
+		case *tg.UploadSaveFilePartRequest, *tg.UploadSaveBigFilePartRequest:
+			into = &l.save
+		case *tg.UploadGetFileRequest:
+			into = &l.get
+		default:
+			return next.Invoke(ctx, input, output)
+		}
+		start := time.Now()
+		err := next.Invoke(ctx, input, output)
+		d := time.Since(start)
+		if err == nil {
+			l.mu.Lock()
+			*into = append(*into, d)
+			l.mu.Unlock()
+		}
+		return err
+	}
+}
+
+func (l *latencyRecorder) reset() {
+	l.mu.Lock()
+	l.save, l.get = nil, nil
+	l.mu.Unlock()
+}
+
+func (l *latencyRecorder) take() (save, get []time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	save, get = l.save, l.get
+	l.save, l.get = nil, nil
+	return save, get
+}
+
+// ceiling is the machine's MTProto crypto rate on one core, in MiB/s.
+type ceiling struct {
+	combined, ige, sha float64
+}
+
+// measureCeiling measures, on one goroutine, AES-256-IGE encryption plus the
+// SHA-256 of msg_key over 512 KiB buffers: the per-byte work of encrypting a
+// message. Each figure is the best of three rounds.
+func measureCeiling(total time.Duration) ceiling {
+	const size = 512 << 10
+	src := make([]byte, size)
+	dst := make([]byte, size)
+	var key, iv, authKey [32]byte
+	rand.NewChaCha8(key).Read(src)
+	for i := range iv {
+		iv[i], authKey[i] = byte(i), byte(3*i)
+	}
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	var sink byte
+	encrypt := func() { ige.EncryptBlocks(block, iv[:], dst, src) }
+	msgKey := func() {
+		h := sha256.New()
+		h.Write(authKey[:]) // substr(auth_key, 88+x, 32)
+		h.Write(src)
+		sink ^= h.Sum(nil)[8]
+	}
+	rate := func(round time.Duration, f func()) float64 {
+		best := 0.0
+		for range 3 {
+			n, start := 0, time.Now()
+			for time.Since(start) < round || n == 0 {
+				f()
+				n++
+			}
+			best = max(best, float64(n)*size/mib/time.Since(start).Seconds())
+		}
+		return best
+	}
+	c := ceiling{
+		combined: rate(total/6, func() { encrypt(); msgKey() }),
+		ige:      rate(total/12, encrypt),
+		sha:      rate(total/12, msgKey),
+	}
+	sink ^= dst[0]
+	runtime.KeepAlive(sink)
+	return c
+}
+
+// parseSizes parses "5MiB,200MiB".
+func parseSizes(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := parseSize(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--sizes %q: no sizes", s)
+	}
+	return out, nil
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3},
+	{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
+}
+
+func parseSize(s string) (int64, error) {
+	num, mult := s, int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || v*float64(mult) > 1<<40 {
+		return 0, fmt.Errorf("size %q: want a positive number of B, KiB, MiB or GiB", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func randomBotToken() (string, error) {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d:bench-%s", 7_000_000+rand.IntN(1_000_000), hex.EncodeToString(b[:])), nil
+}
+
+// benchServer is a "filedc serve" process the bench started.
+type benchServer struct {
+	cmd     *exec.Cmd
+	log     *os.File
+	addr    string
+	dc      int
+	keyPath string
+	exited  chan struct{} // closed once the process was reaped
+	waitErr error
+}
+
+// startLine matches the line "filedc serve" prints once it listens.
+var startLine = regexp.MustCompile(`^filedc: listening on (\S+), DC (\d+), key fingerprint -?\d+ \((.+)\), data `)
+
+// startBenchServer runs this binary's "serve" on loopback and waits for its
+// start line.
+func startBenchServer(ctx context.Context, data, token, logPath, profile string) (*benchServer, error) {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	cmd := exec.Command(self, "serve", "--data", data, "--listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--dc", strconv.Itoa(defaultDC), "--bot-token", token)
+	if profile != "" {
+		// serve writes the profile when it shuts down (on SIGINT from stop).
+		cmd.Args = append(cmd.Args, "--cpuprofile", profile)
+	}
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting %s serve: %w", self, err)
+	}
+	s := &benchServer{cmd: cmd, log: logFile, exited: make(chan struct{})}
+	lines := make(chan string, 1)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		r := bufio.NewReader(stdout)
+		line, _ := r.ReadString('\n')
+		lines <- line
+		io.Copy(io.Discard, r) // nothing more is expected; never let the server block on stdout
+	}()
+	go func() {
+		<-read // Wait closes stdout: reads come first
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	fail := func(err error) (*benchServer, error) {
+		s.stop()
+		tail, _ := os.ReadFile(logPath)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return nil, fmt.Errorf("filedc serve: %w\n%s", err, tail)
+	}
+	var line string
+	select {
+	case line = <-lines:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	case <-time.After(time.Minute):
+		return fail(errors.New("no start line within a minute"))
+	}
+	m := startLine.FindStringSubmatch(strings.TrimSpace(line))
+	if m == nil {
+		return fail(fmt.Errorf("unexpected start line %q", line))
+	}
+	s.addr, s.keyPath = m[1], m[3]
+	s.dc, _ = strconv.Atoi(m[2])
+	return s, nil
+}
+
+// stop asks the server to stop (SIGINT: it finishes in-flight calls and
+// writes its CPU profile, if it takes one) and kills it when it has not
+// stopped after 15 s.
+func (s *benchServer) stop() error {
+	defer s.log.Close()
+	select {
+	case <-s.exited:
+		return s.exitError()
+	default:
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+		return s.exitError()
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("filedc serve did not stop within 15 s of SIGINT; killed")
+	}
+}
+
+func (s *benchServer) exitError() error {
+	if s.waitErr != nil {
+		return fmt.Errorf("filedc serve: %w", s.waitErr)
+	}
+	return nil
+}
+
+// resetPeakRSS resets the server's VmHWM (Linux: clear_refs 5) and reports
+// whether it could.
+func (s *benchServer) resetPeakRSS() bool {
+	path := fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid)
+	return os.WriteFile(path, []byte("5"), 0) == nil
+}
+
+// peakRSS returns the server's VmHWM in bytes, or -1 where /proc has none.
+func (s *benchServer) peakRSS() int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// cpuTimes returns the CPU time (user+sys) used so far by this process and
+// by the server, or -1 where /proc has none.
+func cpuTimes(srv *benchServer) [2]time.Duration {
+	return [2]time.Duration{procCPU("self"), procCPU(strconv.Itoa(srv.cmd.Process.Pid))}
+}
+
+func cpuSince(before, after [2]time.Duration) [2]time.Duration {
+	var d [2]time.Duration
+	for i := range d {
+		d[i] = -1
+		if before[i] >= 0 && after[i] >= 0 {
+			d[i] = after[i] - before[i]
+		}
+	}
+	return d
+}
+
+// procCPU reads utime+stime from /proc/PID/stat (clock ticks of 10 ms, the
+// USER_HZ of every Linux architecture Go supports but alpha).
+func procCPU(pid string) time.Duration {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return -1
+	}
+	i := bytes.LastIndexByte(raw, ')') // the command name may hold spaces
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+func seconds(d time.Duration) string {
+	if d < 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
+
+// busy is how many cores the two processes kept busy on average.
+func busy(cpu [2]time.Duration, wall time.Duration) string {
+	if cpu[0] < 0 || cpu[1] < 0 || wall <= 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat((cpu[0]+cpu[1]).Seconds()/wall.Seconds(), 'f', 2, 64)
+}
+
+// loadAverage is the 1-minute load average (other work on the machine skews
+// the figures), or "n/a".
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "n/a"
+}

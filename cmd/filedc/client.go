@@ -1,0 +1,528 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gotd/td/crypto"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/telegram/downloader"
+	"github.com/gotd/td/telegram/uploader"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/transport"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// The client commands (upload, download) talk to a filedc DC with gotd's
+// client, the way any Telegram bot would: bot login, the uploader and
+// messages.uploadMedia, the downloader with upload.getFileHashes checks.
+
+const defaultThreads = 4
+
+// protocols are the transports a client can speak, by flag value.
+var protocols = map[string]dcs.Protocol{
+	"abridged":            transport.Abridged,
+	"intermediate":        transport.Intermediate,
+	"padded-intermediate": transport.PaddedIntermediate,
+	"full":                transport.Full,
+}
+
+func protocol(name string) (dcs.Protocol, error) {
+	if p, ok := protocols[name]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("--transport %q: want abridged, intermediate, padded-intermediate or full", name)
+}
+
+// dcTarget is where a client connects: a DC's address, id and public key.
+type dcTarget struct {
+	addr      string // HOST:PORT
+	dc        int
+	key       *rsa.PublicKey
+	transport string
+	// compress is gotd's CompressThreshold: requests larger than this go
+	// out gzip_packed; 0 is gotd's default (1 KiB), -1 never.
+	compress int
+}
+
+// connFlags are the connection flags upload and download share.
+type connFlags struct {
+	addr, key, token, transport string
+	dc                          int
+}
+
+func (f *connFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.addr, "addr", envOr("FILEDC_ADDR", defaultListen), "the DC's MTProto address HOST:PORT (env FILEDC_ADDR)")
+	fs.IntVar(&f.dc, "dc", envInt("FILEDC_DC", defaultDC), "the DC's id (env FILEDC_DC)")
+	fs.StringVar(&f.key, "key", envOr("FILEDC_KEY", filepath.Join(defaultData, "public.pem")),
+		"the DC's public key, as \"filedc serve\" writes it (env FILEDC_KEY)")
+	fs.StringVar(&f.token, "bot-token", "", "bot token ID:SECRET to log in with (default env FILEDC_BOT_TOKEN)")
+	fs.StringVar(&f.transport, "transport", "intermediate", "MTProto transport: abridged, intermediate, padded-intermediate or full")
+}
+
+func (f *connFlags) target() (dcTarget, string, error) {
+	token := f.token
+	if token == "" {
+		token = os.Getenv("FILEDC_BOT_TOKEN")
+	}
+	if token == "" {
+		return dcTarget{}, "", fmt.Errorf("no bot token: pass --bot-token ID:SECRET or set FILEDC_BOT_TOKEN")
+	}
+	if _, err := protocol(f.transport); err != nil {
+		return dcTarget{}, "", err
+	}
+	key, err := readPublicKey(f.key)
+	if err != nil {
+		return dcTarget{}, "", err
+	}
+	return dcTarget{addr: f.addr, dc: f.dc, key: key, transport: f.transport}, token, nil
+}
+
+// readPublicKey reads the PEM public key "filedc serve" publishes.
+func readPublicKey(path string) (*rsa.PublicKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the DC's public key: %w", err)
+	}
+	keys, err := crypto.ParseRSAPublicKeys(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the DC's public key %s: %w", path, err)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("the DC's public key %s: no PEM RSA public key in it", path)
+	}
+	return keys[0], nil
+}
+
+// client returns a gotd client for the DC; it keeps its session in memory.
+func (d dcTarget) client(mws ...telegram.Middleware) (*telegram.Client, error) {
+	host, portText, err := net.SplitHostPort(d.addr)
+	if err != nil {
+		return nil, fmt.Errorf("--addr %q: %w", d.addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("--addr %q: bad port", d.addr)
+	}
+	proto, err := protocol(d.transport)
+	if err != nil {
+		return nil, err
+	}
+	ip := net.ParseIP(host)
+	return telegram.NewClient(1, "filedc", telegram.Options{
+		PublicKeys: []telegram.PublicKey{{RSA: d.key}},
+		DC:         d.dc,
+		DCList: dcs.List{Options: []tg.DCOption{{
+			ID: d.dc, IPAddress: host, Port: port, Static: true, Ipv6: ip != nil && ip.To4() == nil,
+		}}},
+		Resolver:          dcs.Plain(dcs.PlainOptions{Protocol: proto}),
+		SessionStorage:    &session.StorageMemory{},
+		NoUpdates:         true,
+		Middlewares:       mws,
+		CompressThreshold: d.compress,
+	}), nil
+}
+
+// asBot connects, logs in with the bot token and runs f.
+func (d dcTarget) asBot(ctx context.Context, token string, f func(ctx context.Context, api *tg.Client) error, mws ...telegram.Middleware) error {
+	client, err := d.client(mws...)
+	if err != nil {
+		return err
+	}
+	return client.Run(ctx, func(ctx context.Context) error {
+		if _, err := client.Auth().Bot(ctx, token); err != nil {
+			return fmt.Errorf("bot login: %w", err)
+		}
+		return f(ctx, client.API())
+	})
+}
+
+// docRef names a stored document: what upload prints and download takes.
+type docRef struct {
+	ID, AccessHash, Size int64
+	FileReference        []byte
+}
+
+// String is the line upload prints: "document ID ACCESS_HASH SIZE FILE_REFERENCE_HEX".
+// An empty file reference is written "-".
+func (r docRef) String() string {
+	ref := hex.EncodeToString(r.FileReference)
+	if ref == "" {
+		ref = "-"
+	}
+	return fmt.Sprintf("document %d %d %d %s", r.ID, r.AccessHash, r.Size, ref)
+}
+
+// parseDocRef reads download's arguments: either "ID ACCESS_HASH
+// [FILE_REFERENCE_HEX]" or the whole line upload printed, "document ID
+// ACCESS_HASH SIZE [FILE_REFERENCE_HEX]". Size is -1 when not given.
+func parseDocRef(args []string) (docRef, error) {
+	r := docRef{Size: -1}
+	var id, hash, size, ref string
+	switch {
+	case len(args) >= 4 && len(args) <= 5 && args[0] == "document":
+		id, hash, size = args[1], args[2], args[3]
+		if len(args) == 5 {
+			ref = args[4]
+		}
+	case len(args) >= 2 && len(args) <= 3 && args[0] != "document":
+		id, hash = args[0], args[1]
+		if len(args) == 3 {
+			ref = args[2]
+		}
+	default:
+		return r, fmt.Errorf("want ID ACCESS_HASH [FILE_REFERENCE_HEX] or the line upload printed (document ID ACCESS_HASH SIZE FILE_REFERENCE_HEX), got %d arguments", len(args))
+	}
+	var err error
+	if r.ID, err = strconv.ParseInt(id, 10, 64); err != nil {
+		return r, fmt.Errorf("document id %q: %w", id, err)
+	}
+	if r.AccessHash, err = strconv.ParseInt(hash, 10, 64); err != nil {
+		return r, fmt.Errorf("access hash %q: %w", hash, err)
+	}
+	if size != "" {
+		if r.Size, err = strconv.ParseInt(size, 10, 64); err != nil || r.Size < 0 {
+			return r, fmt.Errorf("size %q: not a byte count", size)
+		}
+	}
+	if ref != "" && ref != "-" {
+		if r.FileReference, err = hex.DecodeString(ref); err != nil {
+			return r, fmt.Errorf("file reference %q: %w", ref, err)
+		}
+	}
+	return r, nil
+}
+
+// mimeType guesses a document's mime type from its file name.
+func mimeType(name string) string {
+	if t := mime.TypeByExtension(filepath.Ext(name)); t != "" {
+		if base, _, err := mime.ParseMediaType(t); err == nil {
+			return base
+		}
+	}
+	return "application/octet-stream"
+}
+
+// uploadDocument uploads r with gotd's uploader and finalizes it with
+// messages.uploadMedia(inputPeerSelf, inputMediaUploadedDocument).
+func uploadDocument(ctx context.Context, api *tg.Client, name string, r io.Reader, size int64, threads int, bar *progressBar) (*tg.Document, error) {
+	up := uploader.NewUploader(api).WithThreads(threads).WithProgress(bar)
+	file, err := up.Upload(ctx, uploader.NewUpload(name, r, size))
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	return finalizeDocument(ctx, api, file, name)
+}
+
+// finalizeDocument turns an uploaded file into a document.
+func finalizeDocument(ctx context.Context, api *tg.Client, file tg.InputFileClass, name string) (*tg.Document, error) {
+	media, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{
+		Peer: &tg.InputPeerSelf{},
+		Media: &tg.InputMediaUploadedDocument{
+			File:       file,
+			MimeType:   mimeType(name),
+			Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}},
+			ForceFile:  true,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messages.uploadMedia: %w", err)
+	}
+	md, ok := media.(*tg.MessageMediaDocument)
+	if !ok {
+		return nil, fmt.Errorf("messages.uploadMedia answered %T, want messageMediaDocument", media)
+	}
+	doc, ok := md.Document.(*tg.Document)
+	if !ok {
+		return nil, fmt.Errorf("messages.uploadMedia answered a %T", md.Document)
+	}
+	return doc, nil
+}
+
+// downloadBuilder prepares a download of a document with gotd's downloader.
+func downloadBuilder(api *tg.Client, ref docRef, threads int, verify bool) *downloader.Builder {
+	loc := &tg.InputDocumentFileLocation{ID: ref.ID, AccessHash: ref.AccessHash, FileReference: ref.FileReference}
+	return downloader.NewDownloader().Download(api, loc).WithThreads(threads).WithVerify(verify)
+}
+
+// progressBar draws a transfer's progress on a terminal: a bar, the share
+// done, bytes and MiB/s. A nil *progressBar draws nothing.
+type progressBar struct {
+	w     io.Writer
+	label string
+	total int64 // -1 when unknown
+	done  atomic.Int64
+	start time.Time
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// startProgress starts a progress bar on stderr when stderr is a terminal,
+// else returns nil.
+func startProgress(label string, total int64) *progressBar {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	p := &progressBar{w: os.Stderr, label: label, total: total, start: time.Now(), stop: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+				p.draw()
+			}
+		}
+	}()
+	return p
+}
+
+// add counts n more bytes done.
+func (p *progressBar) add(n int64) {
+	if p != nil {
+		p.done.Add(n)
+	}
+}
+
+// Chunk implements uploader.Progress (also on a nil bar).
+func (p *progressBar) Chunk(_ context.Context, s uploader.ProgressState) error {
+	if p == nil {
+		return nil
+	}
+	for { // callbacks of parallel parts may arrive out of order: keep the largest
+		old := p.done.Load()
+		if s.Uploaded <= old || p.done.CompareAndSwap(old, s.Uploaded) {
+			return nil
+		}
+	}
+}
+
+func (p *progressBar) draw() {
+	const width = 30
+	done := p.done.Load()
+	elapsed := time.Since(p.start).Seconds()
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(done) / mib / elapsed
+	}
+	if p.total > 0 {
+		frac := min(float64(done)/float64(p.total), 1)
+		fill := int(frac * width)
+		bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
+		if fill < width {
+			bar = bar[:fill] + ">" + bar[fill+1:]
+		}
+		fmt.Fprintf(p.w, "\r%s [%s] %3.0f%%  %.1f/%.1f MiB  %.1f MiB/s ", p.label, bar, frac*100,
+			float64(done)/mib, float64(p.total)/mib, rate)
+		return
+	}
+	fmt.Fprintf(p.w, "\r%s %.1f MiB  %.1f MiB/s ", p.label, float64(done)/mib, rate)
+}
+
+// finish stops the bar; after a complete transfer it draws it once more.
+func (p *progressBar) finish(ok bool) {
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	p.wg.Wait()
+	if ok {
+		p.draw()
+	}
+	fmt.Fprintln(p.w)
+}
+
+// countingWriterAt counts what a download writes into a progress bar.
+type countingWriterAt struct {
+	w io.WriterAt
+	p *progressBar
+}
+
+func (c countingWriterAt) WriteAt(b []byte, off int64) (int, error) {
+	n, err := c.w.WriteAt(b, off)
+	c.p.add(int64(n))
+	return n, err
+}
+
+// countingWriter counts what a streamed download writes.
+type countingWriter struct {
+	w io.Writer
+	p *progressBar
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.p.add(int64(n))
+	return n, err
+}
+
+const mib = 1 << 20
+
+// interruptible returns a context that ends on SIGINT or SIGTERM.
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+func uploadCmd() *cobra.Command {
+	var (
+		conn    connFlags
+		threads int
+	)
+	cmd := &cobra.Command{
+		Use:   "upload FILE",
+		Short: "Upload a file to a DC as a bot and print the document",
+		Long: `Upload FILE to a filedc DC with gotd's client: log in as a bot, save the
+parts with the uploader (--threads parallel calls for files over 10 MiB),
+finalize them with messages.uploadMedia and print one line on stdout:
+
+  document ID ACCESS_HASH SIZE FILE_REFERENCE_HEX
+
+"filedc download" takes that line as its arguments, e.g.
+  filedc download $(filedc upload photo.jpg) -o copy.jpg
+
+A progress bar goes to stderr when stderr is a terminal.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			dc, token, err := conn.target()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			if !st.Mode().IsRegular() {
+				return fmt.Errorf("%s: not a regular file", args[0])
+			}
+			name := filepath.Base(args[0])
+			var doc *tg.Document
+			err = dc.asBot(ctx, token, func(ctx context.Context, api *tg.Client) error {
+				bar := startProgress("upload "+name, st.Size())
+				d, err := uploadDocument(ctx, api, name, f, st.Size(), threads, bar)
+				bar.finish(err == nil)
+				doc = d
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			ref := docRef{ID: doc.ID, AccessHash: doc.AccessHash, Size: doc.Size, FileReference: doc.FileReference}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), ref)
+			return err
+		},
+	}
+	conn.register(cmd)
+	cmd.Flags().IntVar(&threads, "threads", defaultThreads, "parallel upload.saveBigFilePart calls (files over 10 MiB)")
+	return cmd
+}
+
+func downloadCmd() *cobra.Command {
+	var (
+		conn     connFlags
+		threads  int
+		out      string
+		noVerify bool
+	)
+	cmd := &cobra.Command{
+		Use:   "download ID ACCESS_HASH [FILE_REFERENCE_HEX] -o OUT",
+		Short: "Download a document from a DC as a bot",
+		Long: `Download a document with gotd's downloader into OUT ("-" for stdout), with
+--threads parallel upload.getFile calls. Every 128 KiB range is checked
+against upload.getFileHashes unless --no-verify is given.
+
+The arguments are the document's ID, ACCESS_HASH and optional
+FILE_REFERENCE_HEX, or the whole line "filedc upload" printed:
+  filedc download $(filedc upload photo.jpg) -o copy.jpg
+
+A progress bar goes to stderr when stderr is a terminal.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			_, err := parseDocRef(args)
+			return err
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			ref, err := parseDocRef(args)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				return fmt.Errorf("-o OUT is required (\"-\" writes to stdout)")
+			}
+			dc, token, err := conn.target()
+			if err != nil {
+				return err
+			}
+			return dc.asBot(ctx, token, func(ctx context.Context, api *tg.Client) error {
+				return downloadTo(ctx, api, ref, out, threads, !noVerify, cmd.OutOrStdout())
+			})
+		},
+	}
+	conn.register(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (\"-\": stdout)")
+	cmd.Flags().IntVar(&threads, "threads", defaultThreads, "parallel upload.getFile calls")
+	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "do not check the data against upload.getFileHashes")
+	return cmd
+}
+
+// downloadTo downloads a document into the file out, or to stdout for "-".
+// A failed download removes what it wrote.
+func downloadTo(ctx context.Context, api *tg.Client, ref docRef, out string, threads int, verify bool, stdout io.Writer) error {
+	b := downloadBuilder(api, ref, threads, verify)
+	if out == "-" {
+		bar := startProgress("download", ref.Size)
+		_, err := b.Stream(ctx, countingWriter{w: stdout, p: bar}) // a pipe cannot take parallel writes
+		bar.finish(err == nil)
+		return err
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	bar := startProgress("download "+filepath.Base(out), ref.Size)
+	_, err = b.Parallel(ctx, countingWriterAt{w: f, p: bar})
+	bar.finish(err == nil)
+	if err == nil && ref.Size >= 0 {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil && st.Size() != ref.Size {
+			err = fmt.Errorf("downloaded %d bytes, the document has %d", st.Size(), ref.Size)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return fmt.Errorf("download: %w", err)
+	}
+	return nil
+}

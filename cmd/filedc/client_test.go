@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testBotToken = "7000042:client-test-secret"
+
+// startServe runs "filedc serve" on loopback with testBotToken and returns
+// its MTProto address and public key path.
+func startServe(t *testing.T, bin string) (addr, key string) {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--bot-token", testBotToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server start line: %v", err)
+	}
+	m := startLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("unexpected start line %q", line)
+	}
+	return m[1], m[3]
+}
+
+// run runs the binary and returns its stdout and stderr.
+func run(t *testing.T, env []string, bin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+func TestO1_UploadThenDownloadWithVerify(t *testing.T) {
+	bin := buildBinary(t)
+	addr, key := startServe(t, bin)
+	conn := []string{"--addr", addr, "--key", key}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		size int
+	}{
+		{"small-path-3MiB", 3<<20 + 4321}, // upload.saveFilePart, one part at a time
+		{"big-path-12MiB", 12<<20 + 999},  // upload.saveBigFilePart, parallel parts
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := make([]byte, tc.size)
+			rand.NewChaCha8([32]byte{byte(tc.size)}).Read(data)
+			in := filepath.Join(dir, tc.name+".pdf")
+			if err := os.WriteFile(in, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The token comes from the environment here, from the flag below.
+			stdout, stderr, err := run(t, []string{"FILEDC_BOT_TOKEN=" + testBotToken}, bin,
+				append([]string{"upload", in, "--threads", "3"}, conn...)...)
+			if err != nil {
+				t.Fatalf("upload: %v\n%s", err, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("upload wrote to stderr without a terminal (no progress bar expected): %q", stderr)
+			}
+			fields := strings.Fields(stdout)
+			if strings.Count(stdout, "\n") != 1 || len(fields) != 5 || fields[0] != "document" {
+				t.Fatalf("upload printed %q, want one line: document ID ACCESS_HASH SIZE FILE_REFERENCE_HEX", stdout)
+			}
+			if size, err := strconv.Atoi(fields[3]); err != nil || size != tc.size {
+				t.Fatalf("upload printed size %q, want %d", fields[3], tc.size)
+			}
+
+			// ID ACCESS_HASH FILE_REFERENCE_HEX, verified against upload.getFileHashes.
+			out := filepath.Join(dir, tc.name+".out")
+			_, stderr, err = run(t, nil, bin, append([]string{"download", fields[1], fields[2], fields[4],
+				"-o", out, "--threads", "4", "--bot-token", testBotToken}, conn...)...)
+			if err != nil {
+				t.Fatalf("download: %v\n%s", err, stderr)
+			}
+			if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("downloaded %d bytes (%v) that differ from the %d uploaded", len(got), err, len(data))
+			}
+
+			// The whole line upload printed, without verification.
+			out2 := filepath.Join(dir, tc.name+".out2")
+			_, stderr, err = run(t, nil, bin, append(append([]string{"download"}, fields...),
+				"-o", out2, "--no-verify", "--bot-token", testBotToken, "--addr", addr, "--key", key)...)
+			if err != nil {
+				t.Fatalf("download of the upload line: %v\n%s", err, stderr)
+			}
+			if got, err := os.ReadFile(out2); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("downloaded %d bytes (%v) that differ from the %d uploaded", len(got), err, len(data))
+			}
+		})
+	}
+
+	t.Run("unknown-document-fails-and-leaves-no-file", func(t *testing.T) {
+		out := filepath.Join(dir, "missing.out")
+		_, stderr, err := run(t, nil, bin, append([]string{"download", "12345", "678", "-o", out,
+			"--bot-token", testBotToken}, conn...)...)
+		// FILE_ID_INVALID, or FILE_REFERENCE_INVALID where references are checked first.
+		if err == nil || !strings.Contains(stderr, "FILE_") {
+			t.Fatalf("download of an unknown document: %v, stderr %q; want a failure naming the RPC error", err, stderr)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("a failed download left %s (%v)", out, err)
+		}
+	})
+}
+
+func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
+	bin := buildBinary(t)
+	stdout, stderr, err := run(t, nil, bin, "bench", "--sizes", "1MiB", "--streams", "2")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, stdout, stderr)
+	}
+	t.Logf("bench output:\n%s", stdout)
+	positive := func(what, s string) {
+		t.Helper()
+		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
+			t.Errorf("%s %q is not a positive number", what, s)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^crypto ceiling: ([0-9.]+) MiB/s`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no crypto ceiling line in:\n%s", stdout)
+	}
+	positive("ceiling", m[1])
+	m = regexp.MustCompile(`(?m)^1MiB: upload ([0-9.]+) of the ceiling, download ([0-9.]+) of the ceiling`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no ratio line for 1MiB in:\n%s", stdout)
+	}
+	positive("upload ratio", m[1])
+	positive("download ratio", m[2])
+	// The table row: size, upload MiB/s, ratio, download MiB/s, ratio, four latencies, finalize, peak RSS.
+	m = regexp.MustCompile(`(?m)^\s*1MiB\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)ms\s+[0-9.]+ms\s+([0-9.]+)ms\s+[0-9.]+ms\s+[0-9.]+ms\s+(\S+)\s*$`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no table row for 1MiB in:\n%s", stdout)
+	}
+	positive("upload MiB/s", m[1])
+	positive("download MiB/s", m[2])
+	positive("save p50", m[3])
+	positive("getFile p50", m[4])
+	if strings.Contains(stdout, "level=") {
+		t.Errorf("the server's log reached the bench output:\n%s", stdout)
+	}
+}
+
+func TestParseDocRef(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want docRef
+		ok   bool
+	}{
+		{[]string{"1", "-2"}, docRef{ID: 1, AccessHash: -2, Size: -1}, true},
+		{[]string{"1", "2", "0a0b"}, docRef{ID: 1, AccessHash: 2, Size: -1, FileReference: []byte{10, 11}}, true},
+		{[]string{"document", "1", "2", "300", "ff"}, docRef{ID: 1, AccessHash: 2, Size: 300, FileReference: []byte{255}}, true},
+		{[]string{"document", "1", "2", "300", "-"}, docRef{ID: 1, AccessHash: 2, Size: 300}, true},
+		{[]string{"1"}, docRef{}, false},
+		{[]string{"1", "2", "zz"}, docRef{}, false},
+		{[]string{"document", "1", "2"}, docRef{}, false},
+		{[]string{"x", "2"}, docRef{}, false},
+	} {
+		got, err := parseDocRef(tc.args)
+		if (err == nil) != tc.ok {
+			t.Errorf("parseDocRef(%q): %v, want ok=%v", tc.args, err, tc.ok)
+			continue
+		}
+		if tc.ok && (got.ID != tc.want.ID || got.AccessHash != tc.want.AccessHash || got.Size != tc.want.Size ||
+			!bytes.Equal(got.FileReference, tc.want.FileReference)) {
+			t.Errorf("parseDocRef(%q) = %+v, want %+v", tc.args, got, tc.want)
+		}
+		if tc.ok && tc.want.Size >= 0 {
+			if back, err := parseDocRef(strings.Fields(got.String())); err != nil || back.String() != got.String() {
+				t.Errorf("%q does not read back: %+v, %v", got.String(), back, err)
+			}
+		}
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	got, err := parseSizes("5MiB, 200MiB,1GiB,4096,1.5KiB")
+	want := []int64{5 << 20, 200 << 20, 1 << 30, 4096, 1536}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("parseSizes: %v, %v", got, err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("size %d = %d, want %d", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"", "0MiB", "-1MiB", "lots"} {
+		if _, err := parseSizes(bad); err == nil {
+			t.Errorf("parseSizes(%q) accepted", bad)
+		}
+	}
+	if s := formatSize(200 << 20); s != "200MiB" {
+		t.Errorf("formatSize(200 MiB) = %q", s)
+	}
+}
