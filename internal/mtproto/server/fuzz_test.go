@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"io"
 	"net"
 	"testing"
@@ -50,4 +54,43 @@ func FuzzProcess(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s.process(context.Background(), sess, 4, 1, body, 0)
 	})
+}
+
+func TestS3_InflateGzipAndZlib(t *testing.T) {
+	payload := bytes.Repeat([]byte("filedc "), 1000)
+	var gz, zl bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(payload)
+	w.Close()
+	z := zlib.NewWriter(&zl)
+	z.Write(payload)
+	z.Close()
+	for name, packed := range map[string][]byte{"gzip": gz.Bytes(), "zlib": zl.Bytes()} {
+		var b bin.Buffer
+		b.PutID(proto.GZIPTypeID)
+		b.PutBytes(packed)
+		got, err := inflate(&b)
+		if err != nil || !bytes.Equal(got, payload) {
+			t.Errorf("%s: %d bytes, %v", name, len(got), err)
+		}
+	}
+	// A trailer that lies about the size is refused, as is a bomb.
+	lying := append([]byte(nil), gz.Bytes()...)
+	binary.LittleEndian.PutUint32(lying[len(lying)-4:], 10)
+	var b bin.Buffer
+	b.PutID(proto.GZIPTypeID)
+	b.PutBytes(lying)
+	if _, err := inflate(&b); err == nil {
+		t.Error("a gzip stream longer than its trailer was accepted")
+	}
+	var bomb bytes.Buffer
+	w = gzip.NewWriter(&bomb)
+	w.Write(make([]byte, maxInflated+1))
+	w.Close()
+	b.Reset()
+	b.PutID(proto.GZIPTypeID)
+	b.PutBytes(bomb.Bytes())
+	if _, err := inflate(&b); err == nil {
+		t.Error("a gzip bomb was inflated")
+	}
 }

@@ -5,8 +5,10 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/gotd/td/bin"
@@ -133,8 +135,11 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []by
 	sess.send(&proto.Result{RequestMessageID: msgID, Result: out.Buf}, true, proto.MessageServerResponse)
 }
 
+var gzipReaders sync.Pool // *gzip.Reader
+
 // inflate unpacks gzip_packed, whose data clients send as gzip or as a bare
-// zlib stream, up to maxInflated bytes.
+// zlib stream, up to maxInflated bytes. gzip's trailer tells the size, so
+// the output is allocated once.
 func inflate(b *bin.Buffer) ([]byte, error) {
 	if err := b.ConsumeID(proto.GZIPTypeID); err != nil {
 		return nil, err
@@ -143,12 +148,33 @@ func inflate(b *bin.Buffer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r io.ReadCloser
-	if len(packed) >= 2 && packed[0] == 0x1f && packed[1] == 0x8b {
-		r, err = gzip.NewReader(bytes.NewReader(packed))
-	} else {
-		r, err = zlib.NewReader(bytes.NewReader(packed))
+	if len(packed) >= 18 && packed[0] == 0x1f && packed[1] == 0x8b {
+		size := int(binary.LittleEndian.Uint32(packed[len(packed)-4:]))
+		if size > maxInflated {
+			return nil, errInflateTooLarge
+		}
+		zr, _ := gzipReaders.Get().(*gzip.Reader)
+		if zr == nil {
+			zr, err = gzip.NewReader(bytes.NewReader(packed))
+		} else {
+			err = zr.Reset(bytes.NewReader(packed))
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer gzipReaders.Put(zr)
+		zr.Multistream(false)
+		out := make([]byte, size)
+		if _, err := io.ReadFull(zr, out); err != nil {
+			return nil, err
+		}
+		// The stream must end exactly there (this also checks the CRC).
+		if n, err := zr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			return nil, errors.New("server: gzip_packed longer than its trailer says")
+		}
+		return out, nil
 	}
+	r, err := zlib.NewReader(bytes.NewReader(packed))
 	if err != nil {
 		return nil, err
 	}
@@ -158,10 +184,12 @@ func inflate(b *bin.Buffer) ([]byte, error) {
 		return nil, err
 	}
 	if len(out) > maxInflated {
-		return nil, errors.New("server: gzip_packed too large")
+		return nil, errInflateTooLarge
 	}
 	return out, nil
 }
+
+var errInflateTooLarge = errors.New("server: gzip_packed too large")
 
 // delayDisconnect closes the connection if no ping arrives within d
 // (ping_delay_disconnect).

@@ -113,19 +113,25 @@ func (s *Server) session(k *Key, id int64, c *conn) *Session {
 	return sess
 }
 
+// sendBufs holds encryption buffers between answers: a 512 KiB getFile
+// answer needs one of about that size.
+var sendBufs = sync.Pool{New: func() any { return new(bin.Buffer) }}
+
 // send encrypts one message for the session and writes it to its connection.
 // Content-related messages (answers, anything the client must ack) take odd
-// seqnos.
+// seqnos. Only numbering happens under the session's lock: answers of one
+// session encrypt in parallel, and the transport orders the writes. Clients
+// accept msg_ids slightly out of order (they drop one lower than all of the
+// last 100 they saw).
 func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.MessageType) error {
 	s := sess.srv
+	now := s.cfg.Now()
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
 	seq := sess.seq * 2
 	if contentRelated {
 		seq++
 		sess.seq++
 	}
-	now := s.cfg.Now()
 	data := crypto.EncryptedMessageData{
 		Salt:      s.cfg.Salts.Current(now),
 		SessionID: sess.id,
@@ -133,11 +139,21 @@ func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.Messag
 		SeqNo:     seq,
 		Message:   msg,
 	}
-	var b bin.Buffer
-	if err := s.cipher.Encrypt(sess.key.AuthKey(), data, &b); err != nil {
+	c := sess.conn
+	sess.mu.Unlock()
+
+	b := sendBufs.Get().(*bin.Buffer)
+	defer func() {
+		if cap(b.Buf) <= 2<<20 {
+			b.Reset()
+			sendBufs.Put(b)
+		}
+	}()
+	b.Reset()
+	if err := s.cipher.Encrypt(sess.key.AuthKey(), data, b); err != nil {
 		return err
 	}
-	return sess.conn.t.WriteFrame(b.Buf)
+	return c.t.WriteFrame(b.Buf)
 }
 
 // ack schedules an acknowledgement of a content-related client message; acks
