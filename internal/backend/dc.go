@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/rpc"
 	"github.com/filedc/filedc/internal/serverkey"
 	"github.com/filedc/filedc/internal/store"
@@ -77,7 +77,7 @@ func RegisterBotToken(ctx context.Context, accounts store.Accounts, token string
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		acc = store.Account{ID: id, Bot: true, Name: "bot" + idText, Username: "bot" + idText + "_bot",
-			AccessKey: randomInt63(), Created: time.Now()}
+			AccessKey: randid.Int63(), Created: time.Now()}
 	}
 	acc.Secret = secret
 	return accounts.PutAccount(ctx, acc)
@@ -90,25 +90,14 @@ func NewBot(ctx context.Context, accounts store.Accounts, name string) (string, 
 		return "", err
 	}
 	secret := base64.RawURLEncoding.EncodeToString(b[:])
-	for {
-		id := 1_000_000_000 + randomInt63()%(1<<40)
-		if _, err := accounts.Account(ctx, id); !errors.Is(err, store.ErrNotFound) {
-			if err != nil {
-				return "", err
-			}
-			continue // taken
-		}
-		acc := store.Account{ID: id, Bot: true, Name: name, Username: name, Secret: secret,
-			AccessKey: randomInt63(), Created: time.Now()}
-		if err := accounts.PutAccount(ctx, acc); err != nil {
-			return "", err
-		}
-		return strconv.FormatInt(id, 10) + ":" + secret, nil
+	id, err := store.NewAccountID(ctx, accounts, 1_000_000_000, randid.Int63)
+	if err != nil {
+		return "", err
 	}
-}
-
-func randomInt63() int64 {
-	var b [8]byte
-	rand.Read(b[:])
-	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+	acc := store.Account{ID: id, Bot: true, Name: name, Username: name, Secret: secret,
+		AccessKey: randid.Int63(), Created: time.Now()}
+	if err := accounts.PutAccount(ctx, acc); err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(id, 10) + ":" + secret, nil
 }

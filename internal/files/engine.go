@@ -8,7 +8,6 @@ import (
 	"container/list"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -270,18 +269,6 @@ func (e *Engine) Uploads() int {
 func (e *Engine) step(s Step) {
 	if e.cfg.OnStep != nil {
 		e.cfg.OnStep(s)
-	}
-}
-
-func randomInt63() int64 {
-	var b [8]byte
-	for {
-		if _, err := rand.Read(b[:]); err != nil {
-			panic(err) // crypto/rand never fails on supported systems
-		}
-		if v := int64(binary.LittleEndian.Uint64(b[:]) >> 1); v != 0 {
-			return v
-		}
 	}
 }
 

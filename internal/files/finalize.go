@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -54,8 +55,8 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 		return store.FileRecord{}, ErrMD5ChecksumInvalid
 	}
 	rec := store.FileRecord{
-		ID:         randomInt63(),
-		AccessHash: randomInt63(),
+		ID:         randid.Int63(),
+		AccessHash: randid.Int63(),
 		Owner:      r.Key.Owner,
 		Name:       r.Name,
 		Size:       u.parts.bytes,

@@ -12,6 +12,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -102,20 +103,15 @@ func (h *Handler) signUp(ctx context.Context, c *call, req *tg.AuthSignUpRequest
 	if name == "" {
 		return nil, badRequest("FIRSTNAME_INVALID")
 	}
-	for {
-		id := 100_000_000 + randomInt63()%(1<<40)
-		if _, err := h.cfg.Accounts.Account(ctx, id); !errors.Is(err, store.ErrNotFound) {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		acc := store.Account{ID: id, Name: name, Phone: phone, AccessKey: randomInt63(), Created: h.cfg.Now()}
-		if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
-			return nil, err
-		}
-		return h.logIn(ctx, c, acc)
+	id, err := store.NewAccountID(ctx, h.cfg.Accounts, 100_000_000, randid.Int63)
+	if err != nil {
+		return nil, err
 	}
+	acc := store.Account{ID: id, Name: name, Phone: phone, AccessKey: randid.Int63(), Created: h.cfg.Now()}
+	if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+		return nil, err
+	}
+	return h.logIn(ctx, c, acc)
 }
 
 // logIn binds an account to the caller's auth key.

@@ -5,8 +5,6 @@ package rpc
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -92,12 +90,6 @@ type rpcMigrate struct {
 }
 
 func (e *rpcMigrate) Error() string { return e.prefix + strconv.Itoa(e.dc) }
-
-func randomInt63() int64 {
-	var b [8]byte
-	rand.Read(b[:])
-	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
-}
 
 // call is the context of one call.
 type call struct {

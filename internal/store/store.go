@@ -200,3 +200,18 @@ type Accounts interface {
 	// AccountByPhone returns the account with a phone number or ErrNotFound.
 	AccountByPhone(ctx context.Context, phone string) (Account, error)
 }
+
+// NewAccountID returns a random account id of at least min that no account
+// has yet (ids are random so that they reveal nothing of the account count).
+func NewAccountID(ctx context.Context, a Accounts, min int64, random func() int64) (int64, error) {
+	for {
+		id := min + random()%(1<<40)
+		_, err := a.Account(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return id, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
