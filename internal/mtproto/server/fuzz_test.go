@@ -52,7 +52,7 @@ func FuzzProcess(f *testing.F) {
 	key := &Key{}
 	sess := s.session(key, 1, &conn{t: t})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s.process(context.Background(), sess, 4, 1, body, 0)
+		s.process(context.Background(), sess, 4, 1, body, 0, nil)
 	})
 }
 

@@ -201,14 +201,15 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			// Clients may pad by up to 15 bytes: keep whole 16-byte blocks.
 			frame = frame[:len(frame)-(len(frame)-24)%16]
 		}
-		data, err := s.cipher.DecryptFromBuffer(key.AuthKey(), &bin.Buffer{Buf: frame})
+		plain, data, err := decrypt(key.AuthKey(), frame)
 		if err != nil {
 			s.log.Debug("decrypt", "remote", raw.RemoteAddr(), "err", err)
 			return
 		}
-		// The decrypted data lives in its own buffer: the frame buffer is reused.
+		// The plaintext lives in its own pooled buffer: the frame buffer is reused.
 		buf = frame
-		s.handleEncrypted(ctx, c, key, data)
+		s.handleEncrypted(ctx, c, key, data, plain)
+		plain.release()
 	}
 }
 

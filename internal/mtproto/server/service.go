@@ -22,8 +22,9 @@ import (
 const maxInflated = 2 << 20
 
 // process handles one client message: a container, a gzip_packed, a service
-// message, or an RPC call. depth bounds nesting.
-func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo int32, body []byte, depth int) {
+// message, or an RPC call. depth bounds nesting. body lies in plain (nil when
+// it was inflated into a buffer of its own), which calls hold until they end.
+func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo int32, body []byte, depth int, plain *plaintext) {
 	b := &bin.Buffer{Buf: body}
 	id, err := b.PeekID()
 	if err != nil || depth > 2 {
@@ -38,14 +39,14 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 			return
 		}
 		for _, m := range box.Messages {
-			s.process(ctx, sess, m.ID, int32(m.SeqNo), m.Body, depth+1)
+			s.process(ctx, sess, m.ID, int32(m.SeqNo), m.Body, depth+1, plain)
 		}
 	case proto.GZIPTypeID:
 		inner, err := inflate(b)
 		if err != nil {
 			return
 		}
-		s.process(ctx, sess, msgID, seqNo, inner, depth+1)
+		s.process(ctx, sess, msgID, seqNo, inner, depth+1, nil)
 	case mt.MsgsAckTypeID, mt.HTTPWaitRequestTypeID:
 		// Nothing to answer: the server keeps no unacknowledged answers yet.
 	case mt.PingRequestTypeID:
@@ -98,7 +99,15 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 			return
 		}
 		sess.ack(msgID)
-		go s.call(ctx, sess, msgID, body)
+		if plain != nil {
+			plain.hold()
+		}
+		go func() {
+			s.call(ctx, sess, msgID, body)
+			if plain != nil {
+				plain.release()
+			}
+		}()
 	}
 }
 

@@ -180,7 +180,7 @@ func (sess *Session) flushAcks() {
 	}
 }
 
-func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *crypto.EncryptedMessageData) {
+func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *crypto.EncryptedMessageData, plain *plaintext) {
 	sess := s.session(k, data.SessionID, c)
 	now := s.cfg.Now()
 	if code := session.CheckClientMsgID(data.MessageID, now); code != 0 {
@@ -202,5 +202,5 @@ func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *cry
 		sess.send(&mt.NewSessionCreated{FirstMsgID: data.MessageID, UniqueID: s.ids.New(proto.MessageFromServer),
 			ServerSalt: s.cfg.Salts.Current(now)}, true, proto.MessageFromServer)
 	}
-	s.process(ctx, sess, data.MessageID, data.SeqNo, data.Data(), 0)
+	s.process(ctx, sess, data.MessageID, data.SeqNo, data.Data(), 0, plain)
 }

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gotd/ige"
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
+)
+
+// plaintext is a decrypted client message in a pooled buffer. The calls it
+// carries hold references; the last one to finish returns the buffer, so a
+// stream of 512 KiB parts reuses a few buffers instead of allocating one per
+// frame.
+type plaintext struct {
+	buf  []byte
+	refs atomic.Int32
+}
+
+var plaintexts = sync.Pool{New: func() any { return new(plaintext) }}
+
+func (p *plaintext) hold() { p.refs.Add(1) }
+
+func (p *plaintext) release() {
+	if p.refs.Add(-1) == 0 && cap(p.buf) <= 2<<20 {
+		plaintexts.Put(p)
+	}
+}
+
+var errBadMessage = errors.New("server: malformed encrypted message")
+
+// decrypt checks and decrypts an encrypted client message into a pooled
+// buffer (held once by the caller), as gotd's Cipher does but without
+// allocating: auth_key_id, msg_key over the plaintext, and the length and
+// padding of the message inside.
+func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessageData, error) {
+	var msg crypto.EncryptedMessage
+	if err := msg.DecodeWithoutCopy(&bin.Buffer{Buf: frame}); err != nil {
+		return nil, nil, err
+	}
+	if msg.AuthKeyID != k.ID || len(msg.EncryptedData) == 0 || len(msg.EncryptedData)%16 != 0 {
+		return nil, nil, errBadMessage
+	}
+	p := plaintexts.Get().(*plaintext)
+	if cap(p.buf) < len(msg.EncryptedData) {
+		p.buf = make([]byte, len(msg.EncryptedData))
+	}
+	p.buf = p.buf[:len(msg.EncryptedData)]
+	p.refs.Store(1)
+	key, iv := crypto.Keys(k.Value, msg.MsgKey, crypto.Client)
+	ige.DecryptAES256Blocks(key[:], iv[:], p.buf, msg.EncryptedData)
+	if crypto.MessageKey(k.Value, p.buf, crypto.Client) != msg.MsgKey {
+		p.release()
+		return nil, nil, errBadMessage
+	}
+	var data crypto.EncryptedMessageData
+	if err := data.DecodeWithoutCopy(&bin.Buffer{Buf: p.buf}); err != nil {
+		p.release()
+		return nil, nil, err
+	}
+	// MTProto 2.0 pads with 12 to 1024 bytes.
+	if n := int(data.MessageDataLen); n < 0 || n%4 != 0 || len(data.MessageDataWithPadding)-n > 1024 {
+		p.release()
+		return nil, nil, errBadMessage
+	}
+	return p, &data, nil
+}
