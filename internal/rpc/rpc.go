@@ -175,18 +175,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.getUsers(ctx, c, &req)
-	case tg.UploadSaveFilePartRequestTypeID:
-		var req tg.UploadSaveFilePartRequest
-		if err := req.Decode(b); err != nil {
+	case tg.UploadSaveFilePartRequestTypeID, tg.UploadSaveBigFilePartRequestTypeID:
+		p, err := decodeSavePart(b)
+		if err != nil {
 			return nil, err
 		}
-		return h.saveFilePart(ctx, c, req.FileID, req.FilePart, 0, false, req.Bytes)
-	case tg.UploadSaveBigFilePartRequestTypeID:
-		var req tg.UploadSaveBigFilePartRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.saveFilePart(ctx, c, req.FileID, req.FilePart, req.FileTotalParts, true, req.Bytes)
+		return h.saveFilePart(ctx, c, p)
 	case tg.UploadGetFileRequestTypeID:
 		var req tg.UploadGetFileRequest
 		if err := req.Decode(b); err != nil {

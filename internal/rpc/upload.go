@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -10,12 +11,73 @@ import (
 	"github.com/filedc/filedc/internal/store"
 )
 
-func (h *Handler) saveFilePart(ctx context.Context, c *call, fileID int64, part, total int, big bool, data []byte) (bin.Encoder, error) {
+// savePart is upload.saveFilePart or upload.saveBigFilePart.
+type savePart struct {
+	big    bool
+	fileID int64
+	part   int32
+	total  int32
+	data   []byte // a slice of the request: valid until the call returns
+}
+
+// decodeSavePart reads a save call without copying its bytes, unlike gotd's
+// generated decoders: on the upload path every copy of a part counts.
+//
+//	upload.saveFilePart#b304a621 file_id:long file_part:int bytes:bytes
+//	upload.saveBigFilePart#de7b673d file_id:long file_part:int file_total_parts:int bytes:bytes
+func decodeSavePart(b *bin.Buffer) (savePart, error) {
+	var p savePart
+	id, err := b.ID()
+	if err != nil {
+		return p, err
+	}
+	p.big = id == tg.UploadSaveBigFilePartRequestTypeID
+	if p.fileID, err = b.Long(); err != nil {
+		return p, err
+	}
+	if p.part, err = b.Int32(); err != nil {
+		return p, err
+	}
+	if p.big {
+		if p.total, err = b.Int32(); err != nil {
+			return p, err
+		}
+	}
+	p.data, err = tlBytes(b)
+	return p, err
+}
+
+// tlBytes reads a TL bytes value and returns it without copying.
+func tlBytes(b *bin.Buffer) ([]byte, error) {
+	buf := b.Buf
+	if len(buf) == 0 {
+		return nil, errBadBytes
+	}
+	n, head := int(buf[0]), 1
+	if n == 254 {
+		if len(buf) < 4 {
+			return nil, errBadBytes
+		}
+		n, head = int(buf[1])|int(buf[2])<<8|int(buf[3])<<16, 4
+	} else if n == 255 {
+		return nil, errBadBytes
+	}
+	padded := (head + n + 3) &^ 3 // the value is padded to 4 bytes
+	if len(buf) < padded {
+		return nil, errBadBytes
+	}
+	b.Skip(padded)
+	return buf[head : head+n : head+n], nil
+}
+
+var errBadBytes = errors.New("rpc: malformed TL bytes")
+
+func (h *Handler) saveFilePart(ctx context.Context, c *call, p savePart) (bin.Encoder, error) {
 	err := h.cfg.Engine.SavePart(ctx, files.SavePart{
-		Key:        store.UploadKey{Owner: c.user, FileID: fileID, Big: big},
-		Part:       part,
-		TotalParts: int32(total),
-		Data:       data,
+		Key:        store.UploadKey{Owner: c.user, FileID: p.fileID, Big: p.big},
+		Part:       int(p.part),
+		TotalParts: p.total,
+		Data:       p.data,
 	})
 	if err != nil {
 		return nil, err
