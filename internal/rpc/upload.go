@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -107,12 +108,29 @@ func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileReq
 	if err != nil {
 		return nil, err
 	}
-	chunk, err := h.cfg.Engine.Read(ctx, ref, req.Offset, req.Limit, req.Precise, nil)
+	buf := chunkBufs.Get().(*[]byte)
+	chunk, err := h.cfg.Engine.Read(ctx, ref, req.Offset, req.Limit, req.Precise, *buf)
 	if err != nil {
+		chunkBufs.Put(buf)
 		return nil, err
 	}
-	return &tg.UploadFile{Type: storageType(chunk.Type), Mtime: int(chunk.MTime.Unix()), Bytes: chunk.Bytes}, nil
+	return &pooledFile{
+		UploadFile: tg.UploadFile{Type: storageType(chunk.Type), Mtime: int(chunk.MTime.Unix()), Bytes: chunk.Bytes},
+		buf:        buf,
+	}, nil
 }
+
+// chunkBufs hold getFile chunks (at most 1 MiB) until they are sent.
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// pooledFile is an upload.file whose bytes return to chunkBufs once sent.
+type pooledFile struct {
+	tg.UploadFile
+	buf *[]byte
+}
+
+// Release implements server.Releaser.
+func (f *pooledFile) Release() { chunkBufs.Put(f.buf) }
 
 func (h *Handler) getFileHashes(ctx context.Context, c *call, req *tg.UploadGetFileHashesRequest) (bin.Encoder, error) {
 	ref, err := h.fileRef(ctx, req.Location)

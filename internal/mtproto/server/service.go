@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -125,23 +126,44 @@ func (s *Server) destroySession(cur *Session, id int64) bin.Encoder {
 	return &mt.DestroySessionNone{SessionID: id}
 }
 
+// Releaser is implemented by answers that hold pooled memory; the server
+// calls Release once the answer has been sent.
+type Releaser interface{ Release() }
+
+// rpcResult encodes rpc_result around an answer directly into the message
+// being encrypted, so a 512 KiB getFile answer is not copied once more.
+type rpcResult struct {
+	reqMsgID int64
+	answer   bin.Encoder
+}
+
+func (r rpcResult) Encode(b *bin.Buffer) error {
+	b.PutID(proto.ResultTypeID)
+	b.PutLong(r.reqMsgID)
+	return r.answer.Encode(b)
+}
+
 // call runs one RPC call and sends its rpc_result.
 func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte) {
 	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}})
-	var out bin.Buffer
 	if err == nil {
-		err = res.Encode(&out)
-	}
-	if err != nil {
-		out.Reset()
-		var re *RPCError
-		if !errors.As(err, &re) {
-			s.log.Warn("rpc", "msg_id", msgID, "err", err)
-			re = &RPCError{Code: 500, Message: "INTERNAL"}
+		err = sess.send(rpcResult{msgID, res}, true, proto.MessageServerResponse)
+		if r, ok := res.(Releaser); ok {
+			r.Release()
 		}
-		(&mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}).Encode(&out)
+		var ne net.Error
+		if err == nil || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
+			return // sent, or the connection is gone
+		}
+		// The answer could not be encoded: say so instead of leaving the
+		// client waiting.
 	}
-	sess.send(&proto.Result{RequestMessageID: msgID, Result: out.Buf}, true, proto.MessageServerResponse)
+	var re *RPCError
+	if !errors.As(err, &re) {
+		s.log.Warn("rpc", "msg_id", msgID, "err", err)
+		re = &RPCError{Code: 500, Message: "INTERNAL"}
+	}
+	sess.send(rpcResult{msgID, &mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}}, true, proto.MessageServerResponse)
 }
 
 var gzipReaders sync.Pool // *gzip.Reader
