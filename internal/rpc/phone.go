@@ -114,11 +114,18 @@ func (h *Handler) signUp(ctx context.Context, c *call, req *tg.AuthSignUpRequest
 	return h.logIn(ctx, c, acc)
 }
 
-// logIn binds an account to the caller's auth key.
+// logIn binds an account to the caller's auth key, and to the permanent key
+// behind it when the call came on a bound temporary key.
 func (h *Handler) logIn(ctx context.Context, c *call, acc store.Account) (bin.Encoder, error) {
-	rec := c.Key.Update(func(k *store.AuthKey) { k.UserID = acc.ID })
-	if err := h.cfg.Keys.PutAuthKey(ctx, rec); err != nil {
+	login := func(k *store.AuthKey) { k.UserID = acc.ID }
+	rec, err := c.UpdateKey(ctx, c.Key.Record().ID, login)
+	if err != nil {
 		return nil, err
+	}
+	if rec.PermID != ([8]byte{}) {
+		if _, err := c.UpdateKey(ctx, rec.PermID, login); err != nil {
+			return nil, err
+		}
 	}
 	return &tg.AuthAuthorization{User: userOf(acc, true)}, nil
 }

@@ -140,6 +140,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.importBotAuthorization(ctx, c, &req)
+	case tg.AuthBindTempAuthKeyRequestTypeID:
+		var req tg.AuthBindTempAuthKeyRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.bindTempAuthKey(ctx, c, &req)
 	case tg.AuthSendCodeRequestTypeID:
 		var req tg.AuthSendCodeRequest
 		if err := req.Decode(b); err != nil {
@@ -224,9 +230,8 @@ func (h *Handler) unwrap(ctx context.Context, r *server.Request) (uint32, error)
 			if err := req.Decode(r.Body); err != nil {
 				return 0, err
 			}
-			if r.Key.Record().Layer != req.Layer {
-				rec := r.Key.Update(func(k *store.AuthKey) { k.Layer = req.Layer })
-				if err := h.cfg.Keys.PutAuthKey(ctx, rec); err != nil {
+			if rec := r.Key.Record(); rec.Layer != req.Layer {
+				if _, err := r.UpdateKey(ctx, rec.ID, func(k *store.AuthKey) { k.Layer = req.Layer }); err != nil {
 					return 0, err
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/files"
@@ -182,4 +183,81 @@ func FuzzDecodeSavePart(f *testing.F) {
 			t.Fatalf("decoded %+v, gotd %+v", got, want)
 		}
 	})
+}
+
+// memKeys is an in-memory store.AuthKeys for handler tests.
+type memKeys struct{ m map[[8]byte]store.AuthKey }
+
+func (s *memKeys) PutAuthKey(_ context.Context, k store.AuthKey) error { s.m[k.ID] = k; return nil }
+func (s *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error   { delete(s.m, id); return nil }
+func (s *memKeys) AuthKey(_ context.Context, id [8]byte) (store.AuthKey, error) {
+	k, ok := s.m[id]
+	if !ok {
+		return k, store.ErrNotFound
+	}
+	return k, nil
+}
+
+func TestS2_BindTempAuthKey(t *testing.T) {
+	keys := &memKeys{m: map[[8]byte]store.AuthKey{}}
+	h := New(Config{DC: 2, Keys: keys})
+	now := time.Unix(1_800_000_000, 0)
+	var permKey, tempKey crypto.Key
+	copy(permKey[:], "permanent key material ...................")
+	copy(tempKey[:], "temporary key material ...................")
+	perm, temp := permKey.WithID(), tempKey.WithID()
+	keys.m[perm.ID] = store.AuthKey{ID: perm.ID, Value: perm.Value, UserID: 77}
+	tempRec := store.AuthKey{ID: temp.ID, Value: temp.Value, ExpiresAt: now.Add(time.Hour)}
+
+	const session, msgID = int64(555), int64(1_800_000_000 << 32)
+	bind := func(key store.AuthKey, edit func(*crypto.BindAuthKeyInner, *tg.AuthBindTempAuthKeyRequest) int64) error {
+		k := &server.Key{}
+		k.Update(func(r *store.AuthKey) { *r = key })
+		inner := &crypto.BindAuthKeyInner{Nonce: 9, TempAuthKeyID: temp.IntID(), PermAuthKeyID: perm.IntID(),
+			TempSessionID: session, ExpiresAt: int(now.Add(time.Hour).Unix())}
+		req := &tg.AuthBindTempAuthKeyRequest{PermAuthKeyID: perm.IntID(), Nonce: 9, ExpiresAt: inner.ExpiresAt}
+		id := msgID
+		if edit != nil {
+			id = edit(inner, req)
+		}
+		enc, err := crypto.EncryptBindMessage(nil, perm, id, inner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.EncryptedMessage = enc
+		var b bin.Buffer
+		req.Encode(&b)
+		_, err = h.ServeRPC(context.Background(), &server.Request{Key: k, Session: session, MsgID: msgID, Body: &b})
+		if err == nil && k.Record().PermID != perm.ID {
+			t.Fatal("bound, but the key does not name its permanent key")
+		}
+		if err == nil && k.Record().UserID != 77 {
+			t.Fatal("the permanent key's login did not carry over")
+		}
+		return err
+	}
+	expect := func(what string, err error, msg string) {
+		t.Helper()
+		var re *server.RPCError
+		if msg == "" && err != nil || msg != "" && (!errors.As(err, &re) || re.Message != msg) {
+			t.Errorf("%s: %v, want %q", what, err, msg)
+		}
+	}
+	for name, edit := range map[string]func(*crypto.BindAuthKeyInner, *tg.AuthBindTempAuthKeyRequest) int64{
+		"another msg_id": func(*crypto.BindAuthKeyInner, *tg.AuthBindTempAuthKeyRequest) int64 { return msgID + 4 },
+		"another session": func(i *crypto.BindAuthKeyInner, _ *tg.AuthBindTempAuthKeyRequest) int64 {
+			i.TempSessionID++
+			return msgID
+		},
+		"another nonce": func(i *crypto.BindAuthKeyInner, _ *tg.AuthBindTempAuthKeyRequest) int64 { i.Nonce++; return msgID },
+		"another temp key": func(i *crypto.BindAuthKeyInner, _ *tg.AuthBindTempAuthKeyRequest) int64 {
+			i.TempAuthKeyID++
+			return msgID
+		},
+		"expiry differs": func(i *crypto.BindAuthKeyInner, _ *tg.AuthBindTempAuthKeyRequest) int64 { i.ExpiresAt++; return msgID },
+	} {
+		expect(name, bind(tempRec, edit), "ENCRYPTED_MESSAGE_INVALID")
+	}
+	expect("on a permanent key", bind(keys.m[perm.ID], nil), "TEMP_AUTH_KEY_EMPTY")
+	expect("valid", bind(tempRec, nil), "")
 }

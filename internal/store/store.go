@@ -165,6 +165,9 @@ type AuthKey struct {
 	ExpiresAt time.Time // temporary (PFS) keys; zero for permanent keys
 	UserID    int64     // the account authorized on this key, 0 before login
 	Layer     int       // the API layer the client declared last (0: none yet)
+	// PermID is, for a temporary key bound with auth.bindTempAuthKey, the id
+	// of the permanent key it stands for; zero otherwise.
+	PermID [8]byte
 }
 
 // AuthKeys stores authorization keys so they survive restarts.

@@ -42,6 +42,28 @@ type Request struct {
 	Session int64       // the client's session id
 	MsgID   int64       // the call's msg_id
 	Body    *bin.Buffer // the TL-encoded call
+	srv     *Server
+}
+
+// UpdateKey changes an auth key (the call's own or another, such as the
+// permanent key behind a temporary one) in the server's cache and in the
+// store, so that every connection sees the change.
+func (r *Request) UpdateKey(ctx context.Context, id [8]byte, f func(*store.AuthKey)) (store.AuthKey, error) {
+	k := r.Key
+	if k == nil || k.Record().ID != id {
+		if r.srv == nil {
+			return store.AuthKey{}, errNoKey
+		}
+		var err error
+		if k, err = r.srv.key(ctx, id); err != nil {
+			return store.AuthKey{}, err
+		}
+	}
+	rec := k.Update(f)
+	if r.srv == nil {
+		return rec, nil // a request made outside a server, in tests
+	}
+	return rec, r.srv.cfg.Keys.PutAuthKey(ctx, rec)
 }
 
 // RPCError is an error the client sees as rpc_error.

@@ -145,7 +145,7 @@ func (r rpcResult) Encode(b *bin.Buffer) error {
 
 // call runs one RPC call and sends its rpc_result.
 func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte) {
-	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}})
+	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}, srv: s})
 	if err == nil {
 		err = sess.send(rpcResult{msgID, res}, true, proto.MessageServerResponse)
 		if r, ok := res.(Releaser); ok {

@@ -11,9 +11,9 @@ import (
 	"github.com/filedc/filedc/internal/store"
 )
 
-var bucketAuthKeys = []byte("authkeys") // key id -> value(256) created(8) expires(8) user(8) layer(4)
+var bucketAuthKeys = []byte("authkeys") // key id -> value(256) created(8) expires(8) user(8) layer(4) perm(8)
 
-const authKeyRecord = 256 + 8 + 8 + 8 + 4
+const authKeyRecord = 256 + 8 + 8 + 8 + 4 + 8
 
 var _ store.AuthKeys = (*Meta)(nil)
 
@@ -39,6 +39,7 @@ func (m *Meta) PutAuthKey(ctx context.Context, k store.AuthKey) error {
 	binary.BigEndian.PutUint64(v[264:], uint64(unixNano(k.ExpiresAt)))
 	binary.BigEndian.PutUint64(v[272:], uint64(k.UserID))
 	binary.BigEndian.PutUint32(v[280:], uint32(k.Layer))
+	copy(v[284:], k.PermID[:])
 	return m.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketAuthKeys)
 		if err != nil {
@@ -68,6 +69,7 @@ func (m *Meta) AuthKey(ctx context.Context, id [8]byte) (store.AuthKey, error) {
 		k.ExpiresAt = fromUnixNano(int64(binary.BigEndian.Uint64(v[264:])))
 		k.UserID = int64(binary.BigEndian.Uint64(v[272:]))
 		k.Layer = int(binary.BigEndian.Uint32(v[280:]))
+		copy(k.PermID[:], v[284:])
 		return nil
 	})
 	return k, err

@@ -19,7 +19,7 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 	}
 	same := func(a, b store.AuthKey) bool {
 		return a.ID == b.ID && a.Value == b.Value && a.Created.Equal(b.Created) &&
-			a.ExpiresAt.Equal(b.ExpiresAt) && a.UserID == b.UserID && a.Layer == b.Layer
+			a.ExpiresAt.Equal(b.ExpiresAt) && a.UserID == b.UserID && a.Layer == b.Layer && a.PermID == b.PermID
 	}
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := open(t)
@@ -27,6 +27,7 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 		temp := key(2)
 		temp.ExpiresAt = savedAt(2).Add(24 * time.Hour)
 		temp.UserID = -5
+		temp.PermID = perm.ID
 		for _, k := range []store.AuthKey{perm, temp} {
 			if err := s.PutAuthKey(ctx, k); err != nil {
 				t.Fatal(err)
