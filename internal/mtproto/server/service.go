@@ -78,11 +78,17 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 	case mt.MsgsStateReqTypeID:
 		var req mt.MsgsStateReq
 		if req.Decode(b) == nil {
-			// 1: nothing is known of these messages (answers are not kept).
-			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: bytes.Repeat([]byte{1}, len(req.MsgIDs))},
-				false, proto.MessageServerResponse)
+			info := make([]byte, len(req.MsgIDs))
+			now := s.cfg.Now()
+			sess.mu.Lock()
+			for i, id := range req.MsgIDs {
+				info[i] = sess.calls.state(id, session.CheckClientMsgID(id, now) == session.BadMsgIDTooHigh)
+			}
+			sess.mu.Unlock()
+			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: info}, false, proto.MessageServerResponse)
 		}
 	case mt.MsgResendReqTypeID:
+		// The ids name server messages, which are not kept: state unknown.
 		var req mt.MsgResendReq
 		if req.Decode(b) == nil {
 			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: bytes.Repeat([]byte{1}, len(req.MsgIDs))},
@@ -100,11 +106,22 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 			return
 		}
 		sess.ack(msgID)
+		sess.mu.Lock()
+		st, dup := sess.calls.begin(msgID)
+		running, kept := dup && !st.done, st.answer
+		sess.mu.Unlock()
+		switch {
+		case running:
+			return // the answer is on its way
+		case dup && kept != nil:
+			sess.send(rpcResult{msgID, rawAnswer(kept)}, true, proto.MessageServerResponse)
+			return
+		}
 		if plain != nil {
 			plain.hold()
 		}
 		go func() {
-			s.call(ctx, sess, msgID, body)
+			s.call(ctx, sess, msgID, body, st)
 			if plain != nil {
 				plain.release()
 			}
@@ -143,9 +160,22 @@ func (r rpcResult) Encode(b *bin.Buffer) error {
 	return r.answer.Encode(b)
 }
 
-// call runs one RPC call and sends its rpc_result.
-func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte) {
+// call runs one RPC call and sends its rpc_result. Small answers are kept in
+// st for a client that sends the call again.
+func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte, st *callState) {
 	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}, srv: s})
+	if err == nil {
+		if _, pooled := res.(Releaser); pooled {
+			s.finish(sess, st, nil) // a file chunk: recomputed if asked again
+		} else {
+			// Small answers: encode once, keep, send the bytes.
+			var b bin.Buffer
+			if err = res.Encode(&b); err == nil {
+				s.finish(sess, st, b.Buf)
+				res = rawAnswer(b.Buf)
+			}
+		}
+	}
 	if err == nil {
 		err = sess.send(rpcResult{msgID, res}, true, proto.MessageServerResponse)
 		if r, ok := res.(Releaser); ok {
@@ -163,7 +193,20 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []by
 		s.log.Warn("rpc", "msg_id", msgID, "err", err)
 		re = &RPCError{Code: 500, Message: "INTERNAL"}
 	}
-	sess.send(rpcResult{msgID, &mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}}, true, proto.MessageServerResponse)
+	var b bin.Buffer
+	(&mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}).Encode(&b)
+	s.finish(sess, st, b.Buf)
+	sess.send(rpcResult{msgID, rawAnswer(b.Buf)}, true, proto.MessageServerResponse)
+}
+
+// finish marks a call answered, keeping its answer when it is small.
+func (s *Server) finish(sess *Session, st *callState, answer []byte) {
+	sess.mu.Lock()
+	st.done = true
+	if len(answer) <= maxKeptAnswer {
+		st.answer = answer
+	}
+	sess.mu.Unlock()
 }
 
 var gzipReaders sync.Pool // *gzip.Reader

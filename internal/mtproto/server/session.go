@@ -92,6 +92,7 @@ type Session struct {
 	announced bool
 	acks      []int64 // client msg_ids to acknowledge
 	ackWait   bool
+	calls     callLog
 }
 
 const ackDelay = 50 * time.Millisecond
