@@ -32,6 +32,17 @@ import (
 
 const botToken = "7000001:interop-secret"
 
+// transports are gotd's four MTProto transports.
+var transports = []struct {
+	name  string
+	proto dcs.Protocol
+}{
+	{"abridged", transport.Abridged},
+	{"intermediate", transport.Intermediate},
+	{"padded-intermediate", transport.PaddedIntermediate},
+	{"full", transport.Full},
+}
+
 var (
 	buildOnce sync.Once
 	binPath   string
@@ -190,15 +201,7 @@ func roundtrip(ctx context.Context, t *testing.T, api *tg.Client, data []byte, t
 func TestInterop_GotdRoundtripOverEveryTransport(t *testing.T) {
 	srv := startServer(t)
 	data := randomBytes(5, 5<<20+12345)
-	for _, tc := range []struct {
-		name  string
-		proto dcs.Protocol
-	}{
-		{"abridged", transport.Abridged},
-		{"intermediate", transport.Intermediate},
-		{"padded-intermediate", transport.PaddedIntermediate},
-		{"full", transport.Full},
-	} {
+	for _, tc := range transports {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -229,6 +232,9 @@ func TestInterop_GotdRoundtripOverEveryTransport(t *testing.T) {
 	}
 }
 
+// TestInterop_GotdBigFileFourThreads: a 50 MiB file (the big path) with 4
+// upload and 4 download threads, with and without verification, over every
+// transport.
 func TestInterop_GotdBigFileFourThreads(t *testing.T) {
 	srv := startServer(t)
 	size := 50 << 20
@@ -238,16 +244,25 @@ func TestInterop_GotdBigFileFourThreads(t *testing.T) {
 		}
 	}
 	data := randomBytes(50, size)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	client := srv.client(transport.Intermediate)
-	err := client.Run(ctx, func(ctx context.Context) error {
-		if _, err := client.Auth().Bot(ctx, botToken); err != nil {
-			return err
-		}
-		return roundtrip(ctx, t, client.API(), data, 4, true)
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range transports {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			client := srv.client(tc.proto)
+			err := client.Run(ctx, func(ctx context.Context) error {
+				if _, err := client.Auth().Bot(ctx, botToken); err != nil {
+					return err
+				}
+				for _, verify := range []bool{false, true} {
+					if err := roundtrip(ctx, t, client.API(), data, 4, verify); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
