@@ -218,3 +218,30 @@ func NewAccountID(ctx context.Context, a Accounts, min int64, random func() int6
 		}
 	}
 }
+
+// Message is one message in an account's history. As in Telegram's private
+// chats, every account has its own copy and its own message ids.
+type Message struct {
+	Owner     int64 // whose history
+	ID        int   // per-owner id, assigned by AddMessages (1, 2, ...)
+	Peer      int64 // the other account; Owner itself for Saved Messages
+	From      int64 // the sender
+	Out       bool  // sent by Owner
+	Date      time.Time
+	Text      string
+	RandomID  int64  // the sender's random_id, for updateMessageID
+	GroupedID int64  // album
+	Media     []byte // TL encoding of the MessageMedia, nil for none
+}
+
+// Messages stores message histories.
+type Messages interface {
+	// AddMessages appends messages to their owners' histories in one
+	// transaction, assigning each its id.
+	AddMessages(ctx context.Context, msgs []*Message) error
+	// Messages returns an owner's messages by id, skipping unknown ids.
+	Messages(ctx context.Context, owner int64, ids []int) ([]Message, error)
+	// History returns up to limit messages of owner's chat with peer whose
+	// ids are below before (0: from the newest), newest first.
+	History(ctx context.Context, owner, peer int64, before, limit int) ([]Message, error)
+}

@@ -150,3 +150,14 @@ func TestAccounts(t *testing.T) {
 		return m
 	})
 }
+
+func TestMessages(t *testing.T) {
+	storetest.TestMessages(t, func(t *testing.T) store.Messages {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
