@@ -245,3 +245,21 @@ type Messages interface {
 	// ids are below before (0: from the newest), newest first.
 	History(ctx context.Context, owner, peer int64, before, limit int) ([]Message, error)
 }
+
+// Document is what describes a stored file as a Telegram document.
+type Document struct {
+	ID         int64
+	AccessHash int64
+	File       int64 // the stored file with the content
+	Mime       string
+	Attributes []byte // TL encoding of the DocumentAttribute vector
+	Date       time.Time
+	Size       int64
+}
+
+// Documents stores documents.
+type Documents interface {
+	PutDocument(ctx context.Context, d Document) error
+	// Document returns a document or ErrNotFound.
+	Document(ctx context.Context, id int64) (Document, error)
+}

@@ -161,3 +161,14 @@ func TestMessages(t *testing.T) {
 		return m
 	})
 }
+
+func TestDocuments(t *testing.T) {
+	storetest.TestDocuments(t, func(t *testing.T) store.Documents {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
