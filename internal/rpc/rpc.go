@@ -24,13 +24,15 @@ import (
 
 // Config is what the handler serves from.
 type Config struct {
-	DC       int          // this data center's id
-	Addr     *net.TCPAddr // the address clients reach this DC at (for dc_options)
-	Engine   *files.Engine
-	Accounts store.Accounts
-	Keys     store.AuthKeys
-	Logger   *slog.Logger
-	Now      func() time.Time
+	DC        int          // this data center's id
+	Addr      *net.TCPAddr // the address clients reach this DC at (for dc_options)
+	Engine    *files.Engine
+	Accounts  store.Accounts
+	Keys      store.AuthKeys
+	Messages  store.Messages
+	Documents store.Documents
+	Logger    *slog.Logger
+	Now       func() time.Time
 	// RequestRate and RequestBurst bound each account's calls per second
 	// (S7), answered with FLOOD_WAIT_X. Defaults: 1000/s, bursts of 2000.
 	RequestRate  float64
@@ -199,6 +201,30 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.getFileHashes(ctx, c, &req)
+	case tg.MessagesSendMediaRequestTypeID:
+		var req tg.MessagesSendMediaRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.sendMedia(ctx, c, &req)
+	case tg.MessagesSendMultiMediaRequestTypeID:
+		var req tg.MessagesSendMultiMediaRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.sendMultiMedia(ctx, c, &req)
+	case tg.MessagesGetMessagesRequestTypeID:
+		var req tg.MessagesGetMessagesRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getMessages(ctx, c, &req)
+	case tg.MessagesGetHistoryRequestTypeID:
+		var req tg.MessagesGetHistoryRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getHistory(ctx, c, &req)
 	case tg.MessagesUploadMediaRequestTypeID:
 		var req tg.MessagesUploadMediaRequest
 		if err := req.Decode(b); err != nil {
