@@ -250,3 +250,24 @@ func (e *Engine) dropPart(ctx context.Context, u *upload, i int) {
 		e.cfg.Logger.Warn("deleting damaged part", "upload", u.id, "part", i, "err", err)
 	}
 }
+
+// StoreBytes stores content the server made itself, such as a photo size or
+// a thumbnail, as a file of owner: it is saved in parts and finalized
+// through the same rules and commit as a client's upload.
+func (e *Engine) StoreBytes(ctx context.Context, owner int64, name string, data []byte) (store.FileRecord, error) {
+	if len(data) == 0 {
+		return store.FileRecord{}, ErrFilePartEmpty
+	}
+	key := store.UploadKey{Owner: owner, FileID: randid.Int63(), Big: true}
+	parts := (len(data) + maxPartSize - 1) / maxPartSize
+	if parts > e.cfg.PremiumMaxParts {
+		return store.FileRecord{}, ErrFilePartsInvalid
+	}
+	for i := 0; i < parts; i++ {
+		chunk := data[i*maxPartSize : min(len(data), (i+1)*maxPartSize)]
+		if err := e.SavePart(ctx, SavePart{Key: key, Part: i, TotalParts: int32(parts), Premium: true, Data: chunk}); err != nil {
+			return store.FileRecord{}, err
+		}
+	}
+	return e.Finalize(ctx, Finalize{Key: key, Parts: parts, Name: name, Premium: true})
+}

@@ -264,3 +264,24 @@ func TestF6_DetectType(t *testing.T) {
 		}
 	}
 }
+
+func TestF6_StoreBytesMakesAFile(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, files.Config{})
+	for _, size := range []int{1, 1000, 512 << 10, 512<<10 + 1, 3 << 20} {
+		data := content(uint64(size), size)
+		rec, err := e.StoreBytes(ctx, 9, "thumb.jpg", data)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		checkStored(t, e, rec, data)
+		if rec.Owner != 9 || rec.Name != "thumb.jpg" {
+			t.Fatalf("record %+v", rec)
+		}
+	}
+	if e.Uploads() != 0 || e.TempBytes() != 0 {
+		t.Fatal("StoreBytes left temporary parts")
+	}
+	_, err := e.StoreBytes(ctx, 9, "empty", nil)
+	wantErr(t, err, "FILE_PART_EMPTY")
+}
