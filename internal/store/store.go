@@ -263,3 +263,29 @@ type Documents interface {
 	// Document returns a document or ErrNotFound.
 	Document(ctx context.Context, id int64) (Document, error)
 }
+
+// PhotoSize is one stored size of a photo.
+type PhotoSize struct {
+	Type       string // s, m, x, y, w
+	W, H       int
+	File       int64 // the stored file with this size's JPEG
+	FileAccess int64 // its access hash
+	Size       int64
+}
+
+// Photo is a photo and its sizes.
+type Photo struct {
+	ID         int64
+	AccessHash int64
+	Owner      int64
+	Date       time.Time
+	Sizes      []PhotoSize // smallest first
+	Stripped   []byte      // photoStrippedSize "i"
+}
+
+// Photos stores photos.
+type Photos interface {
+	PutPhoto(ctx context.Context, p Photo) error
+	// Photo returns a photo or ErrNotFound.
+	Photo(ctx context.Context, id int64) (Photo, error)
+}

@@ -172,3 +172,14 @@ func TestDocuments(t *testing.T) {
 		return m
 	})
 }
+
+func TestPhotos(t *testing.T) {
+	storetest.TestPhotos(t, func(t *testing.T) store.Photos {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}

@@ -1,0 +1,58 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+var bucketPhotos = []byte("photos") // id -> JSON photo
+
+var _ store.Photos = (*Meta)(nil)
+
+type photo struct {
+	AccessHash int64             `json:"access_hash"`
+	Owner      int64             `json:"owner"`
+	Date       int64             `json:"date"`
+	Sizes      []store.PhotoSize `json:"sizes"`
+	Stripped   []byte            `json:"stripped,omitempty"`
+}
+
+// PutPhoto implements store.Photos.
+func (m *Meta) PutPhoto(ctx context.Context, p store.Photo) error {
+	v, err := json.Marshal(photo{p.AccessHash, p.Owner, unixNano(p.Date), p.Sizes, p.Stripped})
+	if err != nil {
+		return err
+	}
+	return m.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketPhotos)
+		if err != nil {
+			return err
+		}
+		return b.Put(idKey(p.ID), v)
+	})
+}
+
+// Photo implements store.Photos.
+func (m *Meta) Photo(ctx context.Context, id int64) (store.Photo, error) {
+	var r photo
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPhotos)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		v := b.Get(idKey(id))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return store.Photo{}, err
+	}
+	return store.Photo{ID: id, AccessHash: r.AccessHash, Owner: r.Owner, Date: fromUnixNano(r.Date),
+		Sizes: r.Sizes, Stripped: r.Stripped}, nil
+}
