@@ -139,3 +139,23 @@ func (e *Engine) Hashes(ctx context.Context, ref FileRef, offset int64) ([]Range
 	}
 	return out, nil
 }
+
+// ErrTooLarge is returned by ReadAll for a file over its limit.
+var ErrTooLarge = errors.New("files: file too large")
+
+// ReadAll returns the whole content of a stored file of at most limit bytes,
+// for processing on the server (photo sizes, thumbnails).
+func (e *Engine) ReadAll(ctx context.Context, ref FileRef, limit int64) ([]byte, error) {
+	rec, err := e.File(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Size > limit {
+		return nil, ErrTooLarge
+	}
+	buf := make([]byte, rec.Size)
+	if err := e.content.ReadAt(ctx, rec.ID, rec.Layout(), buf, 0); err != nil {
+		return nil, fmt.Errorf("files: read %d: %w", rec.ID, err)
+	}
+	return buf, nil
+}
