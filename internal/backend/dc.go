@@ -39,7 +39,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 	addr, _ := cfg.Listen.Addr().(*net.TCPAddr)
 	handler := rpc.New(rpc.Config{
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
-		Messages: b.Meta, Documents: b.Meta,
+		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones,
 	})
 	srv := server.New(server.Config{

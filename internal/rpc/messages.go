@@ -49,6 +49,22 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 			return nil, err
 		}
 		return &tg.MessageMediaDocument{Document: doc}, nil
+	case *tg.InputMediaUploadedPhoto:
+		photo, err := h.uploadedPhoto(ctx, c, m.File)
+		if err != nil {
+			return nil, err
+		}
+		return &tg.MessageMediaPhoto{Photo: photo}, nil
+	case *tg.InputMediaPhoto:
+		in, ok := m.ID.(*tg.InputPhoto)
+		if !ok {
+			return nil, badRequest("MEDIA_INVALID")
+		}
+		p, err := h.storedPhoto(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("MEDIA_INVALID"))
+		if err != nil {
+			return nil, err
+		}
+		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p)}, nil
 	case *tg.InputMediaDocument:
 		in, ok := m.ID.(*tg.InputDocument)
 		if !ok {
@@ -202,9 +218,14 @@ func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		if md, ok := media.(*tg.MessageMediaDocument); ok {
+		switch md := media.(type) {
+		case *tg.MessageMediaDocument:
 			if doc, ok := md.Document.(*tg.Document); ok {
 				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, h.cfg.Now())
+			}
+		case *tg.MessageMediaPhoto:
+			if p, ok := md.Photo.(*tg.Photo); ok {
+				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now())
 			}
 		}
 		msg.Media = media

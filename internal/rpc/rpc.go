@@ -31,6 +31,7 @@ type Config struct {
 	Keys      store.AuthKeys
 	Messages  store.Messages
 	Documents store.Documents
+	Photos    store.Photos
 	Logger    *slog.Logger
 	Now       func() time.Time
 	// RequestRate and RequestBurst bound each account's calls per second
@@ -48,9 +49,10 @@ type Config struct {
 
 // Handler implements server.Handler.
 type Handler struct {
-	cfg    Config
-	refs   fileRefs
-	limits sync.Map // account id -> *rate.Limiter
+	cfg        Config
+	refs       fileRefs
+	limits     sync.Map // account id -> *rate.Limiter
+	photoSlots chan struct{}
 }
 
 // New returns a handler.
@@ -70,7 +72,7 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL)}
+	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2)}
 }
 
 var _ server.Handler = (*Handler)(nil)

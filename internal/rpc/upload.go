@@ -99,6 +99,8 @@ func (h *Handler) fileRef(ctx context.Context, loc tg.InputFileLocationClass) (f
 			return files.FileRef{}, err
 		}
 		return ref, h.refs.check(ref, l.FileReference, h.cfg.Now())
+	case *tg.InputPhotoFileLocation:
+		return h.photoSizeFile(ctx, l)
 	}
 	return files.FileRef{}, errLocation
 }

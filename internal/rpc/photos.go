@@ -1,0 +1,106 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/media"
+	"github.com/filedc/filedc/internal/randid"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// maxPhotoBytes is Telegram's limit on an uploaded photo.
+const maxPhotoBytes = 10 << 20
+
+// uploadedPhoto finalizes an uploaded photo and makes its sizes (M5): each
+// size is stored as a file of its own, the stripped thumbnail inline.
+func (h *Handler) uploadedPhoto(ctx context.Context, c *call, in tg.InputFileClass) (*tg.Photo, error) {
+	rec, err := h.finalize(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	data, err := h.cfg.Engine.ReadAll(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}, maxPhotoBytes)
+	if errors.Is(err, files.ErrTooLarge) {
+		return nil, badRequest("PHOTO_SAVE_FILE_INVALID")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Decoding a photo may take a few hundred MB for a hostile 25 MP JPEG:
+	// a few at a time.
+	select {
+	case h.photoSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	made, err := media.PhotoSizes(data)
+	<-h.photoSlots
+	switch {
+	case errors.Is(err, media.ErrDimensions):
+		return nil, badRequest("PHOTO_INVALID_DIMENSIONS")
+	case err != nil:
+		return nil, badRequest("IMAGE_PROCESS_FAILED")
+	}
+	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
+	for _, s := range made.Sizes {
+		f, err := h.cfg.Engine.StoreBytes(ctx, c.user, s.Type+".jpg", s.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		p.Sizes = append(p.Sizes, store.PhotoSize{Type: s.Type, W: s.W, H: s.H, File: f.ID, FileAccess: f.AccessHash, Size: f.Size})
+	}
+	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
+		return nil, err
+	}
+	return h.tgPhoto(p), nil
+}
+
+// storedPhoto finds a photo a client names, checking its access hash and
+// file reference.
+func (h *Handler) storedPhoto(ctx context.Context, id, accessHash int64, ref []byte, missing error) (store.Photo, error) {
+	p, err := h.cfg.Photos.Photo(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.AccessHash != accessHash) {
+		return store.Photo{}, missing
+	}
+	if err != nil {
+		return store.Photo{}, err
+	}
+	return p, h.refs.check(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, ref, h.cfg.Now())
+}
+
+// tgPhoto describes a photo with a fresh file reference: the stripped size
+// first, then the sizes smallest first.
+func (h *Handler) tgPhoto(p store.Photo) *tg.Photo {
+	sizes := []tg.PhotoSizeClass{}
+	if len(p.Stripped) > 0 {
+		sizes = append(sizes, &tg.PhotoStrippedSize{Type: "i", Bytes: p.Stripped})
+	}
+	for _, s := range p.Sizes {
+		sizes = append(sizes, &tg.PhotoSize{Type: s.Type, W: s.W, H: s.H, Size: int(s.Size)})
+	}
+	return &tg.Photo{
+		ID:            p.ID,
+		AccessHash:    p.AccessHash,
+		FileReference: h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now()),
+		Date:          int(p.Date.Unix()),
+		Sizes:         sizes,
+		DCID:          h.cfg.DC,
+	}
+}
+
+// photoSizeFile resolves inputPhotoFileLocation to the file of one size.
+func (h *Handler) photoSizeFile(ctx context.Context, l *tg.InputPhotoFileLocation) (files.FileRef, error) {
+	p, err := h.storedPhoto(ctx, l.ID, l.AccessHash, l.FileReference, files.ErrFileIDInvalid)
+	if err != nil {
+		return files.FileRef{}, err
+	}
+	for _, s := range p.Sizes {
+		if s.Type == l.ThumbSize {
+			return files.FileRef{ID: s.File, AccessHash: s.FileAccess}, nil
+		}
+	}
+	return files.FileRef{}, errLocation
+}
