@@ -36,7 +36,7 @@ func BenchmarkPhotoSizes12MP(b *testing.B) {
 // thumbnail.
 func BenchmarkPhotoSizes12MPStages(b *testing.B) {
 	src := bench12MP(b)
-	dims := sizeDims(4000, 3000)
+	dims := sizeDims(Boxes, 4000, 3000)
 	img, err := jpeg.Decode(bytes.NewReader(src))
 	if err != nil {
 		b.Fatal(err)
@@ -89,7 +89,7 @@ func BenchmarkEncodeSize(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dims := sizeDims(4000, 3000)
+	dims := sizeDims(Boxes, 4000, 3000)
 	cur := toYCC(img, img.Bounds())
 	scaled := make([]*ycc, len(dims))
 	for i := len(dims) - 1; i >= 0; i-- {

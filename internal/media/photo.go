@@ -57,6 +57,20 @@ type Limits struct {
 	MaxSideSum int
 	// MaxRatio bounds the longer side over the shorter one; Telegram's is 20.
 	MaxRatio int
+	// Boxes are the sizes to make, smallest first; nil means Boxes (the
+	// sizes of photos in messages). Profile photos use ProfileBoxes.
+	Boxes []Box
+}
+
+// ProfileBoxes are the sizes of profile photos: a small (160) and a big (640)
+// one for inputPeerPhotoFileLocation, and one between.
+var ProfileBoxes = []Box{{"a", 160}, {"b", 320}, {"c", 640}}
+
+func (l Limits) boxes() []Box {
+	if l.Boxes != nil {
+		return l.Boxes
+	}
+	return Boxes
 }
 
 // DefaultLimits are Telegram's photo limits.
@@ -97,7 +111,8 @@ func (l Limits) PhotoSizes(src []byte) (Photo, error) {
 	if swapsAxes(orientation) {
 		p.W, p.H = h, w
 	}
-	dims := sizeDims(w, h)
+	boxes := l.boxes()
+	dims := sizeDims(boxes, w, h)
 	p.Sizes = make([]Size, len(dims))
 	cur := m
 	for i := len(dims) - 1; i >= 0; i-- {
@@ -108,7 +123,7 @@ func (l Limits) PhotoSizes(src []byte) (Photo, error) {
 		if err := jpeg.Encode(&buf, shown.image(), &jpeg.Options{Quality: Quality}); err != nil {
 			return Photo{}, err
 		}
-		p.Sizes[i] = Size{Type: Boxes[i].Type, W: shown.w, H: shown.h, Bytes: buf.Bytes()}
+		p.Sizes[i] = Size{Type: boxes[i].Type, W: shown.w, H: shown.h, Bytes: buf.Bytes()}
 	}
 	if p.Stripped, err = stripped(cur.orient(orientation)); err != nil {
 		return Photo{}, err
@@ -119,9 +134,9 @@ func (l Limits) PhotoSizes(src []byte) (Photo, error) {
 // sizeDims returns the stored (not oriented) dimensions of each size a w×h
 // image gets, smallest first. Boxes are square, so orientation does not
 // change which sizes exist, only which side is which.
-func sizeDims(w, h int) []image.Point {
+func sizeDims(boxes []Box, w, h int) []image.Point {
 	var out []image.Point
-	for _, b := range Boxes {
+	for _, b := range boxes {
 		if w <= b.Side && h <= b.Side {
 			out = append(out, image.Pt(w, h))
 			break

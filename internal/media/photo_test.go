@@ -38,7 +38,7 @@ func TestM5_SizesFollowTelegramBoxes(t *testing.T) {
 		{4000, 10, []image.Point{{100, 1}, {320, 1}, {800, 2}, {1280, 3}, {2560, 6}}},
 	}
 	for _, c := range cases {
-		got := sizeDims(c.w, c.h)
+		got := sizeDims(Boxes, c.w, c.h)
 		if len(got) != len(c.want) {
 			t.Errorf("%dx%d: sizes %v, want %v", c.w, c.h, got, c.want)
 			continue
@@ -64,7 +64,7 @@ func TestM5_PhotoSizesEndToEnd(t *testing.T) {
 		if p.Format != "jpeg" || p.W != d.X || p.H != d.Y {
 			t.Errorf("%v: format %q, %dx%d", d, p.Format, p.W, p.H)
 		}
-		want := sizeDims(d.X, d.Y)
+		want := sizeDims(Boxes, d.X, d.Y)
 		if len(p.Sizes) != len(want) {
 			t.Fatalf("%v: %d sizes, want %d", d, len(p.Sizes), len(want))
 		}
@@ -101,7 +101,7 @@ func TestM5_SizesLookLikeTheSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := xdraw(lanczos3)(src, sizeDims(1000, 750))
+	ref := xdraw(lanczos3)(src, sizeDims(Boxes, 1000, 750))
 	for i, s := range p.Sizes {
 		got := decodeJPEG(t, s.Bytes)
 		psnr := lumaPSNR(got, ref[i])
@@ -468,5 +468,25 @@ func TestM5_DimensionsCheckedBeforeDecoding(t *testing.T) {
 	}
 	if _, err := (Limits{MaxSideSum: 112}).PhotoSizes(small); err != nil {
 		t.Errorf("64x48 under a 112 side-sum limit: %v", err)
+	}
+}
+
+func TestM7_ProfileBoxes(t *testing.T) {
+	src := encodeJPEG(t, synthPhoto(900, 900), 90)
+	p, err := Limits{MaxSideSum: 10000, MaxRatio: 20, Boxes: ProfileBoxes}.PhotoSizes(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Size{{Type: "a", W: 160, H: 160}, {Type: "b", W: 320, H: 320}, {Type: "c", W: 640, H: 640}}
+	if len(p.Sizes) != len(want) {
+		t.Fatalf("%d sizes", len(p.Sizes))
+	}
+	for i, w := range want {
+		if s := p.Sizes[i]; s.Type != w.Type || s.W != w.W || s.H != w.H {
+			t.Errorf("size %d = %s %dx%d, want %s %dx%d", i, s.Type, s.W, s.H, w.Type, w.W, w.H)
+		}
+	}
+	if len(p.Stripped) == 0 {
+		t.Error("no stripped thumbnail")
 	}
 }

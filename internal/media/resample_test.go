@@ -130,7 +130,7 @@ func TestM5_ResamplerChoice(t *testing.T) {
 	t.Parallel()
 	const w, h = 1000, 750
 	src := resampleSource(t, w, h)
-	dims := sizeDims(w, h)
+	dims := sizeDims(Boxes, w, h)
 	ref := xdraw(lanczos3)(src, dims)
 	res := map[string][]float64{}
 	for _, r := range resamplers {
@@ -186,7 +186,7 @@ func TestM5_ResamplerMemoryIsOutputSized(t *testing.T) {
 // the sizes ("dB") next to time and allocated bytes (run with -benchmem).
 func BenchmarkResample(b *testing.B) {
 	src := resampleSource(b, 4000, 3000)
-	dims := sizeDims(4000, 3000)
+	dims := sizeDims(Boxes, 4000, 3000)
 	ref := xdraw(lanczos3)(src, dims)
 	for _, r := range resamplers {
 		b.Run(r.name, func(b *testing.B) {
