@@ -35,7 +35,24 @@ func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.A
 	return h.logIn(ctx, c, acc)
 }
 
-// userOf describes an account; self marks the caller's own account.
+// userOf describes an account with its current profile photo; self marks
+// the caller's own account.
+func (h *Handler) userOf(ctx context.Context, a store.Account, self bool) (*tg.User, error) {
+	u := userOf(a, self)
+	if len(a.Photos) > 0 && h.cfg.Photos != nil {
+		p, err := h.cfg.Photos.Photo(ctx, a.Photos[0])
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil {
+			u.Photo = &tg.UserProfilePhoto{PhotoID: p.ID, StrippedThumb: p.Stripped, DCID: h.cfg.DC}
+			u.SetFlags()
+		}
+	}
+	return u, nil
+}
+
+// userOf describes an account without its photo.
 func userOf(a store.Account, self bool) *tg.User {
 	u := &tg.User{
 		ID:         a.ID,
@@ -65,7 +82,11 @@ func (h *Handler) getUsers(ctx context.Context, c *call, req *tg.UsersGetUsersRe
 			if err != nil {
 				return nil, err
 			}
-			out.Elems = append(out.Elems, userOf(acc, true))
+			user, err := h.userOf(ctx, acc, true)
+			if err != nil {
+				return nil, err
+			}
+			out.Elems = append(out.Elems, user)
 		case *tg.InputUser:
 			acc, err := h.cfg.Accounts.Account(ctx, u.UserID)
 			switch {
@@ -74,7 +95,11 @@ func (h *Handler) getUsers(ctx context.Context, c *call, req *tg.UsersGetUsersRe
 			case err != nil:
 				return nil, err
 			default:
-				out.Elems = append(out.Elems, userOf(acc, acc.ID == c.user))
+				user, err := h.userOf(ctx, acc, acc.ID == c.user)
+				if err != nil {
+					return nil, err
+				}
+				out.Elems = append(out.Elems, user)
 			}
 		default:
 			return nil, badRequest("USER_ID_INVALID")

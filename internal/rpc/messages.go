@@ -247,7 +247,11 @@ func (h *Handler) users(ctx context.Context, c *call, ids ...int64) ([]tg.UserCl
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, userOf(acc, id == c.user))
+		u, err := h.userOf(ctx, acc, id == c.user)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }

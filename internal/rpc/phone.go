@@ -127,5 +127,9 @@ func (h *Handler) logIn(ctx context.Context, c *call, acc store.Account) (bin.En
 			return nil, err
 		}
 	}
-	return &tg.AuthAuthorization{User: userOf(acc, true)}, nil
+	u, err := h.userOf(ctx, acc, true)
+	if err != nil {
+		return nil, err
+	}
+	return &tg.AuthAuthorization{User: u}, nil
 }

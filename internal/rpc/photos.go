@@ -15,47 +15,56 @@ import (
 // maxPhotoBytes is Telegram's limit on an uploaded photo.
 const maxPhotoBytes = 10 << 20
 
-// uploadedPhoto finalizes an uploaded photo and makes its sizes (M5): each
-// size is stored as a file of its own, the stripped thumbnail inline.
+// uploadedPhoto finalizes an uploaded photo and makes its sizes (M5).
 func (h *Handler) uploadedPhoto(ctx context.Context, c *call, in tg.InputFileClass) (*tg.Photo, error) {
-	rec, err := h.finalize(ctx, c, in)
+	p, err := h.makePhoto(ctx, c, in, media.DefaultLimits)
 	if err != nil {
 		return nil, err
+	}
+	return h.tgPhoto(p), nil
+}
+
+// makePhoto finalizes an uploaded image and makes the sizes limits name:
+// each size is stored as a file of its own, the stripped thumbnail inline.
+func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, limits media.Limits) (store.Photo, error) {
+	rec, err := h.finalize(ctx, c, in)
+	if err != nil {
+		return store.Photo{}, err
 	}
 	data, err := h.cfg.Engine.ReadAll(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}, maxPhotoBytes)
 	if errors.Is(err, files.ErrTooLarge) {
-		return nil, badRequest("PHOTO_SAVE_FILE_INVALID")
+		return store.Photo{}, badRequest("PHOTO_SAVE_FILE_INVALID")
 	}
 	if err != nil {
-		return nil, err
+		return store.Photo{}, err
 	}
 	// Decoding a photo may take a few hundred MB for a hostile 25 MP JPEG:
 	// a few at a time.
 	select {
 	case h.photoSlots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return store.Photo{}, ctx.Err()
 	}
-	made, err := media.PhotoSizes(data)
+	made, err := limits.PhotoSizes(data)
 	<-h.photoSlots
 	switch {
 	case errors.Is(err, media.ErrDimensions):
-		return nil, badRequest("PHOTO_INVALID_DIMENSIONS")
+		return store.Photo{}, badRequest("PHOTO_INVALID_DIMENSIONS")
 	case err != nil:
-		return nil, badRequest("IMAGE_PROCESS_FAILED")
+		return store.Photo{}, badRequest("IMAGE_PROCESS_FAILED")
 	}
 	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
 	for _, s := range made.Sizes {
 		f, err := h.cfg.Engine.StoreBytes(ctx, c.user, s.Type+".jpg", s.Bytes)
 		if err != nil {
-			return nil, err
+			return store.Photo{}, err
 		}
 		p.Sizes = append(p.Sizes, store.PhotoSize{Type: s.Type, W: s.W, H: s.H, File: f.ID, FileAccess: f.AccessHash, Size: f.Size})
 	}
 	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
-		return nil, err
+		return store.Photo{}, err
 	}
-	return h.tgPhoto(p), nil
+	return p, nil
 }
 
 // storedPhoto finds a photo a client names, checking its access hash and

@@ -227,6 +227,30 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.getHistory(ctx, c, &req)
+	case tg.PhotosUploadProfilePhotoRequestTypeID:
+		var req tg.PhotosUploadProfilePhotoRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.uploadProfilePhoto(ctx, c, &req)
+	case tg.PhotosUpdateProfilePhotoRequestTypeID:
+		var req tg.PhotosUpdateProfilePhotoRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.updateProfilePhoto(ctx, c, &req)
+	case tg.PhotosGetUserPhotosRequestTypeID:
+		var req tg.PhotosGetUserPhotosRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getUserPhotos(ctx, c, &req)
+	case tg.PhotosDeletePhotosRequestTypeID:
+		var req tg.PhotosDeletePhotosRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.deletePhotos(ctx, c, &req)
 	case tg.MessagesUploadMediaRequestTypeID:
 		var req tg.MessagesUploadMediaRequest
 		if err := req.Decode(b); err != nil {

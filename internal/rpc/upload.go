@@ -88,7 +88,7 @@ func (h *Handler) saveFilePart(ctx context.Context, c *call, p savePart) (bin.En
 
 // fileRef resolves a download location to a stored file (D1), checking its
 // file_reference (D7) once the file itself is known to exist.
-func (h *Handler) fileRef(ctx context.Context, loc tg.InputFileLocationClass) (files.FileRef, error) {
+func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocationClass) (files.FileRef, error) {
 	switch l := loc.(type) {
 	case *tg.InputDocumentFileLocation:
 		if l.ThumbSize != "" {
@@ -101,12 +101,14 @@ func (h *Handler) fileRef(ctx context.Context, loc tg.InputFileLocationClass) (f
 		return ref, h.refs.check(ref, l.FileReference, h.cfg.Now())
 	case *tg.InputPhotoFileLocation:
 		return h.photoSizeFile(ctx, l)
+	case *tg.InputPeerPhotoFileLocation:
+		return h.peerPhotoFile(ctx, c, l)
 	}
 	return files.FileRef{}, errLocation
 }
 
 func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileRequest) (bin.Encoder, error) {
-	ref, err := h.fileRef(ctx, req.Location)
+	ref, err := h.fileRef(ctx, c, req.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +137,7 @@ type pooledFile struct {
 func (f *pooledFile) Release() { chunkBufs.Put(f.buf) }
 
 func (h *Handler) getFileHashes(ctx context.Context, c *call, req *tg.UploadGetFileHashesRequest) (bin.Encoder, error) {
-	ref, err := h.fileRef(ctx, req.Location)
+	ref, err := h.fileRef(ctx, c, req.Location)
 	if err != nil {
 		return nil, err
 	}

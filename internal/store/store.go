@@ -192,6 +192,7 @@ type Account struct {
 	AccessKey int64  // the access_hash other accounts see this account with
 	Premium   bool
 	Created   time.Time
+	Photos    []int64 // profile photos, the current one first
 }
 
 // Accounts stores accounts.

@@ -17,20 +17,21 @@ var (
 var _ store.Accounts = (*Meta)(nil)
 
 type account struct {
-	ID        int64  `json:"id"`
-	Bot       bool   `json:"bot,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Username  string `json:"username,omitempty"`
-	Phone     string `json:"phone,omitempty"`
-	Secret    string `json:"secret,omitempty"`
-	AccessKey int64  `json:"access_key"`
-	Premium   bool   `json:"premium,omitempty"`
-	Created   int64  `json:"created"`
+	ID        int64   `json:"id"`
+	Bot       bool    `json:"bot,omitempty"`
+	Name      string  `json:"name,omitempty"`
+	Username  string  `json:"username,omitempty"`
+	Phone     string  `json:"phone,omitempty"`
+	Secret    string  `json:"secret,omitempty"`
+	AccessKey int64   `json:"access_key"`
+	Premium   bool    `json:"premium,omitempty"`
+	Created   int64   `json:"created"`
+	Photos    []int64 `json:"photos,omitempty"`
 }
 
 // PutAccount implements store.Accounts.
 func (m *Meta) PutAccount(ctx context.Context, a store.Account) error {
-	v, err := json.Marshal(account{a.ID, a.Bot, a.Name, a.Username, a.Phone, a.Secret, a.AccessKey, a.Premium, unixNano(a.Created)})
+	v, err := json.Marshal(account{a.ID, a.Bot, a.Name, a.Username, a.Phone, a.Secret, a.AccessKey, a.Premium, unixNano(a.Created), a.Photos})
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (m *Meta) Account(ctx context.Context, id int64) (store.Account, error) {
 		return store.Account{}, err
 	}
 	return store.Account{ID: a.ID, Bot: a.Bot, Name: a.Name, Username: a.Username, Phone: a.Phone,
-		Secret: a.Secret, AccessKey: a.AccessKey, Premium: a.Premium, Created: fromUnixNano(a.Created)}, nil
+		Secret: a.Secret, AccessKey: a.AccessKey, Premium: a.Premium, Created: fromUnixNano(a.Created), Photos: a.Photos}, nil
 }
 
 // AccountByPhone implements store.Accounts.

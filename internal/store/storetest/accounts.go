@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/filedc/filedc/internal/store"
@@ -14,13 +15,13 @@ func TestAccounts(t *testing.T, open func(t *testing.T) store.Accounts) {
 	same := func(a, b store.Account) bool {
 		return a.ID == b.ID && a.Bot == b.Bot && a.Name == b.Name && a.Username == b.Username &&
 			a.Phone == b.Phone && a.Secret == b.Secret && a.AccessKey == b.AccessKey &&
-			a.Premium == b.Premium && a.Created.Equal(b.Created)
+			a.Premium == b.Premium && a.Created.Equal(b.Created) && fmt.Sprint(a.Photos) == fmt.Sprint(b.Photos)
 	}
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := open(t)
 		for _, a := range []store.Account{
 			{ID: 7000001, Bot: true, Name: "uploader", Username: "uploader_bot", Secret: "s3cr3t", AccessKey: -9, Created: savedAt(1)},
-			{ID: 7000002, Name: "Ann", Phone: "9996621234", AccessKey: 5, Premium: true, Created: savedAt(2)},
+			{ID: 7000002, Name: "Ann", Phone: "9996621234", AccessKey: 5, Premium: true, Created: savedAt(2), Photos: []int64{9, -3}},
 		} {
 			if err := s.PutAccount(ctx, a); err != nil {
 				t.Fatal(err)
