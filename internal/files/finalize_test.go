@@ -285,3 +285,19 @@ func TestF6_StoreBytesMakesAFile(t *testing.T) {
 	_, err := e.StoreBytes(ctx, 9, "empty", nil)
 	wantErr(t, err, "FILE_PART_EMPTY")
 }
+
+func TestM6_DeleteFileRemovesRecordAndContent(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, files.Config{})
+	rec, err := e.StoreBytes(ctx, 1, "x", content(1, 5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}
+	if err := e.DeleteFile(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Read(ctx, ref, 0, 4096, false, nil)
+	wantErr(t, err, "FILE_ID_INVALID")
+	wantErr(t, e.DeleteFile(ctx, ref), "FILE_ID_INVALID")
+}

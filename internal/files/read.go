@@ -159,3 +159,18 @@ func (e *Engine) ReadAll(ctx context.Context, ref FileRef, limit int64) ([]byte,
 	}
 	return buf, nil
 }
+
+// DeleteFile removes a stored file: its record first (after which nothing
+// can reach it), then its content.
+func (e *Engine) DeleteFile(ctx context.Context, ref FileRef) error {
+	rec, err := e.File(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := e.meta.DeleteFile(ctx, rec.ID); err != nil {
+		return fmt.Errorf("files: delete record %d: %w", rec.ID, err)
+	}
+	e.files.Delete(rec.ID)
+	// Content without a record is also removed on the next start.
+	return e.content.Delete(ctx, rec.ID)
+}

@@ -74,6 +74,7 @@ func filedcBinary(t *testing.T) string {
 type dc struct {
 	addr *net.TCPAddr
 	key  *rsa.PublicKey
+	data string // the server's --data directory
 }
 
 // startServer runs `filedc serve` with extra arguments.
@@ -123,7 +124,7 @@ func startServer(t *testing.T, extra ...string) *dc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dc{addr: addr, key: key}
+	return &dc{addr: addr, key: key, data: data}
 }
 
 func (d *dc) client(proto dcs.Protocol) *telegram.Client {

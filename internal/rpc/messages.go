@@ -90,11 +90,21 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 }
 
 // storeDocument records a finalized file as a document, with the attributes
-// the client gave and a file name when it gave none.
+// the client gave and a file name when it gave none. Content already stored
+// under a document of the same mime type is stored once (M6): the new file
+// is dropped and the existing document returned.
 func (h *Handler) storeDocument(ctx context.Context, rec store.FileRecord, media *tg.InputMediaUploadedDocument) (*tg.Document, error) {
 	mime := media.MimeType
 	if mime == "" {
 		mime = "application/octet-stream"
+	}
+	if same, err := h.cfg.Documents.DocumentByHash(ctx, rec.SHA256, rec.Size, mime); err == nil {
+		if err := h.cfg.Engine.DeleteFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}); err != nil {
+			h.cfg.Logger.Warn("dropping a duplicate upload", "file", rec.ID, "err", err)
+		}
+		return h.tgDocument(same)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
 	attrs := append([]tg.DocumentAttributeClass(nil), media.Attributes...)
 	named := false
@@ -114,7 +124,7 @@ func (h *Handler) storeDocument(ctx context.Context, rec store.FileRecord, media
 		}
 	}
 	d := store.Document{ID: rec.ID, AccessHash: rec.AccessHash, File: rec.ID, Mime: mime,
-		Attributes: b.Buf, Date: rec.Created, Size: rec.Size}
+		Attributes: b.Buf, Date: rec.Created, Size: rec.Size, SHA256: rec.SHA256}
 	if err := h.cfg.Documents.PutDocument(ctx, d); err != nil {
 		return nil, err
 	}
@@ -368,4 +378,19 @@ func (h *Handler) getHistory(ctx context.Context, c *call, req *tg.MessagesGetHi
 		return nil, err
 	}
 	return h.messagesOf(ctx, c, stored)
+}
+
+// getDocumentByHash finds a stored document by content (M6).
+func (h *Handler) getDocumentByHash(ctx context.Context, c *call, req *tg.MessagesGetDocumentByHashRequest) (bin.Encoder, error) {
+	if len(req.SHA256) != 32 {
+		return nil, badRequest("SHA256_HASH_INVALID")
+	}
+	d, err := h.cfg.Documents.DocumentByHash(ctx, [32]byte(req.SHA256), req.Size, req.MimeType)
+	if errors.Is(err, store.ErrNotFound) {
+		return &tg.DocumentEmpty{ID: 0}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.tgDocument(d)
 }

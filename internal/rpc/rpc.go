@@ -251,6 +251,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.deletePhotos(ctx, c, &req)
+	case tg.MessagesGetDocumentByHashRequestTypeID:
+		var req tg.MessagesGetDocumentByHashRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.getDocumentByHash(ctx, c, &req)
 	case tg.MessagesUploadMediaRequestTypeID:
 		var req tg.MessagesUploadMediaRequest
 		if err := req.Decode(b); err != nil {

@@ -256,13 +256,19 @@ type Document struct {
 	Attributes []byte // TL encoding of the DocumentAttribute vector
 	Date       time.Time
 	Size       int64
+	SHA256     [32]byte // of the content, for messages.getDocumentByHash (M6)
 }
 
 // Documents stores documents.
 type Documents interface {
+	// PutDocument stores a document and indexes it by content hash, size
+	// and mime type.
 	PutDocument(ctx context.Context, d Document) error
 	// Document returns a document or ErrNotFound.
 	Document(ctx context.Context, id int64) (Document, error)
+	// DocumentByHash returns the document with that content, size and mime
+	// type, or ErrNotFound.
+	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string) (Document, error)
 }
 
 // PhotoSize is one stored size of a photo.

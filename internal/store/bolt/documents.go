@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 
 	bolt "go.etcd.io/bbolt"
@@ -9,7 +10,17 @@ import (
 	"github.com/filedc/filedc/internal/store"
 )
 
-var bucketDocuments = []byte("documents") // id -> JSON document
+var (
+	bucketDocuments = []byte("documents") // id -> JSON document
+	bucketDocHashes = []byte("dochashes") // sha256 + size + mime -> id
+)
+
+func docHashKey(sum [32]byte, size int64, mime string) []byte {
+	k := make([]byte, 0, 40+len(mime))
+	k = append(k, sum[:]...)
+	k = binary.BigEndian.AppendUint64(k, uint64(size))
+	return append(k, mime...)
+}
 
 var _ store.Documents = (*Meta)(nil)
 
@@ -20,11 +31,12 @@ type document struct {
 	Attributes []byte `json:"attributes,omitempty"`
 	Date       int64  `json:"date"`
 	Size       int64  `json:"size"`
+	SHA256     []byte `json:"sha256,omitempty"`
 }
 
 // PutDocument implements store.Documents.
 func (m *Meta) PutDocument(ctx context.Context, d store.Document) error {
-	v, err := json.Marshal(document{d.AccessHash, d.File, d.Mime, d.Attributes, unixNano(d.Date), d.Size})
+	v, err := json.Marshal(document{d.AccessHash, d.File, d.Mime, d.Attributes, unixNano(d.Date), d.Size, d.SHA256[:]})
 	if err != nil {
 		return err
 	}
@@ -32,6 +44,15 @@ func (m *Meta) PutDocument(ctx context.Context, d store.Document) error {
 		b, err := tx.CreateBucketIfNotExists(bucketDocuments)
 		if err != nil {
 			return err
+		}
+		idx, err := tx.CreateBucketIfNotExists(bucketDocHashes)
+		if err != nil {
+			return err
+		}
+		if d.SHA256 != ([32]byte{}) {
+			if err := idx.Put(docHashKey(d.SHA256, d.Size, d.Mime), idKey(d.ID)); err != nil {
+				return err
+			}
 		}
 		return b.Put(idKey(d.ID), v)
 	})
@@ -54,6 +75,29 @@ func (m *Meta) Document(ctx context.Context, id int64) (store.Document, error) {
 	if err != nil {
 		return store.Document{}, err
 	}
-	return store.Document{ID: id, AccessHash: r.AccessHash, File: r.File, Mime: r.Mime,
-		Attributes: r.Attributes, Date: fromUnixNano(r.Date), Size: r.Size}, nil
+	d := store.Document{ID: id, AccessHash: r.AccessHash, File: r.File, Mime: r.Mime,
+		Attributes: r.Attributes, Date: fromUnixNano(r.Date), Size: r.Size}
+	copy(d.SHA256[:], r.SHA256)
+	return d, nil
+}
+
+// DocumentByHash implements store.Documents.
+func (m *Meta) DocumentByHash(ctx context.Context, sum [32]byte, size int64, mime string) (store.Document, error) {
+	var id int64
+	err := m.db.View(func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bucketDocHashes)
+		if idx == nil {
+			return store.ErrNotFound
+		}
+		v := idx.Get(docHashKey(sum, size, mime))
+		if len(v) != 8 {
+			return store.ErrNotFound
+		}
+		id = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	if err != nil {
+		return store.Document{}, err
+	}
+	return m.Document(ctx, id)
 }

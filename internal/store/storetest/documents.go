@@ -12,7 +12,7 @@ import (
 func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	ctx := context.Background()
 	s := open(t)
-	d := store.Document{ID: -3, AccessHash: 4, File: 5, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99}
+	d := store.Document{ID: -3, AccessHash: 4, File: 5, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99, SHA256: [32]byte{7, 7}}
 	if err := s.PutDocument(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -23,5 +23,17 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	}
 	if _, err := s.Document(ctx, 1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown document: %v", err)
+	}
+	if got, err := s.DocumentByHash(ctx, d.SHA256, 99, "image/png"); err != nil || got.ID != d.ID || got.SHA256 != d.SHA256 {
+		t.Fatalf("by hash: %+v, %v", got, err)
+	}
+	for _, miss := range []struct {
+		sum  [32]byte
+		size int64
+		mime string
+	}{{d.SHA256, 98, "image/png"}, {d.SHA256, 99, "image/jpeg"}, {[32]byte{7}, 99, "image/png"}} {
+		if _, err := s.DocumentByHash(ctx, miss.sum, miss.size, miss.mime); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("by hash %+v: %v", miss, err)
+		}
 	}
 }
