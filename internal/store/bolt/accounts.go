@@ -64,17 +64,7 @@ func (m *Meta) PutAccount(ctx context.Context, a store.Account) error {
 // Account implements store.Accounts.
 func (m *Meta) Account(ctx context.Context, id int64) (store.Account, error) {
 	var a account
-	err := m.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAccounts)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		v := b.Get(idKey(id))
-		if v == nil {
-			return store.ErrNotFound
-		}
-		return json.Unmarshal(v, &a)
-	})
+	err := m.getJSON(bucketAccounts, idKey(id), &a)
 	if err != nil {
 		return store.Account{}, err
 	}

@@ -124,13 +124,7 @@ func (m *Meta) CommitFile(ctx context.Context, rec store.FileRecord, ranges []st
 // File implements store.Meta.
 func (m *Meta) File(ctx context.Context, id int64) (store.FileRecord, error) {
 	var r record
-	err := m.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketFiles).Get(idKey(id))
-		if v == nil {
-			return store.ErrNotFound
-		}
-		return json.Unmarshal(v, &r)
-	})
+	err := m.getJSON(bucketFiles, idKey(id), &r)
 	if err != nil {
 		return store.FileRecord{}, err
 	}
@@ -207,5 +201,21 @@ func (m *Meta) Files(ctx context.Context, fn func(store.FileRecord) error) error
 			}
 			return fn(r.file())
 		})
+	})
+}
+
+// getJSON decodes the JSON value stored under key in bucket, or returns
+// store.ErrNotFound.
+func (m *Meta) getJSON(bucket, key []byte, v any) error {
+	return m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return store.ErrNotFound
+		}
+		raw := b.Get(key)
+		if raw == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(raw, v)
 	})
 }

@@ -61,17 +61,7 @@ func (m *Meta) PutDocument(ctx context.Context, d store.Document) error {
 // Document implements store.Documents.
 func (m *Meta) Document(ctx context.Context, id int64) (store.Document, error) {
 	var r document
-	err := m.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDocuments)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		v := b.Get(idKey(id))
-		if v == nil {
-			return store.ErrNotFound
-		}
-		return json.Unmarshal(v, &r)
-	})
+	err := m.getJSON(bucketDocuments, idKey(id), &r)
 	if err != nil {
 		return store.Document{}, err
 	}

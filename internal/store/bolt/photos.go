@@ -39,17 +39,7 @@ func (m *Meta) PutPhoto(ctx context.Context, p store.Photo) error {
 // Photo implements store.Photos.
 func (m *Meta) Photo(ctx context.Context, id int64) (store.Photo, error) {
 	var r photo
-	err := m.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPhotos)
-		if b == nil {
-			return store.ErrNotFound
-		}
-		v := b.Get(idKey(id))
-		if v == nil {
-			return store.ErrNotFound
-		}
-		return json.Unmarshal(v, &r)
-	})
+	err := m.getJSON(bucketPhotos, idKey(id), &r)
 	if err != nil {
 		return store.Photo{}, err
 	}
