@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -240,13 +241,10 @@ func (e *Engine) floodWait() Error {
 	return ErrFloodWait(int((e.cfg.FloodWait + time.Second - 1) / time.Second))
 }
 
+// sortByTouched orders uploads oldest first: pushed to the front of the LRU
+// in this order, the newest ends in front.
 func sortByTouched(us []*upload) {
-	// Insertion order into the LRU: oldest first, so the newest ends in front.
-	for i := 1; i < len(us); i++ {
-		for j := i; j > 0 && us[j].touched.Before(us[j-1].touched); j-- {
-			us[j], us[j-1] = us[j-1], us[j]
-		}
-	}
+	slices.SortFunc(us, func(a, b *upload) int { return a.touched.Compare(b.touched) })
 }
 
 func (e *Engine) maxParts(premium bool) int {

@@ -10,17 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 	"github.com/gotd/td/transport"
 )
 
-// withBot runs f with a logged-in gotd client of a fresh filedc process.
+// withBot runs f with a gotd client logged in as a bot, over intermediate.
 func withBot(t *testing.T, srv *dc, token string, f func(ctx context.Context, api *tg.Client) error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	withBotOver(t, srv, transport.Intermediate, token, f)
+}
+
+// withBotOver runs f with a gotd client logged in as a bot, over proto.
+func withBotOver(t *testing.T, srv *dc, proto dcs.Protocol, token string, f func(ctx context.Context, api *tg.Client) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	client := srv.client(transport.Intermediate)
+	client := srv.client(proto)
 	err := client.Run(ctx, func(ctx context.Context) error {
 		if _, err := client.Auth().Bot(ctx, token); err != nil {
 			return fmt.Errorf("bot login: %w", err)

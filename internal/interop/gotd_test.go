@@ -219,12 +219,7 @@ func TestInterop_GotdRoundtripOverEveryTransport(t *testing.T) {
 				if err != nil || self.ID != 7000001 || !self.Bot {
 					return fmt.Errorf("self: %+v, %v", self, err)
 				}
-				for _, verify := range []bool{false, true} {
-					if err := roundtrip(ctx, t, client.API(), data, 1, verify); err != nil {
-						return err
-					}
-				}
-				return nil
+				return roundtrips(ctx, t, client.API(), data, 1)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -247,23 +242,20 @@ func TestInterop_GotdBigFileFourThreads(t *testing.T) {
 	data := randomBytes(50, size)
 	for _, tc := range transports {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			client := srv.client(tc.proto)
-			err := client.Run(ctx, func(ctx context.Context) error {
-				if _, err := client.Auth().Bot(ctx, botToken); err != nil {
-					return err
-				}
-				for _, verify := range []bool{false, true} {
-					if err := roundtrip(ctx, t, client.API(), data, 4, verify); err != nil {
-						return err
-					}
-				}
-				return nil
+			withBotOver(t, srv, tc.proto, botToken, func(ctx context.Context, api *tg.Client) error {
+				return roundtrips(ctx, t, api, data, 4)
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 		})
 	}
+}
+
+// roundtrips runs roundtrip without and with verification.
+func roundtrips(ctx context.Context, t *testing.T, api *tg.Client, data []byte, threads int) error {
+	t.Helper()
+	for _, verify := range []bool{false, true} {
+		if err := roundtrip(ctx, t, api, data, threads, verify); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -95,6 +95,19 @@ func decodeMessage(owner int64, k, v []byte) (store.Message, error) {
 		GroupedID: r.GroupedID, Media: r.Media}, nil
 }
 
+// appendMessage appends the message stored under k in b, if there is one.
+func appendMessage(out []store.Message, b *bolt.Bucket, owner int64, k []byte) ([]store.Message, error) {
+	v := b.Get(k)
+	if v == nil {
+		return out, nil
+	}
+	msg, err := decodeMessage(owner, k, v)
+	if err != nil {
+		return out, err
+	}
+	return append(out, msg), nil
+}
+
 func ownerBucket(tx *bolt.Tx, owner int64) *bolt.Bucket {
 	root := tx.Bucket(bucketMessages)
 	if root == nil {
@@ -115,16 +128,10 @@ func (m *Meta) Messages(ctx context.Context, owner int64, ids []int) ([]store.Me
 			if id <= 0 {
 				continue
 			}
-			k := msgKey(id)
-			v := b.Get(k)
-			if v == nil {
-				continue
-			}
-			msg, err := decodeMessage(owner, k, v)
-			if err != nil {
+			var err error
+			if out, err = appendMessage(out, b, owner, msgKey(id)); err != nil {
 				return err
 			}
-			out = append(out, msg)
 		}
 		return nil
 	})
@@ -161,15 +168,10 @@ func (m *Meta) History(ctx context.Context, owner, peer int64, before, limit int
 			k, _ = c.Last()
 		}
 		for ; k != nil && len(out) < limit; k, _ = c.Prev() {
-			v := msgs.Get(k)
-			if v == nil {
-				continue
-			}
-			msg, err := decodeMessage(owner, k, v)
-			if err != nil {
+			var err error
+			if out, err = appendMessage(out, msgs, owner, k); err != nil {
 				return err
 			}
-			out = append(out, msg)
 		}
 		return nil
 	})
