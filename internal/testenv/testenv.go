@@ -1,0 +1,26 @@
+// Package testenv gives tests the services that scripts/test.sh starts.
+//
+// A test that needs a service (PostgreSQL, Redis, S3, ffprobe, Node) reads its
+// address from an environment variable that the setup scripts export. Outside
+// CI a missing variable skips the test, so `go test` works on a bare machine;
+// with CI set it fails, so that a missing service never passes as a skip.
+package testenv
+
+import (
+	"os"
+	"testing"
+)
+
+// Require returns the value of the environment variable name, or ends the
+// test: skipped outside CI, failed in CI.
+func Require(t testing.TB, name string) string {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not set: scripts/test.sh should have started the service it names", name)
+	}
+	t.Skipf("%s is not set; run `make test` to start the service it names", name)
+	return ""
+}
