@@ -19,6 +19,7 @@ import (
 
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	FileRefTTL time.Duration
 	// TestPhones turns on sign-in with Telegram's test numbers 99966XYYYY.
 	TestPhones bool
+	// Probe runs ffprobe and ffmpeg; zero: no video or audio attributes,
+	// no video thumbnails, no profile videos.
+	Probe probe.Tools
 }
 
 // Handler implements server.Handler.
