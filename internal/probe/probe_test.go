@@ -104,3 +104,55 @@ func TestM5_ProbeOutputIsBounded(t *testing.T) {
 		t.Errorf("lenient cap: %d %v len=%d", n, err, c.buf.Len())
 	}
 }
+
+func TestM5_MoovFirst(t *testing.T) {
+	box := func(typ string, n int) []byte {
+		b := make([]byte, max(n, 8)) // the size field says n
+		b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+		copy(b[4:], typ)
+		return b
+	}
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	big := box("mdat", 16)
+	big[3] = 1 // a 64-bit size: 16
+	big[15] = 16
+	for name, tc := range map[string]struct {
+		b    []byte
+		want bool
+	}{
+		"moov first":            {cat(box("ftyp", 16), box("moov", 40), box("mdat", 100)), true},
+		"mdat first":            {cat(box("ftyp", 16), box("mdat", 100), box("moov", 40)), false},
+		"64-bit mdat first":     {cat(box("ftyp", 16), big, box("moov", 8)), false},
+		"no moov":               {cat(box("ftyp", 16), box("free", 8)), false},
+		"box past the end":      {cat(box("ftyp", 16), box("free", 1000)[:8], box("moov", 8)), false},
+		"box shorter than 8":    {cat(box("ftyp", 4), box("moov", 8)), false},
+		"empty":                 {nil, false},
+		"size zero runs to end": {cat(box("ftyp", 16), box("moov", 0)), true},
+	} {
+		if got := MoovFirst(bytes.NewReader(tc.b), int64(len(tc.b))); got != tc.want {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func FuzzMoovFirst(f *testing.F) {
+	f.Add([]byte("\x00\x00\x00\x10ftypisom\x00\x00\x00\x00\x00\x00\x00\x08moov"))
+	f.Add([]byte("\x00\x00\x00\x01mdat\x00\x00\x00\x00\x00\x00\x00\x10"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		MoovFirst(bytes.NewReader(b), int64(len(b)))
+	})
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"format":{"format_name":"mp3","duration":"2.0","tags":{"title":"x"}},"streams":[{"codec_type":"audio","codec_name":"mp3"}]}`))
+	f.Add([]byte(`{"streams":[{"codec_type":"video","width":10,"height":20,"tags":{"rotate":"90"}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		info, err := parse(b)
+		if err == nil && info.Video == nil && info.Audio == nil {
+			t.Fatal("parsed without a stream")
+		}
+		if info.Duration < 0 {
+			t.Fatal("negative duration")
+		}
+	})
+}

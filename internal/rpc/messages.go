@@ -40,11 +40,7 @@ func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUplo
 func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaClass) (tg.MessageMediaClass, error) {
 	switch m := in.(type) {
 	case *tg.InputMediaUploadedDocument:
-		rec, err := h.finalize(ctx, c, m.File)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := h.storeDocument(ctx, rec, m)
+		doc, err := h.uploadedDocument(ctx, c, m)
 		if err != nil {
 			return nil, err
 		}
@@ -70,14 +66,8 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 		if !ok {
 			return nil, badRequest("MEDIA_INVALID")
 		}
-		d, err := h.cfg.Documents.Document(ctx, in.ID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && d.AccessHash != in.AccessHash) {
-			return nil, badRequest("MEDIA_INVALID")
-		}
+		d, err := h.storedDocument(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("MEDIA_INVALID"))
 		if err != nil {
-			return nil, err
-		}
-		if err := h.refs.check(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, in.FileReference, h.cfg.Now()); err != nil {
 			return nil, err
 		}
 		doc, err := h.tgDocument(d)
@@ -87,77 +77,6 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 		return &tg.MessageMediaDocument{Document: doc}, nil
 	}
 	return nil, badRequest("MEDIA_INVALID")
-}
-
-// storeDocument records a finalized file as a document, with the attributes
-// the client gave and a file name when it gave none. Content already stored
-// under a document of the same mime type is stored once (M6): the new file
-// is dropped and the existing document returned.
-func (h *Handler) storeDocument(ctx context.Context, rec store.FileRecord, media *tg.InputMediaUploadedDocument) (*tg.Document, error) {
-	mime := media.MimeType
-	if mime == "" {
-		mime = "application/octet-stream"
-	}
-	if same, err := h.cfg.Documents.DocumentByHash(ctx, rec.SHA256, rec.Size, mime); err == nil {
-		if err := h.cfg.Engine.DeleteFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}); err != nil {
-			h.cfg.Logger.Warn("dropping a duplicate upload", "file", rec.ID, "err", err)
-		}
-		return h.tgDocument(same)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	attrs := append([]tg.DocumentAttributeClass(nil), media.Attributes...)
-	named := false
-	for _, a := range attrs {
-		if _, ok := a.(*tg.DocumentAttributeFilename); ok {
-			named = true
-		}
-	}
-	if !named && rec.Name != "" {
-		attrs = append(attrs, &tg.DocumentAttributeFilename{FileName: rec.Name})
-	}
-	var b bin.Buffer
-	b.PutVectorHeader(len(attrs))
-	for _, a := range attrs {
-		if err := a.Encode(&b); err != nil {
-			return nil, err
-		}
-	}
-	d := store.Document{ID: rec.ID, AccessHash: rec.AccessHash, File: rec.ID, Mime: mime,
-		Attributes: b.Buf, Date: rec.Created, Size: rec.Size, SHA256: rec.SHA256}
-	if err := h.cfg.Documents.PutDocument(ctx, d); err != nil {
-		return nil, err
-	}
-	return h.tgDocument(d)
-}
-
-// tgDocument describes a document with a fresh file reference (D7).
-func (h *Handler) tgDocument(d store.Document) (*tg.Document, error) {
-	var attrs []tg.DocumentAttributeClass
-	if len(d.Attributes) > 0 {
-		b := &bin.Buffer{Buf: d.Attributes}
-		n, err := b.VectorHeader()
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < n; i++ {
-			a, err := tg.DecodeDocumentAttribute(b)
-			if err != nil {
-				return nil, err
-			}
-			attrs = append(attrs, a)
-		}
-	}
-	return &tg.Document{
-		ID:            d.ID,
-		AccessHash:    d.AccessHash,
-		FileReference: h.refs.issue(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, h.cfg.Now()),
-		Date:          int(d.Date.Unix()),
-		MimeType:      d.Mime,
-		Size:          d.Size,
-		DCID:          h.cfg.DC,
-		Attributes:    attrs,
-	}, nil
 }
 
 // peerAccount resolves a private-chat peer: Saved Messages or another

@@ -40,18 +40,9 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 	}
 	// Decoding a photo may take a few hundred MB for a hostile 25 MP JPEG:
 	// a few at a time.
-	select {
-	case h.photoSlots <- struct{}{}:
-	case <-ctx.Done():
-		return store.Photo{}, ctx.Err()
-	}
-	made, err := limits.PhotoSizes(data)
-	<-h.photoSlots
-	switch {
-	case errors.Is(err, media.ErrDimensions):
-		return store.Photo{}, badRequest("PHOTO_INVALID_DIMENSIONS")
-	case err != nil:
-		return store.Photo{}, badRequest("IMAGE_PROCESS_FAILED")
+	made, err := h.photoSizes(ctx, limits, data)
+	if err != nil {
+		return store.Photo{}, err
 	}
 	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
 	for _, s := range made.Sizes {

@@ -57,6 +57,11 @@ type Handler struct {
 	refs       fileRefs
 	limits     sync.Map // account id -> *rate.Limiter
 	photoSlots chan struct{}
+	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
+	docMu      sync.Mutex    // stores documents one at a time, for dedup (M6)
+	// mediaMu: sends hold it shared from resolving their media to storing
+	// the message; deleting unreferenced media holds it alone (M6).
+	mediaMu sync.RWMutex
 }
 
 // New returns a handler.
@@ -76,7 +81,7 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2)}
+	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2)}
 }
 
 var _ server.Handler = (*Handler)(nil)
