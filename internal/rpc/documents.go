@@ -386,7 +386,7 @@ func (h *Handler) sameDocument(ctx context.Context, rec store.FileRecord, mimeTy
 		return nil, false, err
 	}
 	h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
-	doc, err := h.tgDocument(same)
+	doc, err := h.tgDocument(same, objectOrigin)
 	return doc, true, err
 }
 
@@ -400,7 +400,7 @@ func (h *Handler) putDocument(ctx context.Context, rec store.FileRecord, d store
 		// Another upload of this content won the race.
 		h.dropDocumentFiles(ctx, d)
 		h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
-		return h.tgDocument(same)
+		return h.tgDocument(same, objectOrigin)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -417,7 +417,7 @@ func (h *Handler) putDocument(ctx context.Context, rec store.FileRecord, d store
 	if d.File != rec.ID {
 		h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
 	}
-	return h.tgDocument(d)
+	return h.tgDocument(d, objectOrigin)
 }
 
 // dropFile deletes a stored file nothing refers to, logging a failure: the
@@ -435,8 +435,8 @@ func (h *Handler) dropDocumentFiles(ctx context.Context, d store.Document) {
 	}
 }
 
-// tgDocument describes a document with a fresh file reference (D7).
-func (h *Handler) tgDocument(d store.Document) (*tg.Document, error) {
+// tgDocument describes a document with a fresh file reference from o (D7).
+func (h *Handler) tgDocument(d store.Document, o origin) (*tg.Document, error) {
 	attrs, err := decodeAttrs(d.Attributes)
 	if err != nil {
 		return nil, err
@@ -444,7 +444,7 @@ func (h *Handler) tgDocument(d store.Document) (*tg.Document, error) {
 	doc := &tg.Document{
 		ID:            d.ID,
 		AccessHash:    d.AccessHash,
-		FileReference: h.refs.issue(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, h.cfg.Now()),
+		FileReference: h.refs.issue(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, o, h.cfg.Now()),
 		Date:          int(d.Date.Unix()),
 		MimeType:      d.Mime,
 		Size:          d.Size,
@@ -471,7 +471,7 @@ func (h *Handler) storedDocument(ctx context.Context, id, accessHash int64, ref 
 	if err != nil {
 		return store.Document{}, err
 	}
-	return d, h.refs.check(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, ref, h.cfg.Now())
+	return d, h.checkRef(ctx, files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, ref)
 }
 
 // documentFile resolves inputDocumentFileLocation to the document's file

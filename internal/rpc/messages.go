@@ -60,7 +60,7 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 		if err != nil {
 			return nil, err
 		}
-		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p)}, nil
+		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p, objectOrigin)}, nil
 	case *tg.InputMediaDocument:
 		in, ok := m.ID.(*tg.InputDocument)
 		if !ok {
@@ -70,7 +70,7 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 		if err != nil {
 			return nil, err
 		}
-		doc, err := h.tgDocument(d)
+		doc, err := h.tgDocument(d, objectOrigin)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,8 @@ func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outg
 	return mine, h.cfg.Messages.AddMessages(ctx, all)
 }
 
-// tgMessage describes a stored message, with fresh file references.
+// tgMessage describes a stored message, with fresh file references whose
+// origin is the message (D7).
 func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 	msg := &tg.Message{
 		ID:        m.ID,
@@ -150,11 +151,11 @@ func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 		switch md := media.(type) {
 		case *tg.MessageMediaDocument:
 			if doc, ok := md.Document.(*tg.Document); ok {
-				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, h.cfg.Now())
+				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
 			}
 		case *tg.MessageMediaPhoto:
 			if p, ok := md.Photo.(*tg.Photo); ok {
-				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now())
+				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
 			}
 		}
 		msg.Media = media
@@ -311,5 +312,5 @@ func (h *Handler) getDocumentByHash(ctx context.Context, c *call, req *tg.Messag
 	if err != nil {
 		return nil, err
 	}
-	return h.tgDocument(d)
+	return h.tgDocument(d, objectOrigin)
 }
