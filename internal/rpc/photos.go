@@ -31,6 +31,8 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 	if err != nil {
 		return store.Photo{}, err
 	}
+	// Only the sizes made of the upload are kept.
+	defer h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
 	data, err := h.cfg.Engine.ReadAll(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}, maxPhotoBytes)
 	if errors.Is(err, files.ErrTooLarge) {
 		return store.Photo{}, badRequest("PHOTO_SAVE_FILE_INVALID")

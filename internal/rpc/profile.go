@@ -60,10 +60,12 @@ func (h *Handler) updateProfilePhoto(ctx context.Context, c *call, req *tg.Photo
 		return nil, err
 	}
 	var chosen *store.Photo
+	var removed []int64
 	switch in := req.ID.(type) {
 	case *tg.InputPhotoEmpty:
 		// Remove the current photo; the previous one becomes current.
 		if len(acc.Photos) > 0 {
+			removed = acc.Photos[:1:1]
 			acc.Photos = acc.Photos[1:]
 		}
 	case *tg.InputPhoto:
@@ -81,6 +83,9 @@ func (h *Handler) updateProfilePhoto(ctx context.Context, c *call, req *tg.Photo
 		return nil, badRequest("PHOTO_ID_INVALID")
 	}
 	if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+		return nil, err
+	}
+	if err := h.dropProfilePhotos(ctx, removed); err != nil {
 		return nil, err
 	}
 	if chosen == nil && len(acc.Photos) > 0 {
@@ -153,6 +158,9 @@ func (h *Handler) deletePhotos(ctx context.Context, c *call, req *tg.PhotosDelet
 	}
 	if len(out.Elems) > 0 {
 		if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+			return nil, err
+		}
+		if err := h.dropProfilePhotos(ctx, out.Elems); err != nil {
 			return nil, err
 		}
 	}
