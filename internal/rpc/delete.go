@@ -167,3 +167,16 @@ func (h *Handler) dropProfilePhotos(ctx context.Context, ids []int64) error {
 	}
 	return nil
 }
+
+// updatesState answers updates.getState with the account's pts.
+func (h *Handler) updatesState(ctx context.Context, c *call) (bin.Encoder, error) {
+	pts := 1
+	if h.cfg.Messages != nil {
+		n, err := h.cfg.Messages.Pts(ctx, c.user)
+		if err != nil {
+			return nil, err
+		}
+		pts = max(n, 1)
+	}
+	return &tg.UpdatesState{Pts: pts, Date: int(h.cfg.Now().Unix())}, nil
+}

@@ -187,11 +187,7 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	}
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
-		pts, err := h.cfg.Messages.Pts(ctx, c.user)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.UpdatesState{Pts: max(pts, 1), Qts: 0, Date: int(h.cfg.Now().Unix()), Seq: 0}, nil
+		return h.updatesState(ctx, c)
 	case tg.UsersGetUsersRequestTypeID:
 		var req tg.UsersGetUsersRequest
 		if err := req.Decode(b); err != nil {
