@@ -20,14 +20,15 @@ import (
 var profileLimits = media.Limits{MaxSideSum: media.DefaultLimits.MaxSideSum, MaxRatio: media.DefaultLimits.MaxRatio, Boxes: media.ProfileBoxes}
 
 func (h *Handler) uploadProfilePhoto(ctx context.Context, c *call, req *tg.PhotosUploadProfilePhotoRequest) (bin.Encoder, error) {
-	if _, ok := req.GetVideo(); ok {
-		return nil, badRequest("VIDEO_FILE_INVALID") // profile videos are not supported yet
-	}
-	file, ok := req.GetFile()
-	if !ok {
+	var p store.Photo
+	var err error
+	if video, ok := req.GetVideo(); ok {
+		p, err = h.profileVideo(ctx, c, video, req.VideoStartTs, req.File)
+	} else if file, ok := req.GetFile(); ok {
+		p, err = h.makePhoto(ctx, c, file, profileLimits)
+	} else {
 		return nil, badRequest("PHOTO_FILE_MISSING")
 	}
-	p, err := h.makePhoto(ctx, c, file, profileLimits)
 	if err != nil {
 		return nil, err
 	}
