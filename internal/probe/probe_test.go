@@ -18,8 +18,10 @@ func tools(t *testing.T) Tools {
 	return Tools{FFprobe: testenv.Require(t, "FILEDC_TEST_FFPROBE"), FFmpeg: testenv.Require(t, "FILEDC_TEST_FFMPEG")}
 }
 
+func requireB(b *testing.B, name string) string { return testenv.Require(b, name) }
+
 // sample makes a media file with ffmpeg from lavfi sources.
-func sample(t *testing.T, ffmpeg, name string, args ...string) []byte {
+func sample(t testing.TB, ffmpeg, name string, args ...string) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command(ffmpeg, append(append([]string{"-v", "error", "-y"}, args...), out)...)
