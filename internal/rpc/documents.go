@@ -179,6 +179,14 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 		return nil, err
 	}
 	ref := files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}
+	// On an error the upload is consumed and its file dropped; once it is
+	// a document's, or shown to be a duplicate, the document code owns it.
+	owned := false
+	defer func() {
+		if !owned {
+			h.dropFile(ctx, ref)
+		}
+	}()
 	r, _, err := h.cfg.Engine.ReaderAt(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -196,6 +204,7 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 	}
 	// The same content under the same mime type is one document (M6).
 	if d, ok, err := h.sameDocument(ctx, rec, mimeType); err != nil || ok {
+		owned = ok
 		return d, err
 	}
 
@@ -236,6 +245,7 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 			h.cfg.Logger.Debug("no document thumbnail", "file", rec.ID, "err", err)
 		}
 	}
+	owned = true
 	return h.putDocument(ctx, rec, d)
 }
 
