@@ -115,8 +115,7 @@ func (br *Bridge) Request(body []byte) ([]byte, *Call, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if br.up[id] {
-		c := br.Client.byID[id]
+	if c := br.Client.byID[id]; br.up[id] && c.Function {
 		call := &Call{Name: c.Name, ClientResult: c.Result, ServerResult: br.Server.byID[id].Result}
 		return body, call, nil
 	}
@@ -177,9 +176,14 @@ func resultOf(q *Object) (*TypeRef, error) {
 }
 
 // PassAnswer reports whether an answer whose boxed constructor is id goes
-// to the client as it is.
+// to the client as it is: a constructor of the call's result type that
+// passes down.
 func (br *Bridge) PassAnswer(call *Call, id uint32) bool {
-	return call.ServerResult.Kind == KindBoxed && br.down[id]
+	if call.ServerResult.Kind != KindBoxed || !br.down[id] {
+		return false
+	}
+	c := br.Server.byID[id]
+	return !c.Function && c.Type == call.ServerResult.Name
 }
 
 // Answer translates an encoded answer to call from the server's layer to the

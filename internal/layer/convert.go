@@ -18,7 +18,6 @@ type converter struct {
 	pass     map[uint32]bool // ids whose values are the same in dst
 }
 
-
 func untranslatable(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUntranslatable}, args...)...)
 }
