@@ -32,6 +32,8 @@ func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUplo
 	if _, err := h.peerAccount(ctx, c, req.Peer); err != nil {
 		return nil, err
 	}
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	return h.messageMedia(ctx, c, req.Media)
 }
 
@@ -119,13 +121,17 @@ func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outg
 			}
 			media = b.Buf
 		}
+		objects, err := mediaObjects(media)
+		if err != nil {
+			return nil, err
+		}
 		own := &store.Message{Owner: c.user, Peer: peer, From: c.user, Out: true, Date: now,
-			Text: it.text, RandomID: it.randomID, GroupedID: grouped, Media: media}
+			Text: it.text, RandomID: it.randomID, GroupedID: grouped, Media: media, Objects: objects}
 		mine = append(mine, own)
 		all = append(all, own)
 		if peer != c.user {
 			all = append(all, &store.Message{Owner: peer, Peer: c.user, From: c.user, Date: now,
-				Text: it.text, GroupedID: grouped, Media: media})
+				Text: it.text, GroupedID: grouped, Media: media, Objects: objects, TwinOf: own})
 		}
 	}
 	return mine, h.cfg.Messages.AddMessages(ctx, all)
@@ -198,7 +204,7 @@ func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.M
 		if err != nil {
 			return nil, err
 		}
-		u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.ID, PtsCount: 1})
+		u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.Pts, PtsCount: 1})
 	}
 	users, err := h.users(ctx, c, peer)
 	if err != nil {
@@ -209,6 +215,9 @@ func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.M
 }
 
 func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
+	// Media found here stays until the message that names it is stored.
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	peer, err := h.peerAccount(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
@@ -225,6 +234,8 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 }
 
 func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesSendMultiMediaRequest) (bin.Encoder, error) {
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	if len(req.MultiMedia) > maxAlbum {
 		return nil, badRequest("MULTI_MEDIA_TOO_LONG")
 	}

@@ -27,10 +27,24 @@ func (h *Handler) uploadedPhoto(ctx context.Context, c *call, in tg.InputFileCla
 // makePhoto finalizes an uploaded image and makes the sizes limits name:
 // each size is stored as a file of its own, the stripped thumbnail inline.
 func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, limits media.Limits) (store.Photo, error) {
+	p, err := h.newPhoto(ctx, c, in, limits)
+	if err != nil {
+		return store.Photo{}, err
+	}
+	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
+		return store.Photo{}, err
+	}
+	return p, nil
+}
+
+// newPhoto makes a photo of an uploaded image without storing its record.
+func (h *Handler) newPhoto(ctx context.Context, c *call, in tg.InputFileClass, limits media.Limits) (store.Photo, error) {
 	rec, err := h.finalize(ctx, c, in)
 	if err != nil {
 		return store.Photo{}, err
 	}
+	// Only the sizes made of the upload are kept.
+	defer h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
 	data, err := h.cfg.Engine.ReadAll(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}, maxPhotoBytes)
 	if errors.Is(err, files.ErrTooLarge) {
 		return store.Photo{}, badRequest("PHOTO_SAVE_FILE_INVALID")
@@ -38,6 +52,11 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 	if err != nil {
 		return store.Photo{}, err
 	}
+	return h.photoOf(ctx, c, data, limits)
+}
+
+// photoOf makes the sizes of an image and stores each as a file of its own.
+func (h *Handler) photoOf(ctx context.Context, c *call, data []byte, limits media.Limits) (store.Photo, error) {
 	// Decoding a photo may take a few hundred MB for a hostile 25 MP JPEG:
 	// a few at a time.
 	made, err := h.photoSizes(ctx, limits, data)
@@ -51,9 +70,6 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 			return store.Photo{}, err
 		}
 		p.Sizes = append(p.Sizes, store.PhotoSize{Type: s.Type, W: s.W, H: s.H, File: f.ID, FileAccess: f.AccessHash, Size: f.Size})
-	}
-	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
-		return store.Photo{}, err
 	}
 	return p, nil
 }
@@ -81,14 +97,23 @@ func (h *Handler) tgPhoto(p store.Photo, o origin) *tg.Photo {
 	for _, s := range p.Sizes {
 		sizes = append(sizes, &tg.PhotoSize{Type: s.Type, W: s.W, H: s.H, Size: int(s.Size)})
 	}
-	return &tg.Photo{
+	var videos []tg.VideoSizeClass
+	if v := p.Video; v != nil {
+		vs := &tg.VideoSize{Type: v.Type, W: v.W, H: v.H, Size: int(v.Size), VideoStartTs: p.VideoStart}
+		vs.SetFlags()
+		videos = append(videos, vs)
+	}
+	out := &tg.Photo{
 		ID:            p.ID,
 		AccessHash:    p.AccessHash,
 		FileReference: h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, o, h.cfg.Now()),
 		Date:          int(p.Date.Unix()),
 		Sizes:         sizes,
+		VideoSizes:    videos,
 		DCID:          h.cfg.DC,
 	}
+	out.SetFlags()
+	return out
 }
 
 // photoSizeFile resolves inputPhotoFileLocation to the file of one size.
@@ -97,7 +122,11 @@ func (h *Handler) photoSizeFile(ctx context.Context, l *tg.InputPhotoFileLocatio
 	if err != nil {
 		return files.FileRef{}, err
 	}
-	for _, s := range p.Sizes {
+	sizes := p.Sizes
+	if p.Video != nil {
+		sizes = append(sizes, *p.Video) // a profile video (M7)
+	}
+	for _, s := range sizes {
 		if s.Type == l.ThumbSize {
 			return files.FileRef{ID: s.File, AccessHash: s.FileAccess}, nil
 		}

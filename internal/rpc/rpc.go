@@ -187,7 +187,7 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	}
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
-		return &tg.UpdatesState{Pts: 1, Qts: 0, Date: int(h.cfg.Now().Unix()), Seq: 0}, nil
+		return h.updatesState(ctx, c)
 	case tg.UsersGetUsersRequestTypeID:
 		var req tg.UsersGetUsersRequest
 		if err := req.Decode(b); err != nil {
@@ -260,6 +260,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.deletePhotos(ctx, c, &req)
+	case tg.MessagesDeleteMessagesRequestTypeID:
+		var req tg.MessagesDeleteMessagesRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.deleteMessages(ctx, c, &req)
 	case tg.MessagesGetDocumentByHashRequestTypeID:
 		var req tg.MessagesGetDocumentByHashRequest
 		if err := req.Decode(b); err != nil {
