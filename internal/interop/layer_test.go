@@ -240,7 +240,7 @@ func oldLayerRoundtrip(t *testing.T, c *oldClient) {
 
 	// A photo with its sizes.
 	photoMsg := sentMessages198(t, c.call("messages.sendMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
-		"media": c.obj("inputMediaUploadedPhoto", map[string]any{"file": c.upload(2, "p.jpg", testJPEG(t, 900, 600))}),
+		"media":   c.obj("inputMediaUploadedPhoto", map[string]any{"file": c.upload(2, "p.jpg", testJPEG(t, 900, 600))}),
 		"message": "a photo", "random_id": 102}, false), 102)[0]
 	photo := field[*layer.Object](t, field[*layer.Object](t, photoMsg, "media"), "photo")
 	var types string
