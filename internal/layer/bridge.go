@@ -19,12 +19,19 @@ type Bridge struct {
 	// invokeWithoutUpdates, the same in both layers: fixed-size fields
 	// (their byte count here, id included) and then the wrapped query.
 	wrappers map[uint32]int
+	calls    map[uint32]*Call // for the functions that pass up
 }
 
 // NewBridge compares two schemas once.
 func NewBridge(client, server *Schema) *Bridge {
-	return &Bridge{Client: client, Server: server, up: passable(client, server), down: passable(server, client),
-		wrappers: wrappers(client, server)}
+	br := &Bridge{Client: client, Server: server, up: passable(client, server), down: passable(server, client),
+		wrappers: wrappers(client, server), calls: make(map[uint32]*Call)}
+	for id := range br.up {
+		if c := client.byID[id]; c.Function {
+			br.calls[id] = &Call{Name: c.Name, ClientResult: c.Result, ServerResult: server.byID[id].Result}
+		}
+	}
+	return br
 }
 
 func wrappers(a, b *Schema) map[uint32]int {
@@ -131,6 +138,7 @@ func sameShape(a, b *Constructor) bool {
 }
 
 // Call is a translated request: what its answer must be translated with.
+// It is shared and must not be changed.
 type Call struct {
 	Name string
 	// ServerResult and ClientResult are the answer's type in each layer.
@@ -148,8 +156,7 @@ func (br *Bridge) Request(body []byte) ([]byte, *Call, error) {
 	// passes as it is (upload.saveFilePart inside invokeWithoutUpdates).
 	for off := 0; len(body) >= off+4; {
 		id := binary.LittleEndian.Uint32(body[off:])
-		if c := br.Client.byID[id]; br.up[id] && c.Function {
-			call := &Call{Name: c.Name, ClientResult: c.Result, ServerResult: br.Server.byID[id].Result}
+		if call := br.calls[id]; call != nil {
 			return body, call, nil
 		}
 		n, ok := br.wrappers[id]
