@@ -134,9 +134,9 @@ func field[T any](t *testing.T, o *layer.Object, name string) T {
 	return v
 }
 
-// sentMessage checks an updates answer in the client's layer and returns
+// oldSentMessages checks an updates answer in the client's layer and returns
 // the messages of its updateNewMessage, in order.
-func sentMessages198(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer.Object {
+func oldSentMessages(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer.Object {
 	t.Helper()
 	if u.C.Name != "updates" {
 		t.Fatalf("answer %s", u.C.Name)
@@ -230,7 +230,7 @@ func oldLayerRoundtrip(t *testing.T, c *oldClient) {
 	}
 	inputDoc := c.obj("inputDocument", map[string]any{"id": doc.Field("id"), "access_hash": doc.Field("access_hash"),
 		"file_reference": doc.Field("file_reference")})
-	sent := sentMessages198(t, c.call("messages.sendMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
+	sent := oldSentMessages(t, c.call("messages.sendMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
 		"media": c.obj("inputMediaDocument", map[string]any{"id": inputDoc}), "message": "a document", "random_id": 101}, false), 101)
 	msg := sent[0]
 	if string(field[[]byte](t, msg, "message")) != "a document" ||
@@ -239,7 +239,7 @@ func oldLayerRoundtrip(t *testing.T, c *oldClient) {
 	}
 
 	// A photo with its sizes.
-	photoMsg := sentMessages198(t, c.call("messages.sendMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
+	photoMsg := oldSentMessages(t, c.call("messages.sendMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
 		"media":   c.obj("inputMediaUploadedPhoto", map[string]any{"file": c.upload(2, "p.jpg", testJPEG(t, 900, 600))}),
 		"message": "a photo", "random_id": 102}, false), 102)[0]
 	photo := field[*layer.Object](t, field[*layer.Object](t, photoMsg, "media"), "photo")
@@ -252,7 +252,7 @@ func oldLayerRoundtrip(t *testing.T, c *oldClient) {
 	}
 
 	// An album of two.
-	album := sentMessages198(t, c.call("messages.sendMultiMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
+	album := oldSentMessages(t, c.call("messages.sendMultiMedia", map[string]any{"peer": c.obj("inputPeerSelf", nil),
 		"multi_media": []any{
 			c.obj("inputSingleMedia", map[string]any{"media": c.obj("inputMediaDocument", map[string]any{"id": inputDoc}),
 				"random_id": 103, "message": "one"}),
