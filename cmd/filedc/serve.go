@@ -21,6 +21,7 @@ import (
 
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/serverkey"
 )
 
@@ -66,6 +67,7 @@ func serveCmd() *cobra.Command {
 		phones    bool
 		profile   string
 		cfg       files.Config
+		tools     = probe.Find()
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -80,7 +82,7 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg})
+			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg, probe: tools})
 		},
 	}
 	f := cmd.Flags()
@@ -93,6 +95,8 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		"allow sign-in with Telegram's test numbers 99966XYYYY, code X five times (env FILEDC_TEST_PHONES)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
+	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
+	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
@@ -110,6 +114,7 @@ type serveOptions struct {
 	testPhones         bool
 	cpuProfile         string
 	files              files.Config
+	probe              probe.Tools
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -183,7 +188,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Logger: log}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log}); err != nil {
 			errc <- err
 		}
 	}()

@@ -21,7 +21,7 @@ func (h *Handler) uploadedPhoto(ctx context.Context, c *call, in tg.InputFileCla
 	if err != nil {
 		return nil, err
 	}
-	return h.tgPhoto(p), nil
+	return h.tgPhoto(p, objectOrigin), nil
 }
 
 // makePhoto finalizes an uploaded image and makes the sizes limits name:
@@ -40,18 +40,9 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 	}
 	// Decoding a photo may take a few hundred MB for a hostile 25 MP JPEG:
 	// a few at a time.
-	select {
-	case h.photoSlots <- struct{}{}:
-	case <-ctx.Done():
-		return store.Photo{}, ctx.Err()
-	}
-	made, err := limits.PhotoSizes(data)
-	<-h.photoSlots
-	switch {
-	case errors.Is(err, media.ErrDimensions):
-		return store.Photo{}, badRequest("PHOTO_INVALID_DIMENSIONS")
-	case err != nil:
-		return store.Photo{}, badRequest("IMAGE_PROCESS_FAILED")
+	made, err := h.photoSizes(ctx, limits, data)
+	if err != nil {
+		return store.Photo{}, err
 	}
 	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
 	for _, s := range made.Sizes {
@@ -77,12 +68,12 @@ func (h *Handler) storedPhoto(ctx context.Context, id, accessHash int64, ref []b
 	if err != nil {
 		return store.Photo{}, err
 	}
-	return p, h.refs.check(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, ref, h.cfg.Now())
+	return p, h.checkRef(ctx, files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, ref)
 }
 
-// tgPhoto describes a photo with a fresh file reference: the stripped size
+// tgPhoto describes a photo with a fresh file reference from o: the stripped size
 // first, then the sizes smallest first.
-func (h *Handler) tgPhoto(p store.Photo) *tg.Photo {
+func (h *Handler) tgPhoto(p store.Photo, o origin) *tg.Photo {
 	sizes := []tg.PhotoSizeClass{}
 	if len(p.Stripped) > 0 {
 		sizes = append(sizes, &tg.PhotoStrippedSize{Type: "i", Bytes: p.Stripped})
@@ -93,7 +84,7 @@ func (h *Handler) tgPhoto(p store.Photo) *tg.Photo {
 	return &tg.Photo{
 		ID:            p.ID,
 		AccessHash:    p.AccessHash,
-		FileReference: h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now()),
+		FileReference: h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, o, h.cfg.Now()),
 		Date:          int(p.Date.Unix()),
 		Sizes:         sizes,
 		DCID:          h.cfg.DC,

@@ -49,7 +49,7 @@ func (h *Handler) photosPhoto(ctx context.Context, c *call, acc store.Account, p
 	}
 	out := &tg.PhotosPhoto{Photo: &tg.PhotoEmpty{}, Users: []tg.UserClass{u}}
 	if p != nil {
-		out.Photo = h.tgPhoto(*p)
+		out.Photo = h.tgPhoto(*p, profileOrigin(acc.ID))
 	}
 	return out, nil
 }
@@ -123,7 +123,7 @@ func (h *Handler) getUserPhotos(ctx context.Context, c *call, req *tg.PhotosGetU
 		if err != nil {
 			return nil, err
 		}
-		out.Photos = append(out.Photos, h.tgPhoto(p))
+		out.Photos = append(out.Photos, h.tgPhoto(p, profileOrigin(acc.ID)))
 	}
 	u, err := h.userOf(ctx, acc, acc.ID == c.user)
 	if err != nil {
