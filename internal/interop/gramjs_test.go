@@ -61,6 +61,7 @@ type gramjsResult struct {
 	} `json:"self"`
 	Sent     []int           `json:"sent"`
 	Messages []gramjsMessage `json:"messages"`
+	History  []int           `json:"history"`
 	// photo
 	ID         int          `json:"id"`
 	PeerUserID string       `json:"peer_user_id"`
@@ -185,7 +186,8 @@ func TestS5_GramJSFilesRoundtrip(t *testing.T) {
 }
 
 // TestM3_GramJSAlbum: GramJS sends three files as one album
-// (messages.uploadMedia each, then messages.sendMultiMedia).
+// (messages.uploadMedia each, then messages.sendMultiMedia), reads them back
+// with getMessages and getHistory and downloads them.
 func TestM3_GramJSAlbum(t *testing.T) {
 	srv := startServer(t)
 	files := map[string][]byte{}
@@ -204,6 +206,9 @@ func TestM3_GramJSAlbum(t *testing.T) {
 	}
 	if len(res.Messages) == 3 && res.Messages[0].DocID == res.Messages[1].DocID {
 		t.Error("different files became one document")
+	}
+	if want := []int{res.Sent[2], res.Sent[1], res.Sent[0]}; !slices.Equal(res.History, want) {
+		t.Errorf("history %v, want %v", res.History, want)
 	}
 }
 

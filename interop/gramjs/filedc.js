@@ -145,7 +145,13 @@ async function album(client, paths) {
     forceDocument: true,
     caption: paths.map((p) => `album ${path.basename(p)}`),
   });
-  return { sent: sent.map((m) => m.id), messages: await readBack(client, sent) };
+  // messages.getHistory lists the album newest first.
+  const history = await client.getMessages('me', { limit: paths.length });
+  return {
+    sent: sent.map((m) => m.id),
+    messages: await readBack(client, sent),
+    history: history.map((m) => m.id),
+  };
 }
 
 // photo: one photo; every size it carries is downloaded (the stripped one is
