@@ -15,11 +15,53 @@ type Bridge struct {
 	// bytes and meaning in the server's layer; down the same for what the
 	// server sends to the client. Those pass without translation.
 	up, down map[uint32]bool
+	// wrappers are functions such as invokeWithLayer and
+	// invokeWithoutUpdates, the same in both layers: fixed-size fields
+	// (their byte count here, id included) and then the wrapped query.
+	wrappers map[uint32]int
+	calls    map[uint32]*Call // for the functions that pass up
 }
 
 // NewBridge compares two schemas once.
 func NewBridge(client, server *Schema) *Bridge {
-	return &Bridge{Client: client, Server: server, up: passable(client, server), down: passable(server, client)}
+	br := &Bridge{Client: client, Server: server, up: passable(client, server), down: passable(server, client),
+		wrappers: wrappers(client, server), calls: make(map[uint32]*Call)}
+	for id := range br.up {
+		if c := client.byID[id]; c.Function {
+			br.calls[id] = &Call{Name: c.Name, ClientResult: c.Result, ServerResult: server.byID[id].Result}
+		}
+	}
+	return br
+}
+
+func wrappers(a, b *Schema) map[uint32]int {
+	out := make(map[uint32]int)
+	for _, c := range a.funcs {
+		n := len(c.Fields)
+		if n == 0 || c.Fields[n-1].Type.Kind != KindQuery || b.byID[c.ID] == nil || !sameShape(c, b.byID[c.ID]) {
+			continue
+		}
+		size := 4
+		for _, f := range c.Fields[:n-1] {
+			switch {
+			case f.Flags >= 0:
+				size = -1
+			case f.Type.Kind == KindInt:
+				size += 4
+			case f.Type.Kind == KindLong:
+				size += 8
+			default:
+				size = -1
+			}
+			if size < 0 {
+				break
+			}
+		}
+		if size > 0 {
+			out[c.ID] = size
+		}
+	}
+	return out
 }
 
 // PassesUp reports whether a function or constructor the client sends
@@ -96,6 +138,7 @@ func sameShape(a, b *Constructor) bool {
 }
 
 // Call is a translated request: what its answer must be translated with.
+// It is shared and must not be changed.
 type Call struct {
 	Name string
 	// ServerResult and ClientResult are the answer's type in each layer.
@@ -109,15 +152,18 @@ var ErrUntranslatable = errors.New("layer: no counterpart in the other layer")
 // from the client's layer to the server's. A call identical in both comes
 // back as the same slice, not copied.
 func (br *Bridge) Request(body []byte) ([]byte, *Call, error) {
-	var b bin.Buffer
-	b.Buf = body
-	id, err := b.PeekID()
-	if err != nil {
-		return nil, nil, err
-	}
-	if c := br.Client.byID[id]; br.up[id] && c.Function {
-		call := &Call{Name: c.Name, ClientResult: c.Result, ServerResult: br.Server.byID[id].Result}
-		return body, call, nil
+	// Look through wrappers the same in both layers for a call that
+	// passes as it is (upload.saveFilePart inside invokeWithoutUpdates).
+	for off := 0; len(body) >= off+4; {
+		id := binary.LittleEndian.Uint32(body[off:])
+		if call := br.calls[id]; call != nil {
+			return body, call, nil
+		}
+		n, ok := br.wrappers[id]
+		if !ok {
+			break
+		}
+		off += n
 	}
 	q, err := br.Client.DecodeQuery(body)
 	if err != nil {

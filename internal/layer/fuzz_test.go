@@ -74,11 +74,11 @@ func FuzzBridge(f *testing.F) {
 				}
 			}
 		}
-		if out, call, err := br.Request(data); err == nil {
+		// A call that passes as it is is the handler's to check.
+		if out, _, err := br.Request(data); err == nil && !bytes.Equal(out, data) {
 			if _, err := br.Server.DecodeQuery(out); err != nil {
 				t.Fatalf("translated request does not decode: %v", err)
 			}
-			_ = call
 		}
 		var out bin.Buffer
 		if br.Answer(getMessages, data, &out) == nil {
