@@ -61,6 +61,7 @@ type gramjsResult struct {
 	} `json:"self"`
 	Sent     []int           `json:"sent"`
 	Messages []gramjsMessage `json:"messages"`
+	History  []int           `json:"history"`
 	// photo
 	ID         int          `json:"id"`
 	PeerUserID string       `json:"peer_user_id"`
@@ -72,6 +73,10 @@ type gramjsResult struct {
 		Downloaded int    `json:"downloaded"`
 		SHA256     string `json:"sha256"`
 	} `json:"full"`
+	Document struct {
+		gramjsMessage
+		Thumbs []gramjsSize `json:"thumbs"`
+	} `json:"document"`
 }
 
 // runGramJS runs one scenario of filedc.js against srv as the bot botToken,
@@ -181,7 +186,8 @@ func TestS5_GramJSFilesRoundtrip(t *testing.T) {
 }
 
 // TestM3_GramJSAlbum: GramJS sends three files as one album
-// (messages.uploadMedia each, then messages.sendMultiMedia).
+// (messages.uploadMedia each, then messages.sendMultiMedia), reads them back
+// with getMessages and getHistory and downloads them.
 func TestM3_GramJSAlbum(t *testing.T) {
 	srv := startServer(t)
 	files := map[string][]byte{}
@@ -201,56 +207,82 @@ func TestM3_GramJSAlbum(t *testing.T) {
 	if len(res.Messages) == 3 && res.Messages[0].DocID == res.Messages[1].DocID {
 		t.Error("different files became one document")
 	}
+	if want := []int{res.Sent[2], res.Sent[1], res.Sent[0]}; !slices.Equal(res.History, want) {
+		t.Errorf("history %v, want %v", res.History, want)
+	}
 }
 
-// TestM5_GramJSPhotoWithThumbnails: GramJS sends a JPEG as a photo, reads it
-// back with getMessages and downloads every size, the stripped one expanded
-// by GramJS itself.
-func TestM5_GramJSPhotoWithThumbnails(t *testing.T) {
-	srv := startServer(t)
-	res, _ := runGramJS(t, srv, "photo", map[string][]byte{"photo.jpg": testJPEG(t, 1000, 600)})
-	if len(res.Sent) != 1 || res.ID != res.Sent[0] || res.PeerUserID != "7000001" || res.Message != "a photo" || res.DCID != 2 {
-		t.Errorf("photo message %d (sent %v) in %s, caption %q, DC %d", res.ID, res.Sent, res.PeerUserID, res.Message, res.DCID)
-	}
-	want := map[string][2]int{"s": {100, 60}, "m": {320, 192}, "x": {800, 480}, "y": {1000, 600}}
-	seen := map[string]bool{}
-	for _, s := range res.Sizes {
+// checkGramJSSizes checks the sizes GramJS downloaded and wrote to files:
+// each decodes as a JPEG of the announced dimensions (want, by type), the
+// stripped "i" one, expanded by GramJS, within 40×40 and as wide as the
+// image. It returns the sizes by type.
+func checkGramJSSizes(t *testing.T, what string, sizes []gramjsSize, want map[string][2]int) map[string]gramjsSize {
+	t.Helper()
+	seen := map[string]gramjsSize{}
+	for _, s := range sizes {
 		raw, err := os.ReadFile(s.File)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(raw) != s.Downloaded || sha256Hex(raw) != s.SHA256 {
-			t.Errorf("size %s: the file written differs from what GramJS downloaded", s.Type)
+			t.Errorf("%s size %s: the file written differs from what GramJS downloaded", what, s.Type)
 		}
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
 		if err != nil {
-			t.Errorf("size %s (%s): %d bytes that do not decode as JPEG: %v", s.Type, s.Class, len(raw), err)
+			t.Errorf("%s size %s (%s): %d bytes that do not decode as JPEG: %v", what, s.Type, s.Class, len(raw), err)
 			continue
 		}
 		switch s.Class {
 		case "PhotoStrippedSize":
 			if s.Type != "i" || cfg.Width > 40 || cfg.Height > 40 || cfg.Width < cfg.Height {
-				t.Errorf("stripped size %s expands to %dx%d", s.Type, cfg.Width, cfg.Height)
+				t.Errorf("%s stripped size %s expands to %dx%d", what, s.Type, cfg.Width, cfg.Height)
 			}
 		case "PhotoSize":
 			dims, ok := want[s.Type]
 			if !ok || s.W != dims[0] || s.H != dims[1] || cfg.Width != s.W || cfg.Height != s.H {
-				t.Errorf("size %s announced %dx%d, downloaded %dx%d", s.Type, s.W, s.H, cfg.Width, cfg.Height)
+				t.Errorf("%s size %s announced %dx%d, downloaded %dx%d", what, s.Type, s.W, s.H, cfg.Width, cfg.Height)
 			}
 			if s.Downloaded != s.Size {
-				t.Errorf("size %s announced %d bytes, downloaded %d", s.Type, s.Size, s.Downloaded)
-			}
-			if s.Type == "y" && (res.Full.SHA256 != s.SHA256 || res.Full.Downloaded != s.Downloaded) {
-				t.Error("the full download is not the largest size")
+				t.Errorf("%s size %s announced %d bytes, downloaded %d", what, s.Type, s.Size, s.Downloaded)
 			}
 		default:
-			t.Errorf("unexpected size %s of class %s", s.Type, s.Class)
+			t.Errorf("%s: unexpected size %s of class %s", what, s.Type, s.Class)
 		}
-		seen[s.Type] = true
+		seen[s.Type] = s
 	}
-	for _, typ := range []string{"i", "s", "m", "x", "y"} {
-		if !seen[typ] {
-			t.Errorf("no %s size", typ)
+	for _, typ := range append(slices.Sorted(maps.Keys(want)), "i") {
+		if _, ok := seen[typ]; !ok {
+			t.Errorf("%s: no %s size", what, typ)
 		}
 	}
+	return seen
+}
+
+// TestM5_GramJSPhotoWithThumbnails: GramJS sends a JPEG as a photo, reads it
+// back with getMessages and downloads every size, the stripped one expanded
+// by GramJS itself; then the same image as a document, with its thumbnails.
+func TestM5_GramJSPhotoWithThumbnails(t *testing.T) {
+	srv := startServer(t)
+	img := testJPEG(t, 1000, 600)
+	res, _ := runGramJS(t, srv, "photo", map[string][]byte{"photo.jpg": img})
+	if len(res.Sent) != 1 || res.ID != res.Sent[0] || res.PeerUserID != "7000001" || res.Message != "a photo" || res.DCID != 2 {
+		t.Errorf("photo message %d (sent %v) in %s, caption %q, DC %d", res.ID, res.Sent, res.PeerUserID, res.Message, res.DCID)
+	}
+	sizes := checkGramJSSizes(t, "photo", res.Sizes,
+		map[string][2]int{"s": {100, 60}, "m": {320, 192}, "x": {800, 480}, "y": {1000, 600}})
+	if y := sizes["y"]; res.Full.SHA256 != y.SHA256 || res.Full.Downloaded != y.Downloaded {
+		t.Error("the photo's full download is not its largest size")
+	}
+
+	d := res.Document
+	if d.ID <= res.ID || d.PeerUserID != "7000001" || !d.Out || d.Message != "as a document" {
+		t.Errorf("image document: message %d in %s (out %v), caption %q", d.ID, d.PeerUserID, d.Out, d.Message)
+	}
+	if d.MimeType != "image/jpeg" || d.FileName != "photo.jpg" || d.DCID != 2 {
+		t.Errorf("image document: %s %q on DC %d", d.MimeType, d.FileName, d.DCID)
+	}
+	if d.Size != len(img) || d.Downloaded != len(img) || d.SHA256 != sha256Hex(img) {
+		t.Errorf("image document of %d bytes, downloaded %d with SHA-256 %s; sent %d bytes", d.Size, d.Downloaded, d.SHA256, len(img))
+	}
+	checkGramJSSizes(t, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
 }

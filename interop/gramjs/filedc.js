@@ -145,11 +145,18 @@ async function album(client, paths) {
     forceDocument: true,
     caption: paths.map((p) => `album ${path.basename(p)}`),
   });
-  return { sent: sent.map((m) => m.id), messages: await readBack(client, sent) };
+  // messages.getHistory lists the album newest first.
+  const history = await client.getMessages('me', { limit: paths.length });
+  return {
+    sent: sent.map((m) => m.id),
+    messages: await readBack(client, sent),
+    history: history.map((m) => m.id),
+  };
 }
 
 // photo: one photo; every size it carries is downloaded (the stripped one is
-// expanded by GramJS) and written to FILEDC_OUT/thumb-TYPE.jpg.
+// expanded by GramJS) and written to FILEDC_OUT/thumb-TYPE.jpg. Then the same
+// image as a document, with its thumbnails.
 async function photo(client, paths) {
   const outDir = env('FILEDC_OUT');
   const sent = await client.sendFile('me', { file: paths[0], caption: 'a photo', workers: 4 });
@@ -172,6 +179,7 @@ async function photo(client, paths) {
   // Without a thumb GramJS downloads the largest size.
   const full = await client.downloadMedia(m, {});
   return {
+    document: await imageDocument(client, paths[0], outDir),
     sent: [sent.id],
     id: m.id,
     peer_user_id: peerOf(m),
@@ -180,6 +188,38 @@ async function photo(client, paths) {
     dc_id: p.dcId,
     sizes,
     full: { downloaded: full.length, sha256: sha256(full) },
+  };
+}
+
+// imageDocument sends the image as a document and downloads it and every
+// thumbnail the server made for it (written to FILEDC_OUT/doc-thumb-TYPE.jpg).
+async function imageDocument(client, file, outDir) {
+  const sent = await client.sendFile('me', { file, forceDocument: true, caption: 'as a document' });
+  const [m] = await client.getMessages('me', { ids: [sent.id] });
+  if (!m || !(m.media instanceof Api.MessageMediaDocument) || !(m.media.document instanceof Api.Document)) {
+    throw new Error(`getMessages answered ${m && m.className} with media ${m && m.media && m.media.className}`);
+  }
+  const thumbs = [];
+  for (const s of m.media.document.thumbs || []) {
+    const info = { class: s.className, type: s.type };
+    if (s instanceof Api.PhotoSize) Object.assign(info, { w: s.w, h: s.h, size: s.size });
+    if (s instanceof Api.PhotoStrippedSize) info.size = s.bytes.length;
+    const data = await client.downloadMedia(m, { thumb: s.type });
+    const out = path.join(outDir, `doc-thumb-${s.type}.jpg`);
+    fs.writeFileSync(out, data);
+    Object.assign(info, { downloaded: data.length, sha256: sha256(data), file: out });
+    thumbs.push(info);
+  }
+  const data = await client.downloadMedia(m, {});
+  return {
+    id: m.id,
+    peer_user_id: peerOf(m),
+    out: !!m.out,
+    message: m.message,
+    ...docInfo(m.media.document),
+    thumbs,
+    downloaded: data.length,
+    sha256: sha256(data),
   };
 }
 
