@@ -51,6 +51,9 @@ type Config struct {
 	// OnStep, when set, is called at each Step of finalization. Fault-injection
 	// tests use it to kill the process at an exact point.
 	OnStep func(Step)
+	// DC is the data center the engine stores files for: new file ids carry
+	// it (randid.InDC), so other DCs know where a file lives.
+	DC int
 }
 
 func (c Config) withDefaults() Config {

@@ -55,7 +55,7 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 		return store.FileRecord{}, ErrMD5ChecksumInvalid
 	}
 	rec := store.FileRecord{
-		ID:         randid.Int63(),
+		ID:         randid.InDC(e.cfg.DC),
 		AccessHash: randid.Int63(),
 		Owner:      r.Key.Owner,
 		Name:       r.Name,

@@ -53,7 +53,7 @@ func (h *Handler) makePhoto(ctx context.Context, c *call, in tg.InputFileClass, 
 	case err != nil:
 		return store.Photo{}, badRequest("IMAGE_PROCESS_FAILED")
 	}
-	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
+	p := store.Photo{ID: randid.InDC(h.cfg.DC), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
 	for _, s := range made.Sizes {
 		f, err := h.cfg.Engine.StoreBytes(ctx, c.user, s.Type+".jpg", s.Bytes)
 		if err != nil {
