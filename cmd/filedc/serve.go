@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -20,8 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
-	"github.com/filedc/filedc/internal/serverkey"
 )
 
 const (
@@ -66,6 +65,8 @@ func serveCmd() *cobra.Command {
 		phones    bool
 		profile   string
 		cfg       files.Config
+		clusterD  string
+		dcOptions []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -80,7 +81,8 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg})
+			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
+				cluster: clusterD, dcOptions: dcOptions})
 		},
 	}
 	f := cmd.Flags()
@@ -91,6 +93,10 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		"register a bot token ID:SECRET (repeatable; env FILEDC_BOT_TOKENS, comma-separated)")
 	f.BoolVar(&phones, "test-phones", os.Getenv("FILEDC_TEST_PHONES") != "",
 		"allow sign-in with Telegram's test numbers 99966XYYYY, code X five times (env FILEDC_TEST_PHONES)")
+	f.StringVar(&clusterD, "cluster", os.Getenv("FILEDC_CLUSTER"),
+		"directory with the RSA key and secret all DCs and processes share, made by `filedc cluster init` (env FILEDC_CLUSTER)")
+	f.StringArrayVar(&dcOptions, "dc-option", envList("FILEDC_DC_OPTIONS"),
+		"a DC's address ID=IP:PORT for help.getConfig: every DC of the cluster, this one's processes too (repeatable; env FILEDC_DC_OPTIONS, comma-separated)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
@@ -110,13 +116,15 @@ type serveOptions struct {
 	testPhones         bool
 	cpuProfile         string
 	files              files.Config
+	cluster            string   // shared key directory (several DCs or processes)
+	dcOptions          []string // ID=IP:PORT of every DC
 }
 
 func serve(ctx context.Context, o serveOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	o.files.Logger = log
-	if o.dc <= 0 {
-		return fmt.Errorf("--dc %d: a data center id is a positive number", o.dc)
+	if o.dc <= 0 || o.dc > cluster.MaxDC {
+		return fmt.Errorf("--dc %d: a data center id is 1..%d (file ids carry it in 8 bits)", o.dc, cluster.MaxDC)
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -132,21 +140,18 @@ func serve(ctx context.Context, o serveOptions) error {
 			f.Close()
 		}()
 	}
+	key, salt, pubPath, err := dcKeys(o)
+	if err != nil {
+		return err
+	}
+	o.files.DC = o.dc
 	b, err := backend.OpenEmbedded(ctx, o.data, o.files)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	key, err := serverkey.LoadOrCreate(o.data)
-	if err != nil {
-		return fmt.Errorf("server key: %w", err)
-	}
 	if key.Created {
-		log.Info("generated the server's RSA key", "public", filepath.Join(o.data, "public.pem"))
-	}
-	salt, err := serverkey.Secret(o.data, "salt.secret")
-	if err != nil {
-		return fmt.Errorf("salt secret: %w", err)
+		log.Info("generated the server's RSA key", "public", pubPath)
 	}
 	for _, token := range o.botTokens {
 		if err := backend.RegisterBotToken(ctx, b.Meta, token); err != nil {
@@ -155,6 +160,11 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	mtLn, err := net.Listen("tcp", o.listen)
 	if err != nil {
+		return err
+	}
+	dcs, err := dcMap(o, mtLn)
+	if err != nil {
+		mtLn.Close()
 		return err
 	}
 	go b.Engine.Run(ctx, time.Minute)
@@ -177,13 +187,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data,
 		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
-		mtLn.Addr(), o.dc, key.Fingerprint, filepath.Join(o.data, "public.pem"), o.data, ln.Addr())
+		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Logger: log}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Logger: log, Cluster: dcs}); err != nil {
 			errc <- err
 		}
 	}()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
@@ -32,6 +33,8 @@ type DCConfig struct {
 	// TestPhones allows sign-in with Telegram's test numbers 99966XYYYY.
 	TestPhones bool
 	Logger     *slog.Logger
+	// Cluster lists every DC of the deployment (O2); empty: this DC alone.
+	Cluster cluster.Map
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -41,6 +44,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones,
+		Cluster: cfg.Cluster, Once: b.Meta,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

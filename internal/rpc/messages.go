@@ -155,7 +155,7 @@ func (h *Handler) tgDocument(d store.Document) (*tg.Document, error) {
 		Date:          int(d.Date.Unix()),
 		MimeType:      d.Mime,
 		Size:          d.Size,
-		DCID:          h.cfg.DC,
+		DCID:          h.fileDC(d.ID),
 		Attributes:    attrs,
 	}, nil
 }

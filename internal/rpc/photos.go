@@ -96,7 +96,7 @@ func (h *Handler) tgPhoto(p store.Photo) *tg.Photo {
 		FileReference: h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now()),
 		Date:          int(p.Date.Unix()),
 		Sizes:         sizes,
-		DCID:          h.cfg.DC,
+		DCID:          h.fileDC(p.ID),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
@@ -45,6 +46,13 @@ type Config struct {
 	FileRefTTL time.Duration
 	// TestPhones turns on sign-in with Telegram's test numbers 99966XYYYY.
 	TestPhones bool
+	// Cluster lists every DC (O2); empty means this DC alone, at Addr.
+	// Secret is then the cluster's secret: exported authorizations are
+	// signed with a key derived from it.
+	Cluster cluster.Map
+	// Once keeps imported authorizations single-use (default: in memory,
+	// which is enough for one process per DC).
+	Once store.Once
 }
 
 // Handler implements server.Handler.
@@ -53,6 +61,9 @@ type Handler struct {
 	refs       fileRefs
 	limits     sync.Map // account id -> *rate.Limiter
 	photoSlots chan struct{}
+	cluster    cluster.Map
+	grantKey   []byte
+	once       store.Once
 }
 
 // New returns a handler.
@@ -72,7 +83,9 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2)}
+	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2)}
+	h.initDCs()
+	return h
 }
 
 var _ server.Handler = (*Handler)(nil)
@@ -162,6 +175,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.signIn(ctx, c, &req)
+	case tg.AuthImportAuthorizationRequestTypeID:
+		var req tg.AuthImportAuthorizationRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.importAuthorization(ctx, c, &req)
 	case tg.AuthSignUpRequestTypeID:
 		var req tg.AuthSignUpRequest
 		if err := req.Decode(b); err != nil {
@@ -179,6 +198,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
 		return &tg.UpdatesState{Pts: 1, Qts: 0, Date: int(h.cfg.Now().Unix()), Seq: 0}, nil
+	case tg.AuthExportAuthorizationRequestTypeID:
+		var req tg.AuthExportAuthorizationRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.exportAuthorization(ctx, c, &req)
 	case tg.UsersGetUsersRequestTypeID:
 		var req tg.UsersGetUsersRequest
 		if err := req.Decode(b); err != nil {
@@ -325,19 +350,11 @@ func (h *Handler) allow(user int64) error {
 
 func (h *Handler) config() *tg.Config {
 	now := h.cfg.Now()
-	ip := "127.0.0.1"
-	port := 443
-	if h.cfg.Addr != nil {
-		port = h.cfg.Addr.Port
-		if !h.cfg.Addr.IP.IsUnspecified() && h.cfg.Addr.IP != nil {
-			ip = h.cfg.Addr.IP.String()
-		}
-	}
 	return &tg.Config{
 		Date:                    int(now.Unix()),
 		Expires:                 int(now.Add(time.Hour).Unix()),
 		ThisDC:                  h.cfg.DC,
-		DCOptions:               []tg.DCOption{{ID: h.cfg.DC, IPAddress: ip, Port: port, Static: true}},
+		DCOptions:               h.cluster.DCOptions(),
 		DCTxtDomainName:         "localhost",
 		ChatSizeMax:             200,
 		MegagroupSizeMax:        200000,

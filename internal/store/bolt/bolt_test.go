@@ -183,3 +183,14 @@ func TestPhotos(t *testing.T) {
 		return m
 	})
 }
+
+func TestOnce(t *testing.T) {
+	storetest.TestOnce(t, func(t *testing.T) store.Once {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
