@@ -157,7 +157,7 @@ func (s *Store) Messages(ctx context.Context, owner int64, ids []int) ([]store.M
 	if len(want) == 0 {
 		return nil, nil
 	}
-	return collectMessages(s.pool.Query(ctx, `SELECT `+messageColumns+`
+	return collectMessages(s.pool.Query(ctx, `SELECT m.owner, m.id, m.peer, m.sender, m.out, m.date, m.text, m.random_id, m.grouped_id, m.media
 		FROM unnest($2::integer[]) WITH ORDINALITY AS w(id, n) JOIN messages m ON m.owner = $1 AND m.id = w.id
 		ORDER BY w.n`, owner, want))
 }
