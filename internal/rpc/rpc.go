@@ -190,6 +190,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	}
 	// Everything below needs a logged-in account, within its request rate.
 	if c.user == 0 {
+		// The login may have happened through another process of this DC.
+		if rec, err := c.ReloadKey(ctx); err == nil {
+			c.user = rec.UserID
+		}
+	}
+	if c.user == 0 {
 		return nil, errUnregistered
 	}
 	if err := h.allow(c.user); err != nil {
