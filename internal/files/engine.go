@@ -54,6 +54,9 @@ type Config struct {
 	// DC is the data center the engine stores files for: new file ids carry
 	// it (randid.InDC), so other DCs know where a file lives.
 	DC int
+	// Shared says several processes of the DC use these stores (O2): see
+	// shared.go. The Temp store should implement store.PartLister.
+	Shared bool
 }
 
 func (c Config) withDefaults() Config {
@@ -203,6 +206,11 @@ func (e *Engine) recover(ctx context.Context) error {
 		u.owner = e.ownerLocked(u.key.Owner)
 		u.owner.uploads++
 		e.addBytes(u, u.parts.bytes)
+	}
+	if e.cfg.Shared {
+		// Content without a record may be another process's finalization
+		// between its seal and its commit: not ours to remove.
+		return nil
 	}
 	var orphans []int64
 	err = e.content.List(ctx, func(id int64) error {
