@@ -230,11 +230,13 @@ func (s *Store) ReadPart(ctx context.Context, id store.UploadID, index int, buf 
 		}
 		data := buf[:e.Size]
 		err = s.bucket.ReadAt(ctx, partKey(id, index, e.Gen), data, 0)
-		if errors.Is(err, store.ErrNotFound) && attempt < 3 {
-			continue // replaced and released meanwhile: read the new generation
-		}
 		if errors.Is(err, store.ErrNotFound) {
-			return store.Part{}, nil, store.ErrCorrupt // the index names an object that is gone
+			// Replaced and released meanwhile: read the new generation. If
+			// the index still names the object, the object is lost.
+			if now, gerr := s.index.Get(ctx, id, index); gerr == nil && now.Gen != e.Gen && attempt < 100 {
+				continue
+			}
+			return store.Part{}, nil, store.ErrCorrupt
 		}
 		if err != nil {
 			return store.Part{}, nil, err
