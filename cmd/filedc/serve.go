@@ -65,6 +65,7 @@ func serveCmd() *cobra.Command {
 		phones    bool
 		profile   string
 		cfg       files.Config
+		stores    backend.Options
 		clusterD  string
 		dcOptions []string
 	)
@@ -77,11 +78,26 @@ disk, records in an embedded database. Nothing to install.
 On first start it generates the server's RSA key and publishes it as DIR/public.pem
 (PEM "RSA PUBLIC KEY", PKCS#1) for clients to trust.
 
-It answers GET /healthz on the --http address with the engine's state.`,
+It answers GET /healthz on the --http address with the engine's state.
+
+Scale-out backends replace parts of the embedded default, in any combination:
+  --s3 URL        content and the bytes of temporary parts in S3-compatible object
+                  storage: http[s]://ACCESS_KEY:SECRET_KEY@HOST:PORT/BUCKET[/PREFIX][?region=R]
+                  (the bucket is created if missing; without --redis the state of
+                  temporary parts stays in DIR/parts.db)
+  --postgres URL  records (files, accounts, auth keys, messages, documents, photos)
+                  in PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=...]
+                  (the schema is created or migrated at start)
+  --redis URL     the state of temporary parts in Redis, expiring after
+                  --temp-max-ttl: redis://[:PASSWORD@]HOST:PORT[/DB][?prefix=P]
+                  (keys start with P, default "filedc:"; without --s3 the part
+                  bytes and files stay under DIR/objects)
+Several processes of one DC share these; each still needs its own --data.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
+			stores.Dir = data
+			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
 				cluster: clusterD, dcOptions: dcOptions})
 		},
 	}
@@ -97,6 +113,9 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		"directory with the RSA key and secret all DCs and processes share, made by `filedc cluster init` (env FILEDC_CLUSTER)")
 	f.StringArrayVar(&dcOptions, "dc-option", envList("FILEDC_DC_OPTIONS"),
 		"a DC's address ID=IP:PORT for help.getConfig: every DC of the cluster, this one's processes too (repeatable; env FILEDC_DC_OPTIONS, comma-separated)")
+	f.StringVar(&stores.S3, "s3", os.Getenv("FILEDC_S3"), "S3 URL for content and part bytes (env FILEDC_S3; see above)")
+	f.StringVar(&stores.Postgres, "postgres", os.Getenv("FILEDC_POSTGRES"), "PostgreSQL URL for records (env FILEDC_POSTGRES; see above)")
+	f.StringVar(&stores.Redis, "redis", os.Getenv("FILEDC_REDIS"), "Redis URL for the state of temporary parts (env FILEDC_REDIS; see above)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
@@ -116,8 +135,9 @@ type serveOptions struct {
 	testPhones         bool
 	cpuProfile         string
 	files              files.Config
-	cluster            string   // shared key directory (several DCs or processes)
-	dcOptions          []string // ID=IP:PORT of every DC
+	stores             backend.Options // where content, parts and records live
+	cluster            string          // shared key directory (several DCs or processes)
+	dcOptions          []string        // ID=IP:PORT of every DC
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -140,12 +160,15 @@ func serve(ctx context.Context, o serveOptions) error {
 			f.Close()
 		}()
 	}
+	if err := o.stores.Validate(); err != nil {
+		return err
+	}
 	key, salt, pubPath, err := dcKeys(o)
 	if err != nil {
 		return err
 	}
 	o.files.DC = o.dc
-	b, err := backend.OpenEmbedded(ctx, o.data, o.files)
+	b, err := backend.Open(ctx, o.stores, o.files)
 	if err != nil {
 		return err
 	}
@@ -184,7 +207,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data,
+	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data, "stores", o.stores.Describe(),
 		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())

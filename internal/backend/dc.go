@@ -44,7 +44,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones,
-		Cluster: cfg.Cluster, Once: b.Meta,
+		Cluster: cfg.Cluster, Once: onceOf(b.Meta),
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{
@@ -61,6 +61,15 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Logger:  cfg.Logger,
 	})
 	return srv.Serve(ctx, cfg.Listen)
+}
+
+// onceOf returns the records' store of single-use tokens, or nil (a
+// process-local one) when they keep none.
+func onceOf(r Records) store.Once {
+	if o, ok := r.(store.Once); ok {
+		return o
+	}
+	return nil
 }
 
 // RegisterBotToken makes sure a bot with the token "<ID>:<SECRET>" exists;
