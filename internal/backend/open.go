@@ -149,6 +149,10 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 		s := objstore.New(bucket, index)
 		temp, content = s, s
 	}
+	// Records in PostgreSQL and part state in Redis are what several
+	// processes of a DC can share: the engine then reads parts saved
+	// through the others (O2).
+	cfg.Shared = o.Postgres != "" && o.Redis != ""
 	eng, err := files.New(ctx, cfg, temp, content, b.Meta)
 	if err != nil {
 		return fail(err)
