@@ -157,13 +157,6 @@ var migrations = [][]string{
 			stripped    bytea
 		)`,
 	},
-	2: { // single-use tokens (store.Once)
-		`CREATE TABLE once_tokens (
-			id      bytea PRIMARY KEY,
-			expires bigint NOT NULL
-		)`,
-		`CREATE INDEX once_tokens_expires ON once_tokens (expires)`,
-	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

@@ -90,7 +90,3 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 		t.Fatalf("committing an upload another process consumed: %v, want ErrConsumed", err)
 	}
 }
-
-func TestOnce(t *testing.T) {
-	storetest.TestOnce(t, func(t *testing.T) store.Once { return open(t) })
-}
