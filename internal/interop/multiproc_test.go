@@ -139,7 +139,8 @@ func TestO2_KillOneProcessDuringParallelUpload(t *testing.T) {
 	data := randomBytes(62, 24<<20+777)
 	parts := (len(data) + partSize - 1) / partSize
 	const fileID = 777
-	var saved, retried atomic.Int32
+	var saved, retried, afterKill atomic.Int32
+	var killed atomic.Bool
 	err := c.runWith(ctx, &session.StorageMemory{}, []string{c.addrs["a"]}, func(ctx context.Context, client *telegram.Client) error {
 		if _, err := client.Auth().Bot(ctx, botToken); err != nil {
 			return err
@@ -170,11 +171,15 @@ func TestO2_KillOneProcessDuringParallelUpload(t *testing.T) {
 						retried.Add(1)
 						time.Sleep(100 * time.Millisecond)
 					}
+					if killed.Load() {
+						afterKill.Add(1)
+					}
 					if saved.Add(1) == int32(parts/3) {
 						killOnce.Do(func() {
 							if err := c.procs["a"].cmd.Process.Kill(); err != nil {
 								errc <- err
 							}
+							killed.Store(true)
 						})
 					}
 				}
@@ -205,5 +210,8 @@ func TestO2_KillOneProcessDuringParallelUpload(t *testing.T) {
 	if err := c.procs["a"].cmd.Wait(); err == nil {
 		t.Fatal("process a was not killed")
 	}
-	t.Logf("%d parts, %d saves retried after the kill", parts, retried.Load())
+	if afterKill.Load() == 0 {
+		t.Fatal("no part was saved after the kill")
+	}
+	t.Logf("%d parts, %d saved after the kill (through b), %d saves retried", parts, afterKill.Load(), retried.Load())
 }
