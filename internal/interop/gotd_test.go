@@ -83,6 +83,7 @@ func startServer(t *testing.T, extra ...string) *dc {
 	data := t.TempDir()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
+	args = append(args, backendFlags(t, data)...)
 	cmd := exec.Command(filedcBinary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
