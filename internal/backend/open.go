@@ -160,3 +160,14 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 	b.Engine = eng
 	return b, nil
 }
+
+// Args returns the serve flags that select these backends (Dir aside).
+func (o Options) Args() []string {
+	var args []string
+	for _, f := range []struct{ flag, url string }{{"--s3", o.S3}, {"--postgres", o.Postgres}, {"--redis", o.Redis}} {
+		if f.url != "" {
+			args = append(args, f.flag, f.url)
+		}
+	}
+	return args
+}

@@ -29,7 +29,12 @@ func Name(prefix string) string {
 // dropped when the test ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := testenv.Require(t, "FILEDC_TEST_POSTGRES")
+	return PostgresOn(t, testenv.Require(t, "FILEDC_TEST_POSTGRES"))
+}
+
+// PostgresOn is Postgres on the server at base.
+func PostgresOn(t testing.TB, base string) string {
+	t.Helper()
 	schema := Name("t_")
 	exec := func(sql string) {
 		t.Helper()
@@ -52,7 +57,13 @@ func Postgres(t testing.TB) string {
 // Redis returns a --redis URL with a key prefix of its own.
 func Redis(t testing.TB) string {
 	t.Helper()
-	return withParam(t, testenv.Require(t, "FILEDC_TEST_REDIS"), "prefix", Name("t-")+":")
+	return RedisOn(t, testenv.Require(t, "FILEDC_TEST_REDIS"))
+}
+
+// RedisOn is Redis on the server at base.
+func RedisOn(t testing.TB, base string) string {
+	t.Helper()
+	return withParam(t, base, "prefix", Name("t-")+":")
 }
 
 // S3 returns an --s3 URL with a key prefix of its own in the test bucket.

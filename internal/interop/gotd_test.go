@@ -83,6 +83,7 @@ func startServer(t *testing.T, extra ...string) *dc {
 	data := t.TempDir()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
+	args = append(args, backendFlags(t, data)...)
 	p := launch(t, args...)
 	return &dc{addr: p.addr, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data}
 }

@@ -92,8 +92,9 @@ func (c *testCluster) client(home int, storage session.Storage, addrs ...string)
 	})
 }
 
-// twoDCs starts DC 1 and DC 2, one process each, on their own data
-// directories (the embedded default), with the bot token on the DCs listed.
+// twoDCs starts DC 1 and DC 2, one process each, on stores of their own
+// (the embedded default, or the distributed backends when the interop tests
+// run on them), with the bot token on the DCs listed.
 func twoDCs(t *testing.T, botOn ...int) *testCluster {
 	t.Helper()
 	c := newCluster(t)
@@ -106,7 +107,9 @@ func twoDCs(t *testing.T, botOn ...int) *testCluster {
 				extra = append(extra, "--bot-token", botToken)
 			}
 		}
-		c.start(t, "dc"+strconv.Itoa(dc), dc, t.TempDir(), options, extra...)
+		data := t.TempDir()
+		extra = append(extra, backendFlags(t, data)...) // each DC its own stores
+		c.start(t, "dc"+strconv.Itoa(dc), dc, data, options, extra...)
 	}
 	return c
 }

@@ -1,47 +1,54 @@
-# Redis for the temporary part state (rule O1): a private server under
-# $FILEDC_TEST_TMP on a free loopback port, stopped when the tests end. It
-# keeps an append-only file, as a production setup would, so a restart loses
-# nothing. Exports FILEDC_TEST_REDIS (a URL for --redis) and
-# FILEDC_TEST_REDIS_CTL (a script taking start or stop, for fault tests).
+# Redis for the temporary part state (rule O1): private servers under
+# $FILEDC_TEST_TMP on free loopback ports, stopped when the tests end. They
+# keep an append-only file, as a production setup would, so a restart loses
+# nothing. One is shared by the tests (FILEDC_TEST_REDIS, a URL for --redis);
+# the other is restarted by the fault test (FILEDC_TEST_FAULT_REDIS). Each VAR
+# comes with VAR_CTL, a script taking start or stop.
 apt_install redis-server
-redis_dir=$FILEDC_TEST_TMP/redis
-redis_port=$(free_port)
-mkdir -p "$redis_dir"
-cat >"$redis_dir/redis.conf" <<CONF
+
+# start_redis NAME VAR: a server in $FILEDC_TEST_TMP/NAME; exports VAR and VAR_CTL.
+start_redis() {
+  local dir=$FILEDC_TEST_TMP/$1 port
+  port=$(free_port)
+  mkdir -p "$dir"
+  cat >"$dir/redis.conf" <<CONF
 bind 127.0.0.1
-port $redis_port
+port $port
 protected-mode yes
-dir $redis_dir
+dir $dir
 daemonize yes
-pidfile $redis_dir/redis.pid
-logfile $redis_dir/redis.log
+pidfile $dir/redis.pid
+logfile $dir/redis.log
 save ""
 appendonly yes
 appendfsync everysec
 CONF
-cat >"$redis_dir/ctl" <<CTL
+  cat >"$dir/ctl" <<CTL
 #!/usr/bin/env bash
 # start | stop the test server
 set -e
 case "\$1" in
 start)
-  redis-server "$redis_dir/redis.conf"
+  redis-server "$dir/redis.conf"
   for _ in \$(seq 100); do
-    redis-cli -h 127.0.0.1 -p $redis_port ping 2>/dev/null | grep -q PONG && exit 0
+    redis-cli -h 127.0.0.1 -p $port ping 2>/dev/null | grep -q PONG && exit 0
     sleep 0.1
   done
-  echo "redis did not start; see $redis_dir/redis.log" >&2; exit 1 ;;
+  echo "redis did not start; see $dir/redis.log" >&2; exit 1 ;;
 stop)
-  redis-cli -h 127.0.0.1 -p $redis_port shutdown >/dev/null 2>&1 || true
+  redis-cli -h 127.0.0.1 -p $port shutdown >/dev/null 2>&1 || true
   for _ in \$(seq 100); do
-    [ -e "$redis_dir/redis.pid" ] || exit 0
+    [ -e "$dir/redis.pid" ] || exit 0
     sleep 0.1
   done ;;
 *) echo "usage: \$0 start|stop" >&2; exit 2 ;;
 esac
 CTL
-chmod +x "$redis_dir/ctl"
-"$redis_dir/ctl" start
-on_exit "'$redis_dir/ctl' stop"
-export FILEDC_TEST_REDIS="redis://127.0.0.1:$redis_port/0"
-export FILEDC_TEST_REDIS_CTL=$redis_dir/ctl
+  chmod +x "$dir/ctl"
+  "$dir/ctl" start
+  on_exit "'$dir/ctl' stop"
+  export "$2=redis://127.0.0.1:$port/0"
+  export "$2_CTL=$dir/ctl"
+}
+start_redis redis FILEDC_TEST_REDIS
+start_redis redis-fault FILEDC_TEST_FAULT_REDIS

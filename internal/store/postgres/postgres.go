@@ -157,6 +157,13 @@ var migrations = [][]string{
 			stripped    bytea
 		)`,
 	},
+	2: {
+		`CREATE TABLE once_tokens (
+			id      bytea PRIMARY KEY,
+			expires bigint NOT NULL -- unix ns
+		)`,
+		`CREATE INDEX once_tokens_expires ON once_tokens (expires)`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/filedc/filedc/internal/backendtest"
 	"github.com/filedc/filedc/internal/store"
@@ -70,8 +73,8 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 	if err := stores[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM filedc_migrations`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 1 {
-		t.Fatalf("%d migrations recorded, want 1", versions)
+	if versions != 2 {
+		t.Fatalf("%d migrations recorded, want 2", versions)
 	}
 	rec := storetest.Record(1)
 	if err := stores[1].CommitFile(t.Context(), rec, storetest.Hashes(1, 2)); err != nil {
@@ -88,5 +91,50 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 	again.Upload = rec.Upload
 	if err := stores[0].CommitFile(t.Context(), again, nil); err != store.ErrConsumed {
 		t.Fatalf("committing an upload another process consumed: %v, want ErrConsumed", err)
+	}
+}
+
+// TestUseOnce: a token is accepted once until it expires, also when many
+// callers race for it.
+func TestUseOnce(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	id := func(n byte) [16]byte { return [16]byte{n, 9, 8, 7} }
+	exp := time.Now().Add(time.Hour)
+	for i, want := range []bool{true, false, false} {
+		if ok, err := s.UseOnce(ctx, id(1), exp); err != nil || ok != want {
+			t.Fatalf("use %d: %v, %v; want %v", i, ok, err, want)
+		}
+	}
+	if ok, err := s.UseOnce(ctx, id(2), exp); err != nil || !ok {
+		t.Fatalf("another token: %v, %v", ok, err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.UseOnce(ctx, id(3), exp)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d concurrent uses succeeded, want 1", wins.Load())
+	}
+	if ok, err := s.UseOnce(ctx, id(4), time.Now().Add(-time.Second)); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if ok, err := s.UseOnce(ctx, id(4), exp); err != nil || !ok {
+		t.Fatalf("after expiry: %v, %v", ok, err)
+	}
+	if ok, err := s.UseOnce(ctx, id(4), exp); err != nil || ok {
+		t.Fatalf("second use: %v, %v", ok, err)
 	}
 }
