@@ -1,10 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ references and server salts. It refuses a directory that holds keys already.`,
 func dcKeys(o serveOptions) (serverkey.Key, []byte, string, error) {
 	if o.cluster != "" {
 		k, err := cluster.Load(o.cluster)
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return serverkey.Key{}, nil, "", fmt.Errorf("--cluster %s: no cluster keys there; create them once with `filedc cluster init %s` and copy the directory to every process", o.cluster, o.cluster)
 		}
 		if err != nil {

@@ -35,7 +35,7 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	}
 	if e.cfg.Shared {
 		// The parts may have been saved through another process.
-		id, err := e.newUploadID(ctx, r.Key)
+		id, err := e.newUploadID(ctx, r.Key, true)
 		if err == nil {
 			_, err = e.touch(r.Key, id)
 		}

@@ -52,7 +52,7 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 		total = r.TotalParts
 	}
 	for {
-		id, err := e.newUploadID(ctx, r.Key)
+		id, err := e.newUploadID(ctx, r.Key, false)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,13 @@ import (
 //   - a process that finalizes, or that sweeps an upload, first reads the
 //     upload's parts from the store (store.PartLister), so parts saved
 //     elsewhere count and an upload touched elsewhere is not expired;
-//   - a process drops its view of an upload another process finalized.
+//   - a process drops its view of an upload another process finalized: at
+//     its next sweep, or when the client finalizes through it.
+//
+// Saving a part needs Meta only for the first part of an upload a process
+// sees, to find its generation; when Meta is down it takes generation 0
+// (right unless the client reuses a file_id, which finalization then
+// detects), so parts are saved during a Meta outage as on one process.
 //
 // Limits on temporary space and uploads per account apply per process.
 
@@ -46,15 +52,18 @@ func sharedUploadID(key store.UploadKey, gen int) store.UploadID {
 
 // newUploadID returns the id touch gives key's upload if it has to create
 // one: zero (touch draws a random one) for a store of one process; in shared
-// mode the current generation's, after forgetting an upload another process
-// finalized.
-func (e *Engine) newUploadID(ctx context.Context, key store.UploadKey) (store.UploadID, error) {
+// mode the current generation's. final is set by finalization, which first
+// forgets an upload another process finalized.
+func (e *Engine) newUploadID(ctx context.Context, key store.UploadKey, final bool) (store.UploadID, error) {
 	if !e.cfg.Shared {
 		return store.UploadID{}, nil
 	}
 	e.mu.Lock()
 	u := e.uploads[key]
 	e.mu.Unlock()
+	if u != nil && !final {
+		return u.id, nil
+	}
 	if u != nil {
 		consumed, err := e.meta.Consumed(ctx, u.id)
 		if err != nil {
@@ -72,6 +81,10 @@ func (e *Engine) newUploadID(ctx context.Context, key store.UploadKey) (store.Up
 	for gen := 0; gen < maxGenerations; gen++ {
 		id := sharedUploadID(key, gen)
 		consumed, err := e.meta.Consumed(ctx, id)
+		if err != nil && gen == 0 && !final {
+			e.cfg.Logger.Warn("finding an upload's generation; taking the first", "err", err)
+			return id, nil
+		}
 		if err != nil {
 			return store.UploadID{}, err
 		}
