@@ -31,12 +31,15 @@ import (
 	"github.com/gotd/td/telegram/uploader"
 	"github.com/gotd/td/tg"
 	"github.com/spf13/cobra"
+
+	"github.com/filedc/filedc/internal/backend"
 )
 
 func benchCmd() *cobra.Command {
 	var (
 		sizes, transportName, serverLog, serverProfile, cpuProfile string
 		streams, compress                                          int
+		stores                                                     backend.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -88,6 +91,7 @@ Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
 				sizes: list, streams: streams, transport: transportName, compress: compress,
 				serverLog: serverLog, serverProfile: serverProfile,
+				serverArgs: stores.Args(),
 			})
 		},
 	}
@@ -99,6 +103,9 @@ Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 	f.StringVar(&serverLog, "server-log", "", "write the server's log to this file (default: discarded)")
 	f.StringVar(&serverProfile, "server-cpuprofile", "", "write a CPU profile of the server process to this file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client (this process) to this file")
+	f.StringVar(&stores.S3, "s3", "", "run the server with --s3 URL (content in S3; see serve --help)")
+	f.StringVar(&stores.Postgres, "postgres", "", "run the server with --postgres URL (records in PostgreSQL)")
+	f.StringVar(&stores.Redis, "redis", "", "run the server with --redis URL (part state in Redis)")
 	return cmd
 }
 
@@ -106,6 +113,7 @@ type benchOptions struct {
 	sizes                               []int64
 	streams, compress                   int
 	transport, serverLog, serverProfile string
+	serverArgs                          []string // backend flags for serve
 }
 
 // benchResult is what one size measured.
@@ -139,7 +147,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	if logPath == "" {
 		logPath = filepath.Join(dir, "server.log")
 	}
-	srv, err := startBenchServer(ctx, filepath.Join(dir, "data"), token, logPath, o.serverProfile)
+	srv, err := startBenchServer(ctx, filepath.Join(dir, "data"), token, logPath, o.serverProfile, o.serverArgs...)
 	if err != nil {
 		return err
 	}
@@ -498,7 +506,7 @@ var startLine = regexp.MustCompile(`^filedc: listening on (\S+), DC (\d+), key f
 
 // startBenchServer runs this binary's "serve" on loopback and waits for its
 // start line.
-func startBenchServer(ctx context.Context, data, token, logPath, profile string) (*benchServer, error) {
+func startBenchServer(ctx context.Context, data, token, logPath, profile string, extra ...string) (*benchServer, error) {
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]
@@ -509,6 +517,7 @@ func startBenchServer(ctx context.Context, data, token, logPath, profile string)
 	}
 	cmd := exec.Command(self, "serve", "--data", data, "--listen", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--dc", strconv.Itoa(defaultDC), "--bot-token", token)
+	cmd.Args = append(cmd.Args, extra...)
 	if profile != "" {
 		// serve writes the profile when it shuts down (on SIGINT from stop).
 		cmd.Args = append(cmd.Args, "--cpuprofile", profile)

@@ -17,7 +17,7 @@ finalize them into stored files and download ranges of them, under every rule
 and error code of Telegram's file API.`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), botCmd())
+	root.AddCommand(serveCmd(), botCmd(), clusterCmd())
 	root.AddCommand(uploadCmd(), downloadCmd(), benchCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "filedc:", err)

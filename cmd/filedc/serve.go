@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -20,9 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/probe"
-	"github.com/filedc/filedc/internal/serverkey"
 )
 
 const (
@@ -68,6 +67,9 @@ func serveCmd() *cobra.Command {
 		profile   string
 		cfg       files.Config
 		tools     = probe.Find()
+		stores    backend.Options
+		clusterD  string
+		dcOptions []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -78,11 +80,27 @@ disk, records in an embedded database. Nothing to install.
 On first start it generates the server's RSA key and publishes it as DIR/public.pem
 (PEM "RSA PUBLIC KEY", PKCS#1) for clients to trust.
 
-It answers GET /healthz on the --http address with the engine's state.`,
+It answers GET /healthz on the --http address with the engine's state.
+
+Scale-out backends replace parts of the embedded default, in any combination:
+  --s3 URL        content and the bytes of temporary parts in S3-compatible object
+                  storage: http[s]://ACCESS_KEY:SECRET_KEY@HOST:PORT/BUCKET[/PREFIX][?region=R]
+                  (the bucket is created if missing; without --redis the state of
+                  temporary parts stays in DIR/parts.db)
+  --postgres URL  records (files, accounts, auth keys, messages, documents, photos)
+                  in PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=...]
+                  (the schema is created or migrated at start)
+  --redis URL     the state of temporary parts in Redis, expiring after
+                  --temp-max-ttl: redis://[:PASSWORD@]HOST:PORT[/DB][?prefix=P]
+                  (keys start with P, default "filedc:"; without --s3 the part
+                  bytes and files stay under DIR/objects)
+Several processes of one DC share these; each still needs its own --data.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, serveOptions{data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg, probe: tools})
+			stores.Dir = data
+			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
+				cluster: clusterD, dcOptions: dcOptions, probe: tools})
 		},
 	}
 	f := cmd.Flags()
@@ -93,6 +111,13 @@ It answers GET /healthz on the --http address with the engine's state.`,
 		"register a bot token ID:SECRET (repeatable; env FILEDC_BOT_TOKENS, comma-separated)")
 	f.BoolVar(&phones, "test-phones", os.Getenv("FILEDC_TEST_PHONES") != "",
 		"allow sign-in with Telegram's test numbers 99966XYYYY, code X five times (env FILEDC_TEST_PHONES)")
+	f.StringVar(&clusterD, "cluster", os.Getenv("FILEDC_CLUSTER"),
+		"directory with the RSA key and secret all DCs and processes share, made by `filedc cluster init` (env FILEDC_CLUSTER)")
+	f.StringArrayVar(&dcOptions, "dc-option", envList("FILEDC_DC_OPTIONS"),
+		"a DC's address ID=IP:PORT for help.getConfig: every DC of the cluster, this one's processes too (repeatable; env FILEDC_DC_OPTIONS, comma-separated)")
+	f.StringVar(&stores.S3, "s3", os.Getenv("FILEDC_S3"), "S3 URL for content and part bytes (env FILEDC_S3; see above)")
+	f.StringVar(&stores.Postgres, "postgres", os.Getenv("FILEDC_POSTGRES"), "PostgreSQL URL for records (env FILEDC_POSTGRES; see above)")
+	f.StringVar(&stores.Redis, "redis", os.Getenv("FILEDC_REDIS"), "Redis URL for the state of temporary parts (env FILEDC_REDIS; see above)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
@@ -115,13 +140,16 @@ type serveOptions struct {
 	cpuProfile         string
 	files              files.Config
 	probe              probe.Tools
+	stores             backend.Options // where content, parts and records live
+	cluster            string          // shared key directory (several DCs or processes)
+	dcOptions          []string        // ID=IP:PORT of every DC
 }
 
 func serve(ctx context.Context, o serveOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	o.files.Logger = log
-	if o.dc <= 0 {
-		return fmt.Errorf("--dc %d: a data center id is a positive number", o.dc)
+	if o.dc <= 0 || o.dc > cluster.MaxDC {
+		return fmt.Errorf("--dc %d: a data center id is 1..%d (file ids carry it in 8 bits)", o.dc, cluster.MaxDC)
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -137,21 +165,21 @@ func serve(ctx context.Context, o serveOptions) error {
 			f.Close()
 		}()
 	}
-	b, err := backend.OpenEmbedded(ctx, o.data, o.files)
+	if err := o.stores.Validate(); err != nil {
+		return err
+	}
+	key, salt, pubPath, err := dcKeys(o)
+	if err != nil {
+		return err
+	}
+	o.files.DC = o.dc
+	b, err := backend.Open(ctx, o.stores, o.files)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	key, err := serverkey.LoadOrCreate(o.data)
-	if err != nil {
-		return fmt.Errorf("server key: %w", err)
-	}
 	if key.Created {
-		log.Info("generated the server's RSA key", "public", filepath.Join(o.data, "public.pem"))
-	}
-	salt, err := serverkey.Secret(o.data, "salt.secret")
-	if err != nil {
-		return fmt.Errorf("salt secret: %w", err)
+		log.Info("generated the server's RSA key", "public", pubPath)
 	}
 	for _, token := range o.botTokens {
 		if err := backend.RegisterBotToken(ctx, b.Meta, token); err != nil {
@@ -160,6 +188,11 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	mtLn, err := net.Listen("tcp", o.listen)
 	if err != nil {
+		return err
+	}
+	dcs, err := dcMap(o, mtLn)
+	if err != nil {
+		mtLn.Close()
 		return err
 	}
 	go b.Engine.Run(ctx, time.Minute)
@@ -179,16 +212,16 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data,
+	log.Info("filedc serving", "listen", mtLn.Addr().String(), "dc", o.dc, "data", o.data, "stores", o.stores.Describe(),
 		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
-		mtLn.Addr(), o.dc, key.Fingerprint, filepath.Join(o.data, "public.pem"), o.data, ln.Addr())
+		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs}); err != nil {
 			errc <- err
 		}
 	}()

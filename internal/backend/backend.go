@@ -8,17 +8,32 @@ import (
 	"path/filepath"
 
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/store/bolt"
 	"github.com/filedc/filedc/internal/store/local"
 )
 
-// Embedded is the default backend: parts and content on local disk under one
-// directory, records in an embedded bbolt database beside them. Nothing to
-// install.
+// Records is everything a DC keeps besides file content: the embedded bbolt
+// database or PostgreSQL.
+type Records interface {
+	store.Meta
+	store.AuthKeys
+	store.Accounts
+	store.Messages
+	store.Documents
+	store.Photos
+}
+
+// Embedded is an assembled backend: the engine and the records it serves
+// from. By default (OpenEmbedded) parts and content are on local disk under
+// one directory and records in an embedded bbolt database beside them;
+// Open puts any of them on distributed systems instead.
 type Embedded struct {
 	Engine *files.Engine
-	Disk   *local.Store
-	Meta   *bolt.Meta
+	Disk   *local.Store // nil when content is not on local disk
+	Meta   Records
+
+	closers []func() error
 }
 
 // OpenEmbedded opens (or creates) the embedded backend in dir.
@@ -38,8 +53,14 @@ func OpenEmbedded(ctx context.Context, dir string, cfg files.Config) (*Embedded,
 	if err != nil {
 		return nil, errors.Join(err, meta.Close())
 	}
-	return &Embedded{Engine: eng, Disk: disk, Meta: meta}, nil
+	return &Embedded{Engine: eng, Disk: disk, Meta: meta, closers: []func() error{meta.Close}}, nil
 }
 
-// Close releases the database.
-func (b *Embedded) Close() error { return b.Meta.Close() }
+// Close releases the stores.
+func (b *Embedded) Close() error {
+	var errs []error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		errs = append(errs, b.closers[i]())
+	}
+	return errors.Join(errs...)
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
@@ -35,6 +36,8 @@ type DCConfig struct {
 	// Probe runs ffprobe and ffmpeg for media attributes and thumbnails.
 	Probe  probe.Tools
 	Logger *slog.Logger
+	// Cluster lists every DC of the deployment (O2); empty: this DC alone.
+	Cluster cluster.Map
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -44,6 +47,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
+		Cluster: cfg.Cluster, Once: onceOf(b.Meta),
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{
@@ -60,6 +64,15 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Logger:  cfg.Logger,
 	})
 	return srv.Serve(ctx, cfg.Listen)
+}
+
+// onceOf returns the records' store of single-use tokens, or nil (a
+// process-local one) when they keep none.
+func onceOf(r Records) store.Once {
+	if o, ok := r.(store.Once); ok {
+		return o
+	}
+	return nil
 }
 
 // RegisterBotToken makes sure a bot with the token "<ID>:<SECRET>" exists;

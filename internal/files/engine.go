@@ -51,6 +51,12 @@ type Config struct {
 	// OnStep, when set, is called at each Step of finalization. Fault-injection
 	// tests use it to kill the process at an exact point.
 	OnStep func(Step)
+	// DC is the data center the engine stores files for: new file ids carry
+	// it (randid.InDC), so other DCs know where a file lives.
+	DC int
+	// Shared says several processes of the DC use these stores (O2): see
+	// shared.go. The Temp store should implement store.PartLister.
+	Shared bool
 }
 
 func (c Config) withDefaults() Config {
@@ -200,6 +206,11 @@ func (e *Engine) recover(ctx context.Context) error {
 		u.owner = e.ownerLocked(u.key.Owner)
 		u.owner.uploads++
 		e.addBytes(u, u.parts.bytes)
+	}
+	if e.cfg.Shared {
+		// Content without a record may be another process's finalization
+		// between its seal and its commit: not ours to remove.
+		return nil
 	}
 	var orphans []int64
 	err = e.content.List(ctx, func(id int64) error {

@@ -33,6 +33,16 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	if r.Parts < 1 || r.Parts > e.maxParts(r.Premium) {
 		return store.FileRecord{}, ErrFilePartsInvalid
 	}
+	if e.cfg.Shared {
+		// The parts may have been saved through another process.
+		id, err := e.newUploadID(ctx, r.Key, true)
+		if err == nil {
+			_, err = e.touch(r.Key, id)
+		}
+		if err != nil {
+			return store.FileRecord{}, err
+		}
+	}
 	e.mu.Lock()
 	u := e.uploads[r.Key]
 	e.mu.Unlock()
@@ -43,6 +53,15 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	defer u.rw.Unlock()
 	if u.gone {
 		return store.FileRecord{}, ErrFilePartMissing(0)
+	}
+	if e.cfg.Shared {
+		if err := e.refresh(ctx, u); err != nil {
+			return store.FileRecord{}, fmt.Errorf("files: reading shared parts: %w", err)
+		}
+		if u.parts.count == 0 {
+			e.evict(ctx, u)
+			return store.FileRecord{}, ErrFilePartMissing(0)
+		}
 	}
 	if err := u.parts.checkFinal(r.Parts, r.Key.Big); err != nil {
 		return store.FileRecord{}, err
@@ -55,7 +74,7 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 		return store.FileRecord{}, ErrMD5ChecksumInvalid
 	}
 	rec := store.FileRecord{
-		ID:         randid.Int63(),
+		ID:         randid.InDC(e.cfg.DC),
 		AccessHash: randid.Int63(),
 		Owner:      r.Key.Owner,
 		Name:       r.Name,

@@ -52,7 +52,11 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 		total = r.TotalParts
 	}
 	for {
-		u, err := e.touch(r.Key)
+		id, err := e.newUploadID(ctx, r.Key, false)
+		if err != nil {
+			return err
+		}
+		u, err := e.touch(r.Key, id)
 		if err != nil {
 			return err
 		}
@@ -72,9 +76,9 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 	}
 }
 
-// touch returns the upload for key, creating it if the owner may start one,
-// and marks it the most recently used.
-func (e *Engine) touch(key store.UploadKey) (*upload, error) {
+// touch returns the upload for key, creating it with id (a random one when
+// zero) if the owner may start one, and marks it the most recently used.
+func (e *Engine) touch(key store.UploadKey, id store.UploadID) (*upload, error) {
 	now := e.cfg.Clock.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -85,7 +89,10 @@ func (e *Engine) touch(key store.UploadKey) (*upload, error) {
 			return nil, e.floodWait()
 		}
 		o.uploads++
-		u = &upload{key: key, id: randomUploadID(), parts: newPartSet(), owner: o}
+		if id == (store.UploadID{}) {
+			id = randomUploadID()
+		}
+		u = &upload{key: key, id: id, parts: newPartSet(), owner: o}
 		e.uploads[key] = u
 		u.elem = e.lru.PushFront(u)
 	} else {

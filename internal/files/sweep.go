@@ -49,6 +49,12 @@ func (e *Engine) expireParts(ctx context.Context, now time.Time) {
 		if !u.rw.TryLock() {
 			continue // being saved or finalized right now: not expiring
 		}
+		if !u.gone && e.cfg.Shared {
+			if gone, err := e.syncForSweep(ctx, u); gone || err != nil {
+				u.rw.Unlock()
+				continue
+			}
+		}
 		if !u.gone {
 			var expired []int
 			u.mu.Lock()
@@ -97,6 +103,17 @@ func (e *Engine) evictLocked(ctx context.Context, now time.Time) {
 		e.mu.Unlock()
 		if victim == nil {
 			return
+		}
+		if !victim.gone && e.cfg.Shared {
+			gone, err := e.syncForSweep(ctx, victim)
+			if err != nil {
+				victim.rw.Unlock()
+				return // try again at the next sweep
+			}
+			if gone || now.Sub(victim.touched) < e.cfg.MinTTL {
+				victim.rw.Unlock() // touched through another process lately
+				continue
+			}
 		}
 		if !victim.gone {
 			e.evict(ctx, victim)

@@ -3,8 +3,6 @@ package interop
 import (
 	"context"
 	"crypto/sha256"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gotd/td/tg"
@@ -48,7 +46,7 @@ func TestM6_IdenticalContentStoredOnceAndFoundByHash(t *testing.T) {
 			t.Error("another mime type reused the document")
 		}
 		// Three uploads, two documents, one stored content.
-		stored, err := os.ReadDir(filepath.Join(srv.data, "files"))
+		stored, err := storedFiles(ctx, srv)
 		if err != nil {
 			return err
 		}

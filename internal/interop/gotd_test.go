@@ -83,6 +83,21 @@ func startServer(t *testing.T, extra ...string) *dc {
 	data := t.TempDir()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
+	args = append(args, backendFlags(t, data)...)
+	p := launch(t, args...)
+	return &dc{addr: p.addr, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data}
+}
+
+// process is a running filedc command.
+type process struct {
+	cmd  *exec.Cmd
+	addr *net.TCPAddr // where it listens for MTProto
+}
+
+// launch runs `filedc ARGS...` until the test ends (interrupted, then
+// killed after 30 s) and waits for its start line.
+func launch(t *testing.T, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(filedcBinary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -115,16 +130,25 @@ func startServer(t *testing.T, extra ...string) *dc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(data, "public.pem"))
+	return &process{cmd: cmd, addr: addr}
+}
+
+// readPublicKey reads a public.pem a server published.
+func readPublicKey(t *testing.T, path string) *rsa.PublicKey {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	block, _ := pem.Decode(raw)
+	if block == nil {
+		t.Fatalf("%s: no PEM block", path)
+	}
 	key, err := x509.ParsePKCS1PublicKey(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dc{addr: addr, key: key, data: data}
+	return key
 }
 
 func (d *dc) client(proto dcs.Protocol) *telegram.Client {

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"github.com/gotd/td/bin"
@@ -63,79 +62,35 @@ func messageObjects(msgs []store.Message) []int64 {
 }
 
 // collect deletes the documents and photos among objects that nothing
-// refers to any more. The caller holds mediaMu, so no send can pick one of
-// them up meanwhile.
+// refers to any more. The store checks and deletes atomically, so a send in
+// another process sharing the records either keeps an object or fails; in
+// this process the caller holds mediaMu, so no send fails for it.
 func (h *Handler) collect(ctx context.Context, objects []int64) error {
 	slices.Sort(objects)
 	for _, id := range slices.Compact(objects) {
-		used, err := h.cfg.Messages.Referenced(ctx, id)
+		d, deleted, fileFree, err := h.cfg.Documents.CollectDocument(ctx, id)
 		if err != nil {
 			return err
 		}
-		if used {
-			continue
-		}
-		d, err := h.cfg.Documents.Document(ctx, id)
-		if err == nil {
-			if err := h.deleteDocument(ctx, d); err != nil {
-				return err
+		if deleted {
+			h.dropDocumentFiles(ctx, d)
+			if fileFree {
+				h.dropFile(ctx, files.FileRef{ID: d.File, AccessHash: d.FileAccess})
 			}
 			continue
 		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		p, err := h.cfg.Photos.Photo(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := h.deletePhotoIfUnused(ctx, p); err != nil {
+		if err := h.collectPhoto(ctx, id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// deleteDocument removes a document, its thumbnails, and its content
-// unless another document shares it.
-func (h *Handler) deleteDocument(ctx context.Context, d store.Document) error {
-	h.docMu.Lock()
-	defer h.docMu.Unlock()
-	if err := h.cfg.Documents.DeleteDocument(ctx, d.ID); err != nil {
-		return err
-	}
-	h.dropDocumentFiles(ctx, d)
-	peers, err := h.cfg.Documents.DocumentsByContent(ctx, d.SHA256, d.Size)
-	if err != nil {
-		return err
-	}
-	for _, p := range peers {
-		if p.File == d.File {
-			return nil
-		}
-	}
-	h.dropFile(ctx, files.FileRef{ID: d.File, AccessHash: d.FileAccess})
-	return nil
-}
-
-// deletePhotoIfUnused removes a photo and its sizes when no message names it
-// and it is not its owner's profile photo.
-func (h *Handler) deletePhotoIfUnused(ctx context.Context, p store.Photo) error {
-	used, err := h.cfg.Messages.Referenced(ctx, p.ID)
-	if err != nil || used {
-		return err
-	}
-	acc, err := h.cfg.Accounts.Account(ctx, p.Owner)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if slices.Contains(acc.Photos, p.ID) {
-		return nil
-	}
-	if err := h.cfg.Photos.DeletePhoto(ctx, p.ID); err != nil {
+// collectPhoto removes a photo and its sizes when no message names it and
+// it is not its owner's profile photo.
+func (h *Handler) collectPhoto(ctx context.Context, id int64) error {
+	p, deleted, err := h.cfg.Photos.CollectPhoto(ctx, id)
+	if err != nil || !deleted {
 		return err
 	}
 	sizes := p.Sizes
@@ -154,14 +109,7 @@ func (h *Handler) dropProfilePhotos(ctx context.Context, ids []int64) error {
 	h.mediaMu.Lock()
 	defer h.mediaMu.Unlock()
 	for _, id := range ids {
-		p, err := h.cfg.Photos.Photo(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := h.deletePhotoIfUnused(ctx, p); err != nil {
+		if err := h.collectPhoto(ctx, id); err != nil {
 			return err
 		}
 	}

@@ -400,34 +400,25 @@ func (h *Handler) sameDocument(ctx context.Context, rec store.FileRecord, mimeTy
 	return doc, true, err
 }
 
-// putDocument stores a new document. Content already stored for a document
-// of another mime type is stored once (M6): the new document points to that
-// file and the upload is dropped.
+// putDocument stores a new document. Content is stored once (M6): when a
+// document of the same content and mime type won a race, it is the answer
+// and everything made here is dropped; when content is already stored for a
+// document of another mime type, the new document points to that file and
+// the upload is dropped. The store decides atomically, also across
+// processes.
 func (h *Handler) putDocument(ctx context.Context, rec store.FileRecord, d store.Document) (*tg.Document, error) {
-	h.docMu.Lock()
-	defer h.docMu.Unlock()
-	if same, err := h.cfg.Documents.DocumentByHash(ctx, rec.SHA256, rec.Size, d.Mime); err == nil {
-		// Another upload of this content won the race.
-		h.dropDocumentFiles(ctx, d)
-		h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
-		return h.tgDocument(same, objectOrigin)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	peers, err := h.cfg.Documents.DocumentsByContent(ctx, rec.SHA256, rec.Size)
+	stored, err := h.cfg.Documents.PutDocument(ctx, d)
 	if err != nil {
+		// Kept: the write may have happened before the error.
 		return nil, err
 	}
-	if len(peers) > 0 {
-		d.File, d.FileAccess = peers[0].File, peers[0].FileAccess
+	if stored.ID != d.ID {
+		h.dropDocumentFiles(ctx, d)
 	}
-	if err := h.cfg.Documents.PutDocument(ctx, d); err != nil {
-		return nil, err
-	}
-	if d.File != rec.ID {
+	if stored.File != rec.ID {
 		h.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
 	}
-	return h.tgDocument(d, objectOrigin)
+	return h.tgDocument(stored, objectOrigin)
 }
 
 // dropFile deletes a stored file nothing refers to, logging a failure: the
@@ -458,7 +449,7 @@ func (h *Handler) tgDocument(d store.Document, o origin) (*tg.Document, error) {
 		Date:          int(d.Date.Unix()),
 		MimeType:      d.Mime,
 		Size:          d.Size,
-		DCID:          h.cfg.DC,
+		DCID:          h.fileDC(d.ID),
 		Attributes:    attrs,
 	}
 	if len(d.Stripped) > 0 {

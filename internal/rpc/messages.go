@@ -134,7 +134,12 @@ func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outg
 				Text: it.text, GroupedID: grouped, Media: media, Objects: objects, TwinOf: own})
 		}
 	}
-	return mine, h.cfg.Messages.AddMessages(ctx, all)
+	err := h.cfg.Messages.AddMessages(ctx, all)
+	if errors.Is(err, store.ErrNotFound) {
+		// Another process deleted the media in the meantime (M6).
+		return nil, badRequest("MEDIA_INVALID")
+	}
+	return mine, err
 }
 
 // tgMessage describes a stored message, with fresh file references whose

@@ -63,7 +63,7 @@ func (h *Handler) photoOf(ctx context.Context, c *call, data []byte, limits medi
 	if err != nil {
 		return store.Photo{}, err
 	}
-	p := store.Photo{ID: randid.Int63(), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
+	p := store.Photo{ID: randid.InDC(h.cfg.DC), AccessHash: randid.Int63(), Owner: c.user, Date: h.cfg.Now(), Stripped: made.Stripped}
 	for _, s := range made.Sizes {
 		f, err := h.cfg.Engine.StoreBytes(ctx, c.user, s.Type+".jpg", s.Bytes)
 		if err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) tgPhoto(p store.Photo, o origin) *tg.Photo {
 		Date:          int(p.Date.Unix()),
 		Sizes:         sizes,
 		VideoSizes:    videos,
-		DCID:          h.cfg.DC,
+		DCID:          h.fileDC(p.ID),
 	}
 	out.SetFlags()
 	return out

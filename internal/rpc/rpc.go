@@ -17,6 +17,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
@@ -49,6 +50,13 @@ type Config struct {
 	// Probe runs ffprobe and ffmpeg; zero: no video or audio attributes,
 	// no video thumbnails, no profile videos.
 	Probe probe.Tools
+	// Cluster lists every DC (O2); empty means this DC alone, at Addr.
+	// Secret is then the cluster's secret: exported authorizations are
+	// signed with a key derived from it.
+	Cluster cluster.Map
+	// Once keeps imported authorizations single-use (default: in memory,
+	// which is enough for one process per DC).
+	Once store.Once
 }
 
 // Handler implements server.Handler.
@@ -58,10 +66,12 @@ type Handler struct {
 	limits     sync.Map // account id -> *rate.Limiter
 	photoSlots chan struct{}
 	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
-	docMu      sync.Mutex    // stores documents one at a time, for dedup (M6)
 	// mediaMu: sends hold it shared from resolving their media to storing
 	// the message; deleting unreferenced media holds it alone (M6).
-	mediaMu sync.RWMutex
+	mediaMu  sync.RWMutex
+	cluster  cluster.Map
+	grantKey []byte
+	once     store.Once
 }
 
 // New returns a handler.
@@ -81,7 +91,9 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2)}
+	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2)}
+	h.initDCs()
+	return h
 }
 
 var _ server.Handler = (*Handler)(nil)
@@ -171,6 +183,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.signIn(ctx, c, &req)
+	case tg.AuthImportAuthorizationRequestTypeID:
+		var req tg.AuthImportAuthorizationRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.importAuthorization(ctx, c, &req)
 	case tg.AuthSignUpRequestTypeID:
 		var req tg.AuthSignUpRequest
 		if err := req.Decode(b); err != nil {
@@ -180,6 +198,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	}
 	// Everything below needs a logged-in account, within its request rate.
 	if c.user == 0 {
+		// The login may have happened through another process of this DC.
+		if rec, err := c.ReloadKey(ctx); err == nil {
+			c.user = rec.UserID
+		}
+	}
+	if c.user == 0 {
 		return nil, errUnregistered
 	}
 	if err := h.allow(c.user); err != nil {
@@ -188,6 +212,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
 		return h.updatesState(ctx, c)
+	case tg.AuthExportAuthorizationRequestTypeID:
+		var req tg.AuthExportAuthorizationRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.exportAuthorization(ctx, c, &req)
 	case tg.UsersGetUsersRequestTypeID:
 		var req tg.UsersGetUsersRequest
 		if err := req.Decode(b); err != nil {
@@ -340,19 +370,11 @@ func (h *Handler) allow(user int64) error {
 
 func (h *Handler) config() *tg.Config {
 	now := h.cfg.Now()
-	ip := "127.0.0.1"
-	port := 443
-	if h.cfg.Addr != nil {
-		port = h.cfg.Addr.Port
-		if !h.cfg.Addr.IP.IsUnspecified() && h.cfg.Addr.IP != nil {
-			ip = h.cfg.Addr.IP.String()
-		}
-	}
 	return &tg.Config{
 		Date:                    int(now.Unix()),
 		Expires:                 int(now.Add(time.Hour).Unix()),
 		ThisDC:                  h.cfg.DC,
-		DCOptions:               []tg.DCOption{{ID: h.cfg.DC, IPAddress: ip, Port: port, Static: true}},
+		DCOptions:               h.cluster.DCOptions(),
 		DCTxtDomainName:         "localhost",
 		ChatSizeMax:             200,
 		MegagroupSizeMax:        200000,

@@ -87,14 +87,25 @@ func (h *Handler) saveFilePart(ctx context.Context, c *call, p savePart) (bin.En
 }
 
 // fileRef resolves a download location to a stored file (D1), checking its
-// file_reference (D7) once the file itself is known to exist.
+// file_reference (D7) once the file itself is known to exist. A location of
+// a file another DC holds is sent there (D5: FILE_MIGRATE_X) before anything
+// is looked up; a malformed one is LOCATION_INVALID wherever it is asked.
 func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocationClass) (files.FileRef, error) {
 	switch l := loc.(type) {
 	case *tg.InputDocumentFileLocation:
+		if err := h.migrate(l.ID); err != nil {
+			return files.FileRef{}, err
+		}
 		return h.documentFile(ctx, l)
 	case *tg.InputPhotoFileLocation:
+		if err := h.migrate(l.ID); err != nil {
+			return files.FileRef{}, err
+		}
 		return h.photoSizeFile(ctx, l)
 	case *tg.InputPeerPhotoFileLocation:
+		if err := h.migrate(l.PhotoID); err != nil {
+			return files.FileRef{}, err
+		}
 		return h.peerPhotoFile(ctx, c, l)
 	}
 	return files.FileRef{}, errLocation

@@ -36,20 +36,9 @@ func LoadOrCreate(dir string) (Key, error) {
 		return Key{}, err
 	}
 	path := filepath.Join(dir, privateFile)
-	var k Key
-	raw, err := os.ReadFile(path)
+	k, err := Load(dir)
 	switch {
-	case err == nil:
-		block, _ := pem.Decode(raw)
-		if block == nil || block.Type != "RSA PRIVATE KEY" {
-			return Key{}, fmt.Errorf("%s: not a PEM \"RSA PRIVATE KEY\"", path)
-		}
-		if k.Private, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-			return Key{}, fmt.Errorf("%s: %w", path, err)
-		}
-		if k.Private.N.BitLen() != bits {
-			return Key{}, fmt.Errorf("%s: a %d-bit key; MTProto needs %d bits", path, k.Private.N.BitLen(), bits)
-		}
+	case err == nil: // an existing key
 	case errors.Is(err, fs.ErrNotExist):
 		if k.Private, err = rsa.GenerateKey(rand.Reader, bits); err != nil {
 			return Key{}, err
@@ -68,6 +57,42 @@ func LoadOrCreate(dir string) (Key, error) {
 	}
 	k.Fingerprint = crypto.RSAFingerprint(&k.Private.PublicKey)
 	return k, nil
+}
+
+// Load reads the key from dir without creating or writing anything (an
+// error wrapping fs.ErrNotExist when there is none), for directories that
+// several processes share.
+func Load(dir string) (Key, error) {
+	path := filepath.Join(dir, privateFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Key{}, err
+	}
+	var k Key
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "RSA PRIVATE KEY" {
+		return Key{}, fmt.Errorf("%s: not a PEM \"RSA PRIVATE KEY\"", path)
+	}
+	if k.Private, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+		return Key{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if k.Private.N.BitLen() != bits {
+		return Key{}, fmt.Errorf("%s: a %d-bit key; MTProto needs %d bits", path, k.Private.N.BitLen(), bits)
+	}
+	k.Fingerprint = crypto.RSAFingerprint(&k.Private.PublicKey)
+	return k, nil
+}
+
+// ReadSecret reads a 32-byte secret written by Secret, without creating it.
+func ReadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("%s: %d bytes, want 32", path, len(b))
+	}
+	return b, nil
 }
 
 // writeAtomic writes a file under a temporary name, flushes it and renames
@@ -98,15 +123,9 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 // it on first use. Processes of one DC that share it agree on server salts.
 func Secret(dir, name string) ([]byte, error) {
 	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if len(b) != 32 {
-			return nil, fmt.Errorf("%s: %d bytes, want 32", path, len(b))
-		}
-		return b, nil
-	}
+	b, err := ReadSecret(path)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return b, err
 	}
 	b = make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -248,7 +248,11 @@ type Message struct {
 // Messages stores message histories.
 type Messages interface {
 	// AddMessages appends messages to their owners' histories in one
-	// transaction, assigning each its id.
+	// transaction, assigning each its id. Every id in a message's Objects
+	// must name a document or photo of the same records: when one does not
+	// exist (deleted meanwhile, M6) nothing is stored and the error wraps
+	// ErrNotFound. The check is atomic with the write, also against
+	// CollectDocument and CollectPhoto of other processes.
 	AddMessages(ctx context.Context, msgs []*Message) error
 	// Messages returns an owner's messages by id, skipping unknown ids.
 	Messages(ctx context.Context, owner int64, ids []int) ([]Message, error)
@@ -283,8 +287,12 @@ type Document struct {
 // Documents stores documents.
 type Documents interface {
 	// PutDocument stores a document and indexes it by content hash, size
-	// and mime type.
-	PutDocument(ctx context.Context, d Document) error
+	// and mime type, and returns the document as stored. Content is stored
+	// once (M6), atomically across processes: when another document has
+	// the same content and mime type, nothing is stored and that document
+	// is returned; when other documents have the same content under other
+	// mime types, the new one takes their File and FileAccess.
+	PutDocument(ctx context.Context, d Document) (Document, error)
 	// Document returns a document or ErrNotFound.
 	Document(ctx context.Context, id int64) (Document, error)
 	// DocumentByHash returns the document with that content, size and mime
@@ -296,6 +304,12 @@ type Documents interface {
 	// DeleteDocument removes a document and its hash index entry; a missing
 	// document is not an error.
 	DeleteDocument(ctx context.Context, id int64) error
+	// CollectDocument deletes a document when no message of the same
+	// records names it, atomically with that check (M6), and returns it
+	// with deleted true and fileFree true when no document uses its File
+	// any more. A document that is named or missing is left alone
+	// (deleted false).
+	CollectDocument(ctx context.Context, id int64) (d Document, deleted, fileFree bool, err error)
 }
 
 // PhotoSize is one stored size of a photo.
@@ -328,4 +342,9 @@ type Photos interface {
 	Photo(ctx context.Context, id int64) (Photo, error)
 	// DeletePhoto removes a photo; a missing photo is not an error.
 	DeletePhoto(ctx context.Context, id int64) error
+	// CollectPhoto deletes a photo when no message names it and it is not
+	// among its owner's profile photos, atomically with those checks (M6),
+	// and returns it with deleted true. A photo that is in use or missing
+	// is left alone.
+	CollectPhoto(ctx context.Context, id int64) (p Photo, deleted bool, err error)
 }

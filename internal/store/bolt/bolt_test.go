@@ -151,15 +151,26 @@ func TestAccounts(t *testing.T) {
 	})
 }
 
+func openRecords(t *testing.T) storetest.MediaRecords {
+	m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 func TestMessages(t *testing.T) {
-	storetest.TestMessages(t, func(t *testing.T) store.Messages {
-		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
-		return m
-	})
+	storetest.TestMessages(t, openRecords)
+}
+
+func TestCollect(t *testing.T) {
+	storetest.TestCollect(t, openRecords)
+}
+
+func TestCollectRace(t *testing.T) {
+	m := openRecords(t)
+	storetest.TestCollectRace(t, m, m)
 }
 
 func TestDocuments(t *testing.T) {
@@ -175,6 +186,17 @@ func TestDocuments(t *testing.T) {
 
 func TestPhotos(t *testing.T) {
 	storetest.TestPhotos(t, func(t *testing.T) store.Photos {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
+
+func TestOnce(t *testing.T) {
+	storetest.TestOnce(t, func(t *testing.T) store.Once {
 		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
 		if err != nil {
 			t.Fatal(err)

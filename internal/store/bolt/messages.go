@@ -81,6 +81,15 @@ func (m *Meta) AddMessages(ctx context.Context, msgs []*store.Message) error {
 		if err != nil {
 			return err
 		}
+		// The media they name must still exist (M6): a deletion that won
+		// the race leaves the send to fail rather than name something gone.
+		for _, msg := range msgs {
+			for _, obj := range msg.Objects {
+				if !objectExists(tx, obj) {
+					return fmt.Errorf("bolt: message media %d: %w", obj, store.ErrNotFound)
+				}
+			}
+		}
 		// Ids first, so that twins can name each other.
 		for _, msg := range msgs {
 			b, err := root.CreateBucketIfNotExists(idKey(msg.Owner))
@@ -182,16 +191,31 @@ func (m *Meta) DeleteMessages(ctx context.Context, owner int64, ids []int) ([]st
 func (m *Meta) Referenced(ctx context.Context, object int64) (bool, error) {
 	found := false
 	err := m.db.View(func(tx *bolt.Tx) error {
-		refs := tx.Bucket(bucketMediaRefs)
-		if refs == nil {
-			return nil
-		}
-		prefix := idKey(object)
-		k, _ := refs.Cursor().Seek(prefix)
-		found = k != nil && bytes.HasPrefix(k, prefix)
+		found = referenced(tx, object)
 		return nil
 	})
 	return found, err
+}
+
+// referenced reports whether a message names object.
+func referenced(tx *bolt.Tx, object int64) bool {
+	refs := tx.Bucket(bucketMediaRefs)
+	if refs == nil {
+		return false
+	}
+	prefix := idKey(object)
+	k, _ := refs.Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
+// objectExists reports whether id is a document or a photo.
+func objectExists(tx *bolt.Tx, id int64) bool {
+	for _, name := range [][]byte{bucketDocuments, bucketPhotos} {
+		if b := tx.Bucket(name); b != nil && b.Get(idKey(id)) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Pts implements store.Messages.

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -57,4 +58,44 @@ func (m *Meta) DeletePhoto(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// CollectPhoto implements store.Photos.
+func (m *Meta) CollectPhoto(ctx context.Context, id int64) (store.Photo, bool, error) {
+	var p store.Photo
+	deleted := false
+	err := m.db.Update(func(tx *bolt.Tx) error {
+		deleted = false
+		b := tx.Bucket(bucketPhotos)
+		if b == nil || referenced(tx, id) {
+			return nil
+		}
+		raw := b.Get(idKey(id))
+		if raw == nil {
+			return nil
+		}
+		var r photo
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		if accounts := tx.Bucket(bucketAccounts); accounts != nil {
+			if v := accounts.Get(idKey(r.Owner)); v != nil {
+				var a account
+				if err := json.Unmarshal(v, &a); err != nil {
+					return err
+				}
+				if slices.Contains(a.Photos, id) {
+					return nil
+				}
+			}
+		}
+		p = store.Photo{ID: id, AccessHash: r.AccessHash, Owner: r.Owner, Date: fromUnixNano(r.Date),
+			Sizes: r.Sizes, Stripped: r.Stripped, Video: r.Video, VideoStart: r.VideoStart}
+		deleted = true
+		return b.Delete(idKey(id))
+	})
+	if err != nil || !deleted {
+		return store.Photo{}, false, err
+	}
+	return p, true, nil
 }

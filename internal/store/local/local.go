@@ -151,7 +151,8 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	}
 	dir := s.uploadDir(id)
 	name := filepath.Join(dir, strconv.Itoa(p.Index))
-	tmp := name + "." + strconv.FormatUint(s.seq.Add(1), 10) + ".tmp"
+	// The pid keeps writes of processes sharing the directory apart.
+	tmp := name + "." + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(s.seq.Add(1), 10) + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(dir, 0o700); err == nil {

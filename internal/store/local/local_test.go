@@ -480,3 +480,7 @@ func TestPutPartRejectsBadParts(t *testing.T) {
 		t.Fatalf("Scan after refused parts = %v", got)
 	}
 }
+
+func TestPartLister(t *testing.T) {
+	storetest.TestPartLister(t, func(t *testing.T) store.Temp { return openAt(t, t.TempDir(), local.Options{}) })
+}

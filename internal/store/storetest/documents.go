@@ -14,8 +14,8 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	s := open(t)
 	d := store.Document{ID: -3, AccessHash: 4, File: 5, FileAccess: 6, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99, SHA256: [32]byte{7, 7},
 		Thumbs: []store.PhotoSize{{Type: "m", W: 320, H: 200, File: 8, FileAccess: 9, Size: 1000}}, Stripped: []byte{1, 2, 3}}
-	if err := s.PutDocument(ctx, d); err != nil {
-		t.Fatal(err)
+	if stored, err := s.PutDocument(ctx, d); err != nil || stored.ID != d.ID || stored.File != d.File || stored.FileAccess != d.FileAccess {
+		t.Fatalf("PutDocument: %+v, %v", stored, err)
 	}
 	got, err := s.Document(ctx, d.ID)
 	if err != nil || got.ID != d.ID || got.AccessHash != 4 || got.File != 5 || got.Mime != d.Mime ||
@@ -42,7 +42,7 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	e := store.Document{ID: 10, AccessHash: 11, File: 5, FileAccess: 6, Mime: "application/octet-stream", Date: savedAt(2), Size: 99, SHA256: d.SHA256}
 	other := store.Document{ID: 12, AccessHash: 13, File: 14, Mime: "image/png", Date: savedAt(2), Size: 98, SHA256: d.SHA256}
 	for _, x := range []store.Document{e, other} {
-		if err := s.PutDocument(ctx, x); err != nil {
+		if _, err := s.PutDocument(ctx, x); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,5 +64,31 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	}
 	if err := s.DeleteDocument(ctx, d.ID); err != nil {
 		t.Fatalf("deleting again: %v", err)
+	}
+
+	// Content is stored once: a new document of stored content takes the
+	// file of the documents that have it, and one of the same content and
+	// mime type is the one already there.
+	f := store.Document{ID: 20, AccessHash: 21, File: 22, FileAccess: 23, Mime: "image/png", Date: savedAt(3), Size: 99, SHA256: d.SHA256}
+	stored, err := s.PutDocument(ctx, f)
+	if err != nil || stored.ID != f.ID || stored.File != e.File || stored.FileAccess != e.FileAccess || stored.AccessHash != f.AccessHash {
+		t.Fatalf("a document of stored content: %+v, %v", stored, err)
+	}
+	if got, err := s.Document(ctx, f.ID); err != nil || got.File != e.File || got.FileAccess != e.FileAccess {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	g := store.Document{ID: 24, AccessHash: 25, File: 26, Mime: "image/png", Date: savedAt(4), Size: 99, SHA256: d.SHA256}
+	if stored, err := s.PutDocument(ctx, g); err != nil || stored.ID != f.ID || stored.File != e.File {
+		t.Fatalf("a second document of one content and mime type: %+v, %v", stored, err)
+	}
+	if _, err := s.Document(ctx, g.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the second document was stored: %v", err)
+	}
+	f.Attributes = []byte{9}
+	if stored, err := s.PutDocument(ctx, f); err != nil || stored.ID != f.ID {
+		t.Fatalf("putting a document again: %+v, %v", stored, err)
+	}
+	if got, err := s.Document(ctx, f.ID); err != nil || string(got.Attributes) != "\x09" {
+		t.Fatalf("a document put again: %+v, %v", got, err)
 	}
 }

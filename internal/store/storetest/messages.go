@@ -7,8 +7,9 @@ import (
 	"github.com/filedc/filedc/internal/store"
 )
 
-// TestMessages runs the conformance suite for store.Messages.
-func TestMessages(t *testing.T, open func(t *testing.T) store.Messages) {
+// TestMessages runs the conformance suite for store.Messages. Messages name
+// media of the same records, so the store holds those too.
+func TestMessages(t *testing.T, open func(t *testing.T) MediaRecords) {
 	ctx := context.Background()
 	t.Run("IDsPerOwner", func(t *testing.T) {
 		s := open(t)
@@ -75,6 +76,12 @@ func TestMessages(t *testing.T, open func(t *testing.T) store.Messages) {
 	})
 	t.Run("TwinsPtsAndDeletion", func(t *testing.T) {
 		s := open(t)
+		if _, err := s.PutDocument(ctx, store.Document{ID: 100, AccessHash: 1, File: 100, Mime: "text/plain", Size: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutPhoto(ctx, store.Photo{ID: 200, AccessHash: 2, Owner: 1}); err != nil {
+			t.Fatal(err)
+		}
 		mine := &store.Message{Owner: 1, Peer: 2, From: 1, Out: true, Date: savedAt(1), Objects: []int64{100, 200}}
 		theirs := &store.Message{Owner: 2, Peer: 1, From: 1, Date: savedAt(1), Objects: []int64{100, 200}, TwinOf: mine}
 		saved := &store.Message{Owner: 1, Peer: 1, From: 1, Out: true, Date: savedAt(2), Objects: []int64{100}}

@@ -1,0 +1,239 @@
+// Package postgres keeps the records of the data center in PostgreSQL: file
+// records with their range hashes and consumed uploads (store.Meta), auth
+// keys, accounts, messages, documents and photos. Several filedc processes may
+// share one database; every write that must be atomic is one statement or one
+// transaction.
+//
+// The schema is created and migrated when the store opens; concurrent openers
+// take an advisory lock, so one of them migrates and the others wait.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// Store implements the metadata interfaces of package store on PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var (
+	_ store.Meta      = (*Store)(nil)
+	_ store.AuthKeys  = (*Store)(nil)
+	_ store.Accounts  = (*Store)(nil)
+	_ store.Messages  = (*Store)(nil)
+	_ store.Documents = (*Store)(nil)
+	_ store.Photos    = (*Store)(nil)
+)
+
+// defaultMaxConns bounds the connections of one process when the URL does not
+// say (pool_max_conns=N): enough for parallel finalizations, few enough that
+// several processes fit under PostgreSQL's default of 100.
+const defaultMaxConns = 16
+
+// Open connects to the database at url (postgres://user:pass@host:port/db?...,
+// any form pgx accepts) and brings its schema up to date.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Pool exposes the connection pool to tests.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// migrations are applied in order, each once; never edit one that shipped,
+// append a new one.
+var migrations = [][]string{
+	1: {
+		`CREATE TABLE files (
+			id          bigint PRIMARY KEY,
+			access_hash bigint NOT NULL,
+			owner       bigint NOT NULL,
+			name        text NOT NULL,
+			size        bigint NOT NULL,
+			part_size   integer NOT NULL,
+			parts       integer NOT NULL,
+			sha256      bytea NOT NULL,
+			type        text NOT NULL,
+			created     bigint NOT NULL, -- unix ns
+			upload      bytea NOT NULL,
+			hashes      bytea NOT NULL   -- SHA-256 of each 128 KiB range, concatenated
+		)`,
+		// Random hashes do not compress; stored uncompressed, a range of them
+		// is read without reading the whole value.
+		`ALTER TABLE files ALTER COLUMN hashes SET STORAGE EXTERNAL`,
+		`CREATE TABLE consumed (
+			upload bytea PRIMARY KEY,
+			at     bigint NOT NULL -- the record's created time, unix ns
+		)`,
+		`CREATE INDEX consumed_at ON consumed (at)`,
+		`CREATE TABLE auth_keys (
+			id      bytea PRIMARY KEY,
+			value   bytea NOT NULL,
+			created bigint NOT NULL,
+			expires bigint NOT NULL,
+			user_id bigint NOT NULL,
+			layer   integer NOT NULL,
+			perm_id bytea NOT NULL
+		)`,
+		`CREATE TABLE accounts (
+			id         bigint PRIMARY KEY,
+			bot        boolean NOT NULL,
+			name       text NOT NULL,
+			username   text NOT NULL,
+			phone      text UNIQUE, -- NULL: none
+			secret     text NOT NULL,
+			access_key bigint NOT NULL,
+			premium    boolean NOT NULL,
+			created    bigint NOT NULL,
+			photos     bigint[] NOT NULL
+		)`,
+		`CREATE TABLE message_ids (
+			owner bigint PRIMARY KEY,
+			last  integer NOT NULL
+		)`,
+		`CREATE TABLE messages (
+			owner      bigint NOT NULL,
+			id         integer NOT NULL,
+			peer       bigint NOT NULL,
+			sender     bigint NOT NULL,
+			out        boolean NOT NULL,
+			date       bigint NOT NULL,
+			text       text NOT NULL,
+			random_id  bigint NOT NULL,
+			grouped_id bigint NOT NULL,
+			media      bytea,
+			PRIMARY KEY (owner, id)
+		)`,
+		`CREATE INDEX messages_chat ON messages (owner, peer, id)`,
+		`CREATE TABLE documents (
+			id          bigint PRIMARY KEY,
+			access_hash bigint NOT NULL,
+			file        bigint NOT NULL,
+			mime        text NOT NULL,
+			attributes  bytea,
+			date        bigint NOT NULL,
+			size        bigint NOT NULL,
+			sha256      bytea, -- NULL: not indexed
+			seq         bigserial NOT NULL -- the latest put wins a hash lookup
+		)`,
+		`CREATE INDEX documents_hash ON documents (sha256, size, mime, seq) WHERE sha256 IS NOT NULL`,
+		`CREATE TABLE photos (
+			id          bigint PRIMARY KEY,
+			access_hash bigint NOT NULL,
+			owner       bigint NOT NULL,
+			date        bigint NOT NULL,
+			sizes       jsonb NOT NULL,
+			stripped    bytea
+		)`,
+	},
+	2: {
+		`CREATE TABLE once_tokens (
+			id      bytea PRIMARY KEY,
+			expires bigint NOT NULL -- unix ns
+		)`,
+		`CREATE INDEX once_tokens_expires ON once_tokens (expires)`,
+	},
+	3: {
+		// Messages name their documents and photos (M6), know their twin in
+		// the peer's history, and each owner counts events (pts).
+		`ALTER TABLE messages ADD COLUMN objects bigint[] NOT NULL DEFAULT '{}',
+			ADD COLUMN twin integer NOT NULL DEFAULT 0`,
+		`CREATE INDEX messages_objects ON messages USING gin (objects)`,
+		`ALTER TABLE message_ids ADD COLUMN pts integer NOT NULL DEFAULT 0`,
+		`UPDATE message_ids SET pts = last`, // one event per message so far
+		// Documents: the stored file's own access hash (0: the document's),
+		// thumbnails, the stripped thumbnail; the file they share.
+		`ALTER TABLE documents ADD COLUMN file_access bigint NOT NULL DEFAULT 0,
+			ADD COLUMN thumbs jsonb NOT NULL DEFAULT '[]',
+			ADD COLUMN stripped bytea`,
+		`CREATE INDEX documents_file ON documents (file)`,
+		// Profile videos (M7).
+		`ALTER TABLE photos ADD COLUMN video jsonb,
+			ADD COLUMN video_start double precision NOT NULL DEFAULT 0`,
+	},
+}
+
+// migrationLock is the advisory lock key that serializes migrations.
+const migrationLock = 0x66696c6564630001
+
+func (s *Store) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS filedc_migrations (
+			version integer PRIMARY KEY,
+			applied timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM filedc_migrations`).Scan(&have); err != nil {
+			return err
+		}
+		for v := have + 1; v < len(migrations); v++ {
+			for _, stmt := range migrations[v] {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("version %d: %w", v, err)
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO filedc_migrations (version) VALUES ($1)`, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// notFound turns pgx's "no rows" into store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
