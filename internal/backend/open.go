@@ -146,7 +146,8 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 			b.closers = append(b.closers, bi.Close)
 			index = bi
 		}
-		s := objstore.New(bucket, index)
+		s := objstore.New(bucket, index, objstore.GC{MaxTTL: cfg.MaxTTL})
+		b.closers = append(b.closers, s.Close)
 		temp, content = s, s
 	}
 	// Records in PostgreSQL and part state in Redis are what several

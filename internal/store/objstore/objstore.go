@@ -9,9 +9,10 @@
 // to a part (offset / part size) and reads that range of that object. Object
 // keys under the bucket's prefix:
 //
-//	parts/<upload id>/<index>.<generation>   the bytes of one saved part
-//	files/<file id>                          manifest of a stored file
-//	sealed/<upload id>/<file id>             marks an upload sealed into a file
+//	parts/<slot>/<upload id>/<index>.<generation>   the bytes of one saved part
+//	files/<file id>                                 manifest of a stored file
+//	sealed/<upload id>/<file id>                    marks an upload sealed into a file
+//	gc/collected                                    how far Collect got (see GC)
 //
 // A part saved again gets a new generation, so an object never changes once
 // written: a reader of the old generation never sees a mix, and a manifest
@@ -22,7 +23,8 @@
 // every file whose manifest lists it; it is deleted when the last of them lets
 // go. The sealed/ markers are durable, in the bucket: losing the index (Redis
 // restarted without its data) can leak objects, never lose a stored file's.
-// Scan, run when a process starts, removes leaked objects.
+// Scan, run when a process starts, removes leaked objects once they are older
+// than a temporary part may live.
 package objstore
 
 import (
@@ -36,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/filedc/filedc/internal/store"
@@ -126,10 +129,20 @@ type Index interface {
 type Store struct {
 	bucket Bucket
 	index  Index
-	grace  time.Duration
+	gc     GC
 
 	mu        sync.Mutex
 	manifests map[int64]*manifest // a bounded cache; manifests never change
+
+	collecting  atomic.Bool
+	lastCollect atomic.Int64   // unix ns of the last Collect started
+	background  sync.WaitGroup // a Collect started by collectNow
+}
+
+// Close waits for a background Collect to end.
+func (s *Store) Close() error {
+	s.background.Wait()
+	return nil
 }
 
 var (
@@ -137,23 +150,51 @@ var (
 	_ store.Content = (*Store)(nil)
 )
 
-// DefaultGrace is how old an object nothing refers to must be before Scan
-// removes it: younger ones may belong to a save in flight in another process.
-const DefaultGrace = 10 * time.Minute
-
-// New returns a store on bucket and index.
-func New(bucket Bucket, index Index) *Store {
-	return &Store{bucket: bucket, index: index, grace: DefaultGrace, manifests: make(map[int64]*manifest)}
+// GC says when part objects nothing names any more are removed.
+//
+// Part objects are grouped by when they were written, one key prefix per
+// Slot. Once a slot is older than MaxTTL + Grace, each of its objects is
+// either listed by a stored file's manifest or garbage: a temporary part
+// never lives longer than MaxTTL (U8). Scan, when a process starts, collects
+// every such slot once and records how far it got in gc/collected, so the
+// cost of a start does not grow with the number of stored files.
+type GC struct {
+	MaxTTL time.Duration // the engine's --temp-max-ttl (default 6h)
+	Grace  time.Duration // for clock skew and saves in flight (default 10m; negative: none)
+	Slot   time.Duration // whole seconds (default 1h)
 }
 
-// SetGrace changes DefaultGrace, for tests.
-func (s *Store) SetGrace(d time.Duration) { s.grace = d }
+func (g GC) withDefaults() GC {
+	if g.MaxTTL <= 0 {
+		g.MaxTTL = 6 * time.Hour
+	}
+	if g.Grace < 0 {
+		g.Grace = 0
+	} else if g.Grace == 0 {
+		g.Grace = 10 * time.Minute
+	}
+	if g.Slot < time.Second {
+		g.Slot = time.Hour
+	}
+	g.Slot = g.Slot.Truncate(time.Second)
+	return g
+}
+
+// New returns a store on bucket and index.
+func New(bucket Bucket, index Index, gc GC) *Store {
+	return &Store{bucket: bucket, index: index, gc: gc.withDefaults(), manifests: make(map[int64]*manifest)}
+}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// A generation's high 32 bits are the start of the slot (unix seconds) it
+// was written in, its low 32 bits random: the key of a part object follows
+// from (upload, index, generation).
 func partKey(id store.UploadID, index int, gen uint64) string {
-	return "parts/" + id.String() + "/" + strconv.Itoa(index) + "." + strconv.FormatUint(gen, 16)
+	return slotPrefix(uint32(gen>>32)) + id.String() + "/" + strconv.Itoa(index) + "." + strconv.FormatUint(gen, 16)
 }
+
+func slotPrefix(start uint32) string { return fmt.Sprintf("parts/%08x/", start) }
 
 func fileKey(file int64) string { return fmt.Sprintf("files/%016x", uint64(file)) }
 
@@ -163,9 +204,13 @@ func sealedKey(id store.UploadID, file int64) string {
 	return sealedPrefix(id) + fmt.Sprintf("%016x", uint64(file))
 }
 
-// parsePartKey splits "parts/<id>/<index>.<gen>".
+// parsePartKey splits "parts/<slot>/<id>/<index>.<gen>".
 func parsePartKey(key string) (id store.UploadID, index int, gen uint64, ok bool) {
 	rest, found := strings.CutPrefix(key, "parts/")
+	if !found {
+		return id, 0, 0, false
+	}
+	_, rest, found = strings.Cut(rest, "/")
 	if !found {
 		return id, 0, 0, false
 	}
@@ -183,15 +228,21 @@ func parsePartKey(key string) (id store.UploadID, index int, gen uint64, ok bool
 	}
 	index, err1 := strconv.Atoi(indexText)
 	gen, err2 := strconv.ParseUint(genText, 16, 64)
-	return id, index, gen, err1 == nil && err2 == nil && index >= 0
+	return id, index, gen, err1 == nil && err2 == nil && index >= 0 && key == partKey(id, index, gen)
 }
 
-func newGen() uint64 {
-	var b [8]byte
+// slotStart is the start of the slot that holds t.
+func (s *Store) slotStart(t time.Time) int64 {
+	n := int64(s.gc.Slot / time.Second)
+	return t.Unix() / n * n
+}
+
+func (s *Store) newGen() uint64 {
+	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return binary.LittleEndian.Uint64(b[:])
+	return uint64(uint32(s.slotStart(time.Now())))<<32 | uint64(binary.LittleEndian.Uint32(b[:]))
 }
 
 // PutPart implements store.Temp: the bytes go to a new object, then the index
@@ -200,7 +251,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	if len(data) != p.Size || p.Size <= 0 || p.Size > store.MaxPartSize || p.Index < 0 {
 		return fmt.Errorf("objstore: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
 	}
-	e := Entry{Index: p.Index, Gen: newGen(), Size: p.Size, Total: p.Total, SavedAt: p.SavedAt.UnixNano(),
+	e := Entry{Index: p.Index, Gen: s.newGen(), Size: p.Size, Total: p.Total, SavedAt: p.SavedAt.UnixNano(),
 		CRC: crc32.Checksum(data, castagnoli)}
 	obj := partKey(id, p.Index, e.Gen)
 	if err := s.bucket.Put(ctx, obj, data); err != nil {
@@ -260,14 +311,35 @@ func (s *Store) DeletePart(ctx context.Context, id store.UploadID, index int) er
 	return nil
 }
 
-// DeleteUpload implements store.Temp.
+// DeleteUpload implements store.Temp. A long-running process collects
+// garbage from here too, once per slot, in the background.
 func (s *Store) DeleteUpload(ctx context.Context, id store.UploadID) error {
 	entries, err := s.index.DeleteUpload(ctx, id)
 	if err != nil {
 		return err
 	}
 	s.release(ctx, id, entries)
+	s.collectNow()
 	return nil
+}
+
+// collectLimit bounds one background Collect.
+const collectLimit = 10 * time.Minute
+
+func (s *Store) collectNow() {
+	now := time.Now().UnixNano()
+	if now-s.lastCollect.Load() < int64(s.gc.Slot) || !s.collecting.CompareAndSwap(false, true) {
+		return
+	}
+	s.lastCollect.Store(now)
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		defer s.collecting.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), collectLimit)
+		defer cancel()
+		_ = s.Collect(ctx) // a failure is retried a slot later
+	}()
 }
 
 // release deletes the objects of entries the index no longer names, unless a
@@ -322,52 +394,70 @@ func (s *Store) sealedObjects(ctx context.Context, id store.UploadID, except int
 	return objs, nil
 }
 
-// Scan implements store.Temp, and removes part objects that nothing names
-// any more (left by a crash, a lost reply or expired state) once they are
-// older than the grace period.
+// Scan implements store.Temp, and then collects the part objects of slots
+// that have become old enough (see GC).
 func (s *Store) Scan(ctx context.Context, fn func(store.Upload) error) error {
-	live := make(map[store.UploadID]map[int]uint64)
+	s.lastCollect.Store(time.Now().UnixNano())
 	err := s.index.Scan(ctx, func(id store.UploadID, key store.UploadKey, entries []Entry) error {
 		up := store.Upload{ID: id, Key: key}
-		gens := make(map[int]uint64, len(entries))
 		for _, e := range entries {
 			up.Parts = append(up.Parts, e.part())
-			gens[e.Index] = e.Gen
 		}
-		live[id] = gens
-		sortParts(up.Parts)
+		slices.SortFunc(up.Parts, func(a, b store.Part) int { return a.Index - b.Index })
 		return fn(up)
 	})
 	if err != nil {
 		return err
 	}
-	return s.collect(ctx, live)
+	return s.Collect(ctx)
 }
 
-func sortParts(ps []store.Part) {
-	slices.SortFunc(ps, func(a, b store.Part) int { return a.Index - b.Index })
+const collectedKey = "gc/collected" // unix seconds of the last slot collected
+
+// Collect removes the part objects no manifest lists from every slot older
+// than MaxTTL + Grace that was not collected yet.
+func (s *Store) Collect(ctx context.Context) error {
+	slot := int64(s.gc.Slot / time.Second)
+	now := time.Now()
+	last := s.slotStart(now) - 2*slot // a new bucket: nothing older exists
+	b, err := s.bucket.Get(ctx, collectedKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// The first start on this bucket: later starts go on from here.
+		if err := s.bucket.Put(ctx, collectedKey, []byte(strconv.FormatInt(last, 10))); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			last = v
+		}
+	}
+	cutoff := now.Add(-s.gc.MaxTTL - s.gc.Grace).Unix()
+	for start := last + slot; start+slot <= cutoff; start += slot {
+		if err := s.collectSlot(ctx, start); err != nil {
+			return err
+		}
+		if err := s.bucket.Put(ctx, collectedKey, []byte(strconv.FormatInt(start, 10))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// collect deletes old part objects that neither the index (as scanned in
-// live) nor a manifest names.
-func (s *Store) collect(ctx context.Context, live map[store.UploadID]map[int]uint64) error {
-	cutoff := time.Now().Add(-s.grace)
-	stray := make(map[store.UploadID][]string)
-	err := s.bucket.List(ctx, "parts/", func(key string, modified time.Time) error {
-		id, index, gen, ok := parsePartKey(key)
-		if !ok || modified.After(cutoff) {
-			return nil
+func (s *Store) collectSlot(ctx context.Context, start int64) error {
+	byUpload := make(map[store.UploadID][]string)
+	err := s.bucket.List(ctx, slotPrefix(uint32(start)), func(key string, _ time.Time) error {
+		if id, _, _, ok := parsePartKey(key); ok {
+			byUpload[id] = append(byUpload[id], key)
 		}
-		if gens, found := live[id]; found && gens[index] == gen {
-			return nil
-		}
-		stray[id] = append(stray[id], key)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for id, keys := range stray {
+	for id, keys := range byUpload {
 		sealed, err := s.sealedObjects(ctx, id, 0)
 		if err != nil {
 			return err

@@ -50,6 +50,14 @@ func openDir(t *testing.T) *objstore.Dir {
 	return d
 }
 
+// newStore returns a store that is closed (its background work waited for)
+// before the test's directories and connections go.
+func newStore(t *testing.T, b objstore.Bucket, i objstore.Index, gc objstore.GC) *objstore.Store {
+	s := objstore.New(b, i, gc)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // combos are the ways `filedc serve` combines a bucket and an index:
 // --s3 --redis, --s3 alone, --redis alone.
 var combos = []struct {
@@ -64,7 +72,10 @@ var combos = []struct {
 func TestTemp(t *testing.T) {
 	for _, c := range combos {
 		t.Run(c.name, func(t *testing.T) {
-			storetest.TestTemp(t, func(t *testing.T) store.Temp { return objstore.New(c.open(t)) })
+			storetest.TestTemp(t, func(t *testing.T) store.Temp {
+				b, i := c.open(t)
+				return newStore(t, b, i, objstore.GC{})
+			})
 		})
 	}
 }
@@ -73,7 +84,8 @@ func TestContent(t *testing.T) {
 	for _, c := range combos {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.TestContent(t, func(t *testing.T) (store.Temp, store.Content) {
-				s := objstore.New(c.open(t))
+				b, i := c.open(t)
+				s := newStore(t, b, i, objstore.GC{})
 				return s, s
 			})
 		})
@@ -131,7 +143,7 @@ func putParts(t *testing.T, s *objstore.Store, id store.UploadID, data []byte, p
 // file then reads back whole, also after its upload is deleted.
 func TestF5_SealWritesOnlyAManifest(t *testing.T) {
 	c := &counting{Bucket: openS3(t)}
-	s := objstore.New(c, openRedis(t, time.Hour))
+	s := newStore(t, c, openRedis(t, time.Hour), objstore.GC{})
 	data := storetest.Data(1, 40*store.MaxPartSize)
 	id := storetest.UploadID(1)
 	parts := putParts(t, s, id, data, store.MaxPartSize)
@@ -154,7 +166,7 @@ func TestF5_SealWritesOnlyAManifest(t *testing.T) {
 	if err := s.Delete(t.Context(), 77); err != nil {
 		t.Fatal(err)
 	}
-	if left := objects(t, c, ""); len(left) != 0 {
+	if left := append(objects(t, c, "parts/"), append(objects(t, c, "files/"), objects(t, c, "sealed/")...)...); len(left) != 0 {
 		t.Fatalf("after deleting the upload and the file, objects are left: %v", left)
 	}
 }
@@ -164,8 +176,7 @@ func TestF5_SealWritesOnlyAManifest(t *testing.T) {
 // Scan then reports nothing and, past the grace period, removes the objects.
 func TestU8_RedisStateExpires(t *testing.T) {
 	b := openS3(t)
-	s := objstore.New(b, openRedis(t, 300*time.Millisecond))
-	s.SetGrace(0)
+	s := newStore(t, b, openRedis(t, 300*time.Millisecond), quickGC)
 	putParts(t, s, storetest.UploadID(1), storetest.Data(1, 3000), 1000)
 	if n := len(objects(t, b, "parts/")); n != 3 {
 		t.Fatalf("%d part objects, want 3", n)
@@ -187,8 +198,28 @@ func TestU8_RedisStateExpires(t *testing.T) {
 	if ups != 0 {
 		t.Fatalf("Scan after expiry reported %d uploads", ups)
 	}
-	if left := objects(t, b, "parts/"); len(left) != 0 {
-		t.Fatalf("Scan left the expired upload's objects: %v", left)
+	scanUntilGone(t, s, b, "parts/")
+}
+
+// quickGC collects slots of one second as soon as they are over.
+var quickGC = objstore.GC{MaxTTL: time.Millisecond, Grace: -1, Slot: time.Second}
+
+// scanUntilGone runs Scan until no object under prefix is left; the slot of
+// the newest object must end first.
+func scanUntilGone(t *testing.T, s *objstore.Store, b objstore.Bucket, prefix string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		if err := s.Scan(t.Context(), func(store.Upload) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		left := objects(t, b, prefix)
+		if len(left) == 0 {
+			return
+		}
+		if attempt == 100 {
+			t.Fatalf("Scan leaves objects nothing names: %v", left)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -197,23 +228,27 @@ func TestU8_RedisStateExpires(t *testing.T) {
 // only the objects of the lost temporary uploads.
 func TestO1_IndexLossKeepsStoredFiles(t *testing.T) {
 	b := openS3(t)
-	s := objstore.New(b, openRedis(t, time.Hour))
-	s.SetGrace(0)
+	s := newStore(t, b, openRedis(t, time.Hour), quickGC)
 	sealedData, tempData := storetest.Data(1, 5000), storetest.Data(2, 4000)
 	n := putParts(t, s, storetest.UploadID(1), sealedData, 1024)
 	if err := s.Seal(t.Context(), storetest.UploadID(1), 42, n); err != nil {
 		t.Fatal(err)
 	}
+	n1 := len(objects(t, b, "parts/"))
 	putParts(t, s, storetest.UploadID(2), tempData, 1024)
 
 	// A fresh index: everything Redis knew is gone.
-	lost := objstore.New(b, openRedis(t, time.Hour))
-	lost.SetGrace(0)
-	if err := lost.Scan(t.Context(), func(store.Upload) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if left := objects(t, b, "parts/"+storetest.UploadID(2).String()); len(left) != 0 {
-		t.Fatalf("objects of the lost upload remain: %v", left)
+	lost := newStore(t, b, openRedis(t, time.Hour), quickGC)
+	for attempt := 0; ; attempt++ {
+		if err := lost.Scan(t.Context(), func(store.Upload) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(objects(t, b, "parts/")); n == n1 {
+			break // only the stored file's parts are left
+		} else if attempt == 100 {
+			t.Fatalf("%d part objects left, want the stored file's %d", n, n1)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	got := make([]byte, len(sealedData))
 	l := store.Layout{Size: int64(len(sealedData)), PartSize: 1024, Parts: n}
