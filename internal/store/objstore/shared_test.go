@@ -11,10 +11,13 @@ import (
 func TestPartLister(t *testing.T) {
 	for _, c := range combos {
 		t.Run(c.name, func(t *testing.T) {
-			storetest.TestPartLister(t, func(t *testing.T) store.Temp { return objstore.New(c.open(t)) })
+			storetest.TestPartLister(t, func(t *testing.T) store.Temp {
+				b, i := c.open(t)
+				return newStore(t, b, i, objstore.GC{})
+			})
 		})
 	}
 	t.Run("DirBolt", func(t *testing.T) {
-		storetest.TestPartLister(t, func(t *testing.T) store.Temp { return objstore.New(openDir(t), openBolt(t)) })
+		storetest.TestPartLister(t, func(t *testing.T) store.Temp { return newStore(t, openDir(t), openBolt(t), objstore.GC{}) })
 	})
 }
