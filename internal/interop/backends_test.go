@@ -85,6 +85,12 @@ func TestO1_DistributedBackends(t *testing.T) {
 		{"M5_PhotoSizes", TestM5_PhotoSizesOverTheWire},
 		{"M6_Dedup", TestM6_IdenticalContentStoredOnceAndFoundByHash},
 		{"M7_ProfilePhotos", TestM7_ProfilePhotos},
+		{"M7_ProfileVideos", TestM7_ProfileVideos},
+		{"M5_DocumentAttributes", TestM5_DocumentAttributesFromContent},
+		{"M4_ClientAttributesAndThumb", TestM4_ClientAttributesAndThumbWin},
+		{"M6_SharedContentDeleted", TestM6_SharedContentDeletedWithItsLastReference},
+		{"M6_DeleteMessages", TestM6_DeleteMessagesRevokesAndDropsThumbsAndPhotos},
+		{"D7_References", TestD7_ReferencesPerOriginExpireAndRefresh},
 		{"S2_PerfectForwardSecrecy", TestS2_PerfectForwardSecrecy},
 		{"S6_TestPhones", TestS6_TestPhoneSignUpAndSignIn},
 	} {

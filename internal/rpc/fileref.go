@@ -20,8 +20,10 @@ import (
 // the origin the object was fetched from (a message, a profile photo list,
 // or the object itself for messages.uploadMedia and getDocumentByHash
 // answers), its issue time, and an HMAC over the object, the origin and that
-// time under a key derived from the DC's secret. Every process of a DC
-// checks them alike, and nothing is stored per reference.
+// time under a key derived from the DC's secret: with --cluster, the secret
+// every DC and process shares, so all of them check a reference alike (a
+// client may fetch a document through one DC and download it from another).
+// Nothing is stored per reference.
 //
 // A reference is accepted while it is younger than the TTL and its origin
 // still holds the object: once the message is deleted or the photo leaves
