@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/gotd/ige v0.3.0
 	github.com/gotd/td v0.162.0
+	github.com/gotd/tl v0.4.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/minio/minio-go/v7 v7.4.1
 	github.com/redis/go-redis/v9 v9.23.0

@@ -21,6 +21,7 @@ import (
 
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/serverkey"
 )
 
@@ -67,6 +68,7 @@ func serveCmd() *cobra.Command {
 		profile   string
 		cfg       files.Config
 		stores    backend.Options
+		tools     = probe.Find()
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -96,7 +98,7 @@ Several processes of one DC share these; each still needs its own --data.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			stores.Dir = data
-			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg})
+			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg, probe: tools})
 		},
 	}
 	f := cmd.Flags()
@@ -112,6 +114,8 @@ Several processes of one DC share these; each still needs its own --data.`,
 	f.StringVar(&stores.Redis, "redis", os.Getenv("FILEDC_REDIS"), "Redis URL for the state of temporary parts (env FILEDC_REDIS; see above)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
+	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
+	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
@@ -130,6 +134,7 @@ type serveOptions struct {
 	cpuProfile         string
 	files              files.Config
 	stores             backend.Options // where content, parts and records live
+	probe              probe.Tools
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -206,7 +211,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Logger: log}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log}); err != nil {
 			errc <- err
 		}
 	}()

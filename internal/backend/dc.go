@@ -15,6 +15,7 @@ import (
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/rpc"
 	"github.com/filedc/filedc/internal/serverkey"
@@ -31,7 +32,9 @@ type DCConfig struct {
 	FileRefTTL time.Duration
 	// TestPhones allows sign-in with Telegram's test numbers 99966XYYYY.
 	TestPhones bool
-	Logger     *slog.Logger
+	// Probe runs ffprobe and ffmpeg for media attributes and thumbnails.
+	Probe  probe.Tools
+	Logger *slog.Logger
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -40,7 +43,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 	handler := rpc.New(rpc.Config{
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
-		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones,
+		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -29,10 +29,21 @@ func withBotOver(t *testing.T, srv *dc, proto dcs.Protocol, token string, f func
 	defer cancel()
 	client := srv.client(proto)
 	err := client.Run(ctx, func(ctx context.Context) error {
+		// f runs on a goroutine of the client: when a t.Fatal there ends
+		// it, cancelling lets Run return instead of waiting for it.
+		returned := false
+		defer func() {
+			if !returned {
+				cancel()
+			}
+		}()
 		if _, err := client.Auth().Bot(ctx, token); err != nil {
+			returned = true
 			return fmt.Errorf("bot login: %w", err)
 		}
-		return f(ctx, client.API())
+		err := f(ctx, client.API())
+		returned = true
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

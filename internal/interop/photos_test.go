@@ -15,17 +15,22 @@ import (
 	"github.com/filedc/filedc/internal/media"
 )
 
-// testJPEG is a w×h gradient photo.
-func testJPEG(t *testing.T, w, h int) []byte {
-	t.Helper()
+// testImage is a w×h gradient.
+func testImage(w, h int) image.Image {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 128, 255})
 		}
 	}
+	return img
+}
+
+// testJPEG is a w×h gradient photo.
+func testJPEG(t *testing.T, w, h int) []byte {
+	t.Helper()
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&b, testImage(w, h), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

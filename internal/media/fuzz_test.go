@@ -131,3 +131,16 @@ func FuzzOutline(f *testing.F) {
 		}
 	})
 }
+
+// FuzzImageSize: image headers from clients never panic, and a size found is
+// positive.
+func FuzzImageSize(f *testing.F) {
+	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x00\x80\x08\x06\x00\x00\x00"))
+	f.Add([]byte("GIF89a\x10\x00\x08\x00\x00\x00\x00"))
+	f.Add([]byte("\xff\xd8\xff\xe1\x00\x10Exif\x00\x00MM\x00*\x00\x00\x00\x08"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, w, h, err := ImageSize(b); err == nil && (w <= 0 || h <= 0) {
+			t.Fatalf("size %dx%d without an error", w, h)
+		}
+	})
+}

@@ -45,7 +45,7 @@ func (h *Handler) userOf(ctx context.Context, a store.Account, self bool) (*tg.U
 			return nil, err
 		}
 		if err == nil {
-			u.Photo = &tg.UserProfilePhoto{PhotoID: p.ID, StrippedThumb: p.Stripped, DCID: h.cfg.DC}
+			u.Photo = &tg.UserProfilePhoto{PhotoID: p.ID, StrippedThumb: p.Stripped, DCID: h.cfg.DC, HasVideo: p.Video != nil}
 			u.SetFlags()
 		}
 	}

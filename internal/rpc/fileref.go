@@ -1,27 +1,65 @@
 package rpc
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"slices"
 	"time"
 
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/store"
 )
 
-// File references (D7) are opaque to clients and stateless here: a version
-// byte, the issue time, and an HMAC over the file and that time under a key
-// derived from the DC's secret. Every process of a DC checks them alike, and
-// nothing is stored per reference. Fetching the origin again issues a fresh one.
+// File references (D7) are opaque to clients and stateless here. Each names
+// the origin the object was fetched from (a message, a profile photo list,
+// or the object itself for messages.uploadMedia and getDocumentByHash
+// answers), its issue time, and an HMAC over the object, the origin and that
+// time under a key derived from the DC's secret. Every process of a DC
+// checks them alike, and nothing is stored per reference.
+//
+// A reference is accepted while it is younger than the TTL and its origin
+// still holds the object: once the message is deleted or the photo leaves
+// the profile, it is FILE_REFERENCE_INVALID; once it is old,
+// FILE_REFERENCE_EXPIRED. Fetching the origin again (getMessages,
+// getHistory, getUserPhotos) issues a fresh one.
+//
+//	version(1) kind(1) owner(8) message(4) issued(4) tag(16)
 const (
-	fileRefVersion = 1
-	fileRefLen     = 1 + 4 + 16
+	fileRefVersion = 2
+	fileRefLen     = 1 + 1 + 8 + 4 + 4 + 16
 )
 
 var (
 	errFileRefInvalid = badRequest("FILE_REFERENCE_INVALID")
 	errFileRefExpired = badRequest("FILE_REFERENCE_EXPIRED")
 )
+
+// originKind says where an object was fetched from.
+type originKind byte
+
+const (
+	originObject  originKind = 1 // the object itself: valid while it exists
+	originMessage originKind = 2 // message msg of owner's history
+	originProfile originKind = 3 // owner's profile photos
+)
+
+// origin is where a reference was issued.
+type origin struct {
+	kind  originKind
+	owner int64
+	msg   int
+}
+
+var objectOrigin = origin{kind: originObject}
+
+func messageOrigin(owner int64, msg int) origin { return origin{originMessage, owner, msg} }
+func profileOrigin(account int64) origin        { return origin{kind: originProfile, owner: account} }
 
 type fileRefs struct {
 	key []byte
@@ -34,35 +72,104 @@ func newFileRefs(secret []byte, ttl time.Duration) fileRefs {
 	return fileRefs{key: m.Sum(nil), ttl: ttl}
 }
 
-func (r fileRefs) tag(ref files.FileRef, issued uint32) []byte {
+// body is a reference without its tag.
+func body(o origin, issued uint32) []byte {
+	b := make([]byte, 0, fileRefLen)
+	b = append(b, fileRefVersion, byte(o.kind))
+	b = binary.LittleEndian.AppendUint64(b, uint64(o.owner))
+	b = binary.LittleEndian.AppendUint32(b, uint32(o.msg))
+	return binary.LittleEndian.AppendUint32(b, issued)
+}
+
+func (r fileRefs) tag(obj files.FileRef, body []byte) []byte {
 	m := hmac.New(sha256.New, r.key)
-	var b [20]byte
-	binary.LittleEndian.PutUint64(b[0:], uint64(ref.ID))
-	binary.LittleEndian.PutUint64(b[8:], uint64(ref.AccessHash))
-	binary.LittleEndian.PutUint32(b[16:], issued)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(obj.ID))
+	binary.LittleEndian.PutUint64(b[8:], uint64(obj.AccessHash))
 	m.Write(b[:])
+	m.Write(body)
 	return m.Sum(nil)[:16]
 }
 
-// issue returns a reference to a file valid from now.
-func (r fileRefs) issue(ref files.FileRef, now time.Time) []byte {
-	out := make([]byte, 0, fileRefLen)
-	out = append(out, fileRefVersion)
-	out = binary.LittleEndian.AppendUint32(out, uint32(now.Unix()))
-	return append(out, r.tag(ref, uint32(now.Unix()))...)
+// issue returns a reference to an object fetched from o, valid from now.
+func (r fileRefs) issue(obj files.FileRef, o origin, now time.Time) []byte {
+	b := body(o, uint32(now.Unix()))
+	return append(b, r.tag(obj, b)...)
 }
 
-// check accepts a reference this DC issued for the file and that has not expired.
-func (r fileRefs) check(ref files.FileRef, b []byte, now time.Time) error {
+// check accepts a reference this DC issued for the object and that has not
+// expired, and returns its origin.
+func (r fileRefs) check(obj files.FileRef, b []byte, now time.Time) (origin, error) {
 	if len(b) != fileRefLen || b[0] != fileRefVersion {
-		return errFileRefInvalid
+		return origin{}, errFileRefInvalid
 	}
-	issued := binary.LittleEndian.Uint32(b[1:5])
-	if !hmac.Equal(b[5:], r.tag(ref, issued)) {
-		return errFileRefInvalid
+	n := fileRefLen - 16
+	if !hmac.Equal(b[n:], r.tag(obj, b[:n])) {
+		return origin{}, errFileRefInvalid
 	}
+	o := origin{kind: originKind(b[1]), owner: int64(binary.LittleEndian.Uint64(b[2:])), msg: int(binary.LittleEndian.Uint32(b[10:]))}
+	issued := binary.LittleEndian.Uint32(b[14:])
 	if now.Sub(time.Unix(int64(issued), 0)) > r.ttl {
-		return errFileRefExpired
+		return origin{}, errFileRefExpired
 	}
-	return nil
+	return o, nil
+}
+
+// checkRef accepts a reference to an existing object when it is fresh and
+// its origin still holds the object.
+func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) error {
+	o, err := h.refs.check(obj, ref, h.cfg.Now())
+	if err != nil {
+		return err
+	}
+	switch o.kind {
+	case originObject:
+		return nil
+	case originMessage:
+		msgs, err := h.cfg.Messages.Messages(ctx, o.owner, []int{o.msg})
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 1 {
+			ids, err := mediaObjects(msgs[0].Media)
+			if err != nil {
+				return err
+			}
+			if slices.Contains(ids, obj.ID) {
+				return nil
+			}
+		}
+	case originProfile:
+		acc, err := h.cfg.Accounts.Account(ctx, o.owner)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && slices.Contains(acc.Photos, obj.ID) {
+			return nil
+		}
+	}
+	return errFileRefInvalid
+}
+
+// mediaObjects returns the ids of the documents and photos a stored
+// MessageMedia names.
+func mediaObjects(raw []byte) ([]int64, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	media, err := tg.DecodeMessageMedia(&bin.Buffer{Buf: raw})
+	if err != nil {
+		return nil, err
+	}
+	switch m := media.(type) {
+	case *tg.MessageMediaDocument:
+		if d, ok := m.Document.(*tg.Document); ok {
+			return []int64{d.ID}, nil
+		}
+	case *tg.MessageMediaPhoto:
+		if p, ok := m.Photo.(*tg.Photo); ok {
+			return []int64{p.ID}, nil
+		}
+	}
+	return nil, nil
 }

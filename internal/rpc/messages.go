@@ -32,6 +32,8 @@ func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUplo
 	if _, err := h.peerAccount(ctx, c, req.Peer); err != nil {
 		return nil, err
 	}
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	return h.messageMedia(ctx, c, req.Media)
 }
 
@@ -40,11 +42,7 @@ func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUplo
 func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaClass) (tg.MessageMediaClass, error) {
 	switch m := in.(type) {
 	case *tg.InputMediaUploadedDocument:
-		rec, err := h.finalize(ctx, c, m.File)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := h.storeDocument(ctx, rec, m)
+		doc, err := h.uploadedDocument(ctx, c, m)
 		if err != nil {
 			return nil, err
 		}
@@ -64,100 +62,23 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 		if err != nil {
 			return nil, err
 		}
-		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p)}, nil
+		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p, objectOrigin)}, nil
 	case *tg.InputMediaDocument:
 		in, ok := m.ID.(*tg.InputDocument)
 		if !ok {
 			return nil, badRequest("MEDIA_INVALID")
 		}
-		d, err := h.cfg.Documents.Document(ctx, in.ID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && d.AccessHash != in.AccessHash) {
-			return nil, badRequest("MEDIA_INVALID")
-		}
+		d, err := h.storedDocument(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("MEDIA_INVALID"))
 		if err != nil {
 			return nil, err
 		}
-		if err := h.refs.check(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, in.FileReference, h.cfg.Now()); err != nil {
-			return nil, err
-		}
-		doc, err := h.tgDocument(d)
+		doc, err := h.tgDocument(d, objectOrigin)
 		if err != nil {
 			return nil, err
 		}
 		return &tg.MessageMediaDocument{Document: doc}, nil
 	}
 	return nil, badRequest("MEDIA_INVALID")
-}
-
-// storeDocument records a finalized file as a document, with the attributes
-// the client gave and a file name when it gave none. Content already stored
-// under a document of the same mime type is stored once (M6): the new file
-// is dropped and the existing document returned.
-func (h *Handler) storeDocument(ctx context.Context, rec store.FileRecord, media *tg.InputMediaUploadedDocument) (*tg.Document, error) {
-	mime := media.MimeType
-	if mime == "" {
-		mime = "application/octet-stream"
-	}
-	if same, err := h.cfg.Documents.DocumentByHash(ctx, rec.SHA256, rec.Size, mime); err == nil {
-		if err := h.cfg.Engine.DeleteFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}); err != nil {
-			h.cfg.Logger.Warn("dropping a duplicate upload", "file", rec.ID, "err", err)
-		}
-		return h.tgDocument(same)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	attrs := append([]tg.DocumentAttributeClass(nil), media.Attributes...)
-	named := false
-	for _, a := range attrs {
-		if _, ok := a.(*tg.DocumentAttributeFilename); ok {
-			named = true
-		}
-	}
-	if !named && rec.Name != "" {
-		attrs = append(attrs, &tg.DocumentAttributeFilename{FileName: rec.Name})
-	}
-	var b bin.Buffer
-	b.PutVectorHeader(len(attrs))
-	for _, a := range attrs {
-		if err := a.Encode(&b); err != nil {
-			return nil, err
-		}
-	}
-	d := store.Document{ID: rec.ID, AccessHash: rec.AccessHash, File: rec.ID, Mime: mime,
-		Attributes: b.Buf, Date: rec.Created, Size: rec.Size, SHA256: rec.SHA256}
-	if err := h.cfg.Documents.PutDocument(ctx, d); err != nil {
-		return nil, err
-	}
-	return h.tgDocument(d)
-}
-
-// tgDocument describes a document with a fresh file reference (D7).
-func (h *Handler) tgDocument(d store.Document) (*tg.Document, error) {
-	var attrs []tg.DocumentAttributeClass
-	if len(d.Attributes) > 0 {
-		b := &bin.Buffer{Buf: d.Attributes}
-		n, err := b.VectorHeader()
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < n; i++ {
-			a, err := tg.DecodeDocumentAttribute(b)
-			if err != nil {
-				return nil, err
-			}
-			attrs = append(attrs, a)
-		}
-	}
-	return &tg.Document{
-		ID:            d.ID,
-		AccessHash:    d.AccessHash,
-		FileReference: h.refs.issue(files.FileRef{ID: d.ID, AccessHash: d.AccessHash}, h.cfg.Now()),
-		Date:          int(d.Date.Unix()),
-		MimeType:      d.Mime,
-		Size:          d.Size,
-		DCID:          h.cfg.DC,
-		Attributes:    attrs,
-	}, nil
 }
 
 // peerAccount resolves a private-chat peer: Saved Messages or another
@@ -200,19 +121,24 @@ func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outg
 			}
 			media = b.Buf
 		}
+		objects, err := mediaObjects(media)
+		if err != nil {
+			return nil, err
+		}
 		own := &store.Message{Owner: c.user, Peer: peer, From: c.user, Out: true, Date: now,
-			Text: it.text, RandomID: it.randomID, GroupedID: grouped, Media: media}
+			Text: it.text, RandomID: it.randomID, GroupedID: grouped, Media: media, Objects: objects}
 		mine = append(mine, own)
 		all = append(all, own)
 		if peer != c.user {
 			all = append(all, &store.Message{Owner: peer, Peer: c.user, From: c.user, Date: now,
-				Text: it.text, GroupedID: grouped, Media: media})
+				Text: it.text, GroupedID: grouped, Media: media, Objects: objects, TwinOf: own})
 		}
 	}
 	return mine, h.cfg.Messages.AddMessages(ctx, all)
 }
 
-// tgMessage describes a stored message, with fresh file references.
+// tgMessage describes a stored message, with fresh file references whose
+// origin is the message (D7).
 func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 	msg := &tg.Message{
 		ID:        m.ID,
@@ -231,11 +157,11 @@ func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 		switch md := media.(type) {
 		case *tg.MessageMediaDocument:
 			if doc, ok := md.Document.(*tg.Document); ok {
-				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, h.cfg.Now())
+				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
 			}
 		case *tg.MessageMediaPhoto:
 			if p, ok := md.Photo.(*tg.Photo); ok {
-				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, h.cfg.Now())
+				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
 			}
 		}
 		msg.Media = media
@@ -278,7 +204,7 @@ func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.M
 		if err != nil {
 			return nil, err
 		}
-		u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.ID, PtsCount: 1})
+		u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.Pts, PtsCount: 1})
 	}
 	users, err := h.users(ctx, c, peer)
 	if err != nil {
@@ -289,6 +215,9 @@ func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.M
 }
 
 func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
+	// Media found here stays until the message that names it is stored.
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	peer, err := h.peerAccount(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
@@ -305,6 +234,8 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 }
 
 func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesSendMultiMediaRequest) (bin.Encoder, error) {
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	if len(req.MultiMedia) > maxAlbum {
 		return nil, badRequest("MULTI_MEDIA_TOO_LONG")
 	}
@@ -392,5 +323,5 @@ func (h *Handler) getDocumentByHash(ctx context.Context, c *call, req *tg.Messag
 	if err != nil {
 		return nil, err
 	}
-	return h.tgDocument(d)
+	return h.tgDocument(d, objectOrigin)
 }

@@ -20,14 +20,15 @@ import (
 var profileLimits = media.Limits{MaxSideSum: media.DefaultLimits.MaxSideSum, MaxRatio: media.DefaultLimits.MaxRatio, Boxes: media.ProfileBoxes}
 
 func (h *Handler) uploadProfilePhoto(ctx context.Context, c *call, req *tg.PhotosUploadProfilePhotoRequest) (bin.Encoder, error) {
-	if _, ok := req.GetVideo(); ok {
-		return nil, badRequest("VIDEO_FILE_INVALID") // profile videos are not supported yet
-	}
-	file, ok := req.GetFile()
-	if !ok {
+	var p store.Photo
+	var err error
+	if video, ok := req.GetVideo(); ok {
+		p, err = h.profileVideo(ctx, c, video, req.VideoStartTs, req.File)
+	} else if file, ok := req.GetFile(); ok {
+		p, err = h.makePhoto(ctx, c, file, profileLimits)
+	} else {
 		return nil, badRequest("PHOTO_FILE_MISSING")
 	}
-	p, err := h.makePhoto(ctx, c, file, profileLimits)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func (h *Handler) photosPhoto(ctx context.Context, c *call, acc store.Account, p
 	}
 	out := &tg.PhotosPhoto{Photo: &tg.PhotoEmpty{}, Users: []tg.UserClass{u}}
 	if p != nil {
-		out.Photo = h.tgPhoto(*p)
+		out.Photo = h.tgPhoto(*p, profileOrigin(acc.ID))
 	}
 	return out, nil
 }
@@ -60,10 +61,12 @@ func (h *Handler) updateProfilePhoto(ctx context.Context, c *call, req *tg.Photo
 		return nil, err
 	}
 	var chosen *store.Photo
+	var removed []int64
 	switch in := req.ID.(type) {
 	case *tg.InputPhotoEmpty:
 		// Remove the current photo; the previous one becomes current.
 		if len(acc.Photos) > 0 {
+			removed = acc.Photos[:1:1]
 			acc.Photos = acc.Photos[1:]
 		}
 	case *tg.InputPhoto:
@@ -81,6 +84,9 @@ func (h *Handler) updateProfilePhoto(ctx context.Context, c *call, req *tg.Photo
 		return nil, badRequest("PHOTO_ID_INVALID")
 	}
 	if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+		return nil, err
+	}
+	if err := h.dropProfilePhotos(ctx, removed); err != nil {
 		return nil, err
 	}
 	if chosen == nil && len(acc.Photos) > 0 {
@@ -123,7 +129,7 @@ func (h *Handler) getUserPhotos(ctx context.Context, c *call, req *tg.PhotosGetU
 		if err != nil {
 			return nil, err
 		}
-		out.Photos = append(out.Photos, h.tgPhoto(p))
+		out.Photos = append(out.Photos, h.tgPhoto(p, profileOrigin(acc.ID)))
 	}
 	u, err := h.userOf(ctx, acc, acc.ID == c.user)
 	if err != nil {
@@ -153,6 +159,9 @@ func (h *Handler) deletePhotos(ctx context.Context, c *call, req *tg.PhotosDelet
 	}
 	if len(out.Elems) > 0 {
 		if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+			return nil, err
+		}
+		if err := h.dropProfilePhotos(ctx, out.Elems); err != nil {
 			return nil, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	FileRefTTL time.Duration
 	// TestPhones turns on sign-in with Telegram's test numbers 99966XYYYY.
 	TestPhones bool
+	// Probe runs ffprobe and ffmpeg; zero: no video or audio attributes,
+	// no video thumbnails, no profile videos.
+	Probe probe.Tools
 }
 
 // Handler implements server.Handler.
@@ -53,6 +57,11 @@ type Handler struct {
 	refs       fileRefs
 	limits     sync.Map // account id -> *rate.Limiter
 	photoSlots chan struct{}
+	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
+	docMu      sync.Mutex    // stores documents one at a time, for dedup (M6)
+	// mediaMu: sends hold it shared from resolving their media to storing
+	// the message; deleting unreferenced media holds it alone (M6).
+	mediaMu sync.RWMutex
 }
 
 // New returns a handler.
@@ -72,7 +81,7 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2)}
+	return &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2)}
 }
 
 var _ server.Handler = (*Handler)(nil)
@@ -178,7 +187,7 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 	}
 	switch id {
 	case tg.UpdatesGetStateRequestTypeID:
-		return &tg.UpdatesState{Pts: 1, Qts: 0, Date: int(h.cfg.Now().Unix()), Seq: 0}, nil
+		return h.updatesState(ctx, c)
 	case tg.UsersGetUsersRequestTypeID:
 		var req tg.UsersGetUsersRequest
 		if err := req.Decode(b); err != nil {
@@ -251,6 +260,12 @@ func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder
 			return nil, err
 		}
 		return h.deletePhotos(ctx, c, &req)
+	case tg.MessagesDeleteMessagesRequestTypeID:
+		var req tg.MessagesDeleteMessagesRequest
+		if err := req.Decode(b); err != nil {
+			return nil, err
+		}
+		return h.deleteMessages(ctx, c, &req)
 	case tg.MessagesGetDocumentByHashRequestTypeID:
 		var req tg.MessagesGetDocumentByHashRequest
 		if err := req.Decode(b); err != nil {

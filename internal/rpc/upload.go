@@ -91,14 +91,7 @@ func (h *Handler) saveFilePart(ctx context.Context, c *call, p savePart) (bin.En
 func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocationClass) (files.FileRef, error) {
 	switch l := loc.(type) {
 	case *tg.InputDocumentFileLocation:
-		if l.ThumbSize != "" {
-			return files.FileRef{}, errLocation // document thumbnails come with media
-		}
-		ref := files.FileRef{ID: l.ID, AccessHash: l.AccessHash}
-		if _, err := h.cfg.Engine.File(ctx, ref); err != nil {
-			return files.FileRef{}, err
-		}
-		return ref, h.refs.check(ref, l.FileReference, h.cfg.Now())
+		return h.documentFile(ctx, l)
 	case *tg.InputPhotoFileLocation:
 		return h.photoSizeFile(ctx, l)
 	case *tg.InputPeerPhotoFileLocation:

@@ -233,6 +233,16 @@ type Message struct {
 	RandomID  int64  // the sender's random_id, for updateMessageID
 	GroupedID int64  // album
 	Media     []byte // TL encoding of the MessageMedia, nil for none
+	// Objects are the documents and photos Media refers to: while a
+	// message names one, it is not deleted (M6).
+	Objects []int64
+	// Twin is the id of the same private message in Peer's history, 0 for
+	// none. TwinOf, set when adding, names that other copy among the
+	// messages of the same AddMessages call; both then get each other's id.
+	Twin   int
+	TwinOf *Message
+	// Pts is the owner's event counter after this message (set by AddMessages).
+	Pts int
 }
 
 // Messages stores message histories.
@@ -245,18 +255,29 @@ type Messages interface {
 	// History returns up to limit messages of owner's chat with peer whose
 	// ids are below before (0: from the newest), newest first.
 	History(ctx context.Context, owner, peer int64, before, limit int) ([]Message, error)
+	// DeleteMessages deletes an owner's messages by id in one transaction,
+	// skipping unknown ids, and returns the deleted messages and the owner's
+	// pts after the deletion (one event per deleted message).
+	DeleteMessages(ctx context.Context, owner int64, ids []int) ([]Message, int, error)
+	// Referenced reports whether any message's Objects names object.
+	Referenced(ctx context.Context, object int64) (bool, error)
+	// Pts returns the owner's event counter: one per message added or deleted.
+	Pts(ctx context.Context, owner int64) (int, error)
 }
 
 // Document is what describes a stored file as a Telegram document.
 type Document struct {
 	ID         int64
 	AccessHash int64
-	File       int64 // the stored file with the content
+	File       int64 // the stored file with the content, shared by documents of the same content
+	FileAccess int64 // its access hash
 	Mime       string
 	Attributes []byte // TL encoding of the DocumentAttribute vector
 	Date       time.Time
 	Size       int64
-	SHA256     [32]byte // of the content, for messages.getDocumentByHash (M6)
+	SHA256     [32]byte    // of the content, for messages.getDocumentByHash (M6)
+	Thumbs     []PhotoSize // thumbnails, each a stored file of its own ("m")
+	Stripped   []byte      // photoStrippedSize "i" of the thumbnail
 }
 
 // Documents stores documents.
@@ -269,11 +290,17 @@ type Documents interface {
 	// DocumentByHash returns the document with that content, size and mime
 	// type, or ErrNotFound.
 	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string) (Document, error)
+	// DocumentsByContent returns every document with that content and size,
+	// whatever its mime type.
+	DocumentsByContent(ctx context.Context, sha256 [32]byte, size int64) ([]Document, error)
+	// DeleteDocument removes a document and its hash index entry; a missing
+	// document is not an error.
+	DeleteDocument(ctx context.Context, id int64) error
 }
 
 // PhotoSize is one stored size of a photo.
 type PhotoSize struct {
-	Type       string // s, m, x, y, w
+	Type       string // s, m, x, y, w; a, b, c for profile photos; u for a profile video
 	W, H       int
 	File       int64 // the stored file with this size's JPEG
 	FileAccess int64 // its access hash
@@ -288,6 +315,10 @@ type Photo struct {
 	Date       time.Time
 	Sizes      []PhotoSize // smallest first
 	Stripped   []byte      // photoStrippedSize "i"
+	// Video is the profile video's size "u" (M7); its W and H are the
+	// video's, VideoStart the still frame's time in seconds.
+	Video      *PhotoSize
+	VideoStart float64
 }
 
 // Photos stores photos.
@@ -295,4 +326,6 @@ type Photos interface {
 	PutPhoto(ctx context.Context, p Photo) error
 	// Photo returns a photo or ErrNotFound.
 	Photo(ctx context.Context, id int64) (Photo, error)
+	// DeletePhoto removes a photo; a missing photo is not an error.
+	DeletePhoto(ctx context.Context, id int64) error
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/mt"
 	"github.com/gotd/td/proto"
+	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/mtproto/transport"
+	"github.com/filedc/filedc/internal/store"
 )
 
 // FuzzProcess feeds arbitrary decrypted message bodies (containers,
@@ -35,6 +37,10 @@ func FuzzProcess(f *testing.F) {
 	b.Reset()
 	(&proto.GZIP{Data: []byte{0xec, 0x77, 0xbe, 0x7a, 1, 0, 0, 0, 0, 0, 0, 0}}).Encode(&b)
 	f.Add(b.Buf)
+	b.Reset()
+	// A call of another layer, translated (S5).
+	(&tg.InvokeWithLayerRequest{Layer: 198, Query: &tg.UsersGetUsersRequest{ID: []tg.InputUserClass{&tg.InputUserSelf{}}}}).Encode(&b)
+	f.Add(b.Buf)
 
 	client, srvSide := net.Pipe()
 	go io.Copy(io.Discard, client)
@@ -45,6 +51,7 @@ func FuzzProcess(f *testing.F) {
 	}
 	s := New(Config{
 		Salts: session.NewSalts([]byte("fuzz secret, thirty-two bytes ok")),
+		Keys:  &memKeys{keys: map[[8]byte]store.AuthKey{}},
 		Handler: HandlerFunc(func(ctx context.Context, r *Request) (bin.Encoder, error) {
 			return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
 		}),

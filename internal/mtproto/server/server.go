@@ -18,6 +18,7 @@ import (
 	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/proto"
 
+	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/mtproto/transport"
@@ -83,6 +84,9 @@ type Config struct {
 	Transport transport.Options
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Layers translates calls and answers of clients in other layers (S5);
+	// default: the schemas built into filedc.
+	Layers *layer.Registry
 	// MaxConnsPerIP bounds the open connections from one address (S7,
 	// default 256); over it a connection gets transport error -429.
 	MaxConnsPerIP int
@@ -112,6 +116,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Layers == nil {
+		cfg.Layers = layer.Default()
 	}
 	if cfg.MaxConnsPerIP <= 0 {
 		cfg.MaxConnsPerIP = 256

@@ -16,6 +16,7 @@ import (
 	"github.com/gotd/td/mt"
 	"github.com/gotd/td/proto"
 
+	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/mtproto/session"
 )
 
@@ -120,8 +121,9 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		if plain != nil {
 			plain.hold()
 		}
+		cl := s.layerOf(sess.key, body)
 		go func() {
-			s.call(ctx, sess, msgID, body, st)
+			s.call(ctx, sess, msgID, body, st, cl)
 			if plain != nil {
 				plain.release()
 			}
@@ -162,8 +164,26 @@ func (r rpcResult) Encode(b *bin.Buffer) error {
 
 // call runs one RPC call and sends its rpc_result. Small answers are kept in
 // st for a client that sends the call again.
-func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte, st *callState) {
-	res, err := s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}, srv: s})
+func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte, st *callState, cl callLayer) {
+	var res bin.Encoder
+	var err error
+	var lcall *layer.Call
+	if cl.declare != 0 {
+		err = s.persistLayer(ctx, sess.key)
+	}
+	if err == nil && cl.bridge != nil {
+		// Translated before the handler decodes it (S5).
+		if body, lcall, err = cl.bridge.Request(body); err != nil {
+			s.log.Debug("layer", "layer", cl.bridge.Client.Layer, "err", err)
+			err = errLayerRequest
+		}
+	}
+	if err == nil {
+		res, err = s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}, srv: s})
+	}
+	if err == nil && lcall != nil {
+		res, err = translateAnswer(cl.bridge, lcall, res)
+	}
 	if err == nil {
 		if _, pooled := res.(Releaser); pooled {
 			s.finish(sess, st, nil) // a file chunk: recomputed if asked again

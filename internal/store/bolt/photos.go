@@ -19,11 +19,13 @@ type photo struct {
 	Date       int64             `json:"date"`
 	Sizes      []store.PhotoSize `json:"sizes"`
 	Stripped   []byte            `json:"stripped,omitempty"`
+	Video      *store.PhotoSize  `json:"video,omitempty"`
+	VideoStart float64           `json:"video_start,omitempty"`
 }
 
 // PutPhoto implements store.Photos.
 func (m *Meta) PutPhoto(ctx context.Context, p store.Photo) error {
-	v, err := json.Marshal(photo{p.AccessHash, p.Owner, unixNano(p.Date), p.Sizes, p.Stripped})
+	v, err := json.Marshal(photo{p.AccessHash, p.Owner, unixNano(p.Date), p.Sizes, p.Stripped, p.Video, p.VideoStart})
 	if err != nil {
 		return err
 	}
@@ -44,5 +46,15 @@ func (m *Meta) Photo(ctx context.Context, id int64) (store.Photo, error) {
 		return store.Photo{}, err
 	}
 	return store.Photo{ID: id, AccessHash: r.AccessHash, Owner: r.Owner, Date: fromUnixNano(r.Date),
-		Sizes: r.Sizes, Stripped: r.Stripped}, nil
+		Sizes: r.Sizes, Stripped: r.Stripped, Video: r.Video, VideoStart: r.VideoStart}, nil
+}
+
+// DeletePhoto implements store.Photos.
+func (m *Meta) DeletePhoto(ctx context.Context, id int64) error {
+	return m.db.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketPhotos); b != nil {
+			return b.Delete(idKey(id))
+		}
+		return nil
+	})
 }

@@ -164,6 +164,20 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX once_tokens_expires ON once_tokens (expires)`,
 	},
+	3: { // deletion (M6): what messages refer to, twins, pts; thumbnails, profile videos
+		`ALTER TABLE messages ADD COLUMN objects bigint[] NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE messages ADD COLUMN twin integer NOT NULL DEFAULT 0`,
+		`CREATE INDEX messages_objects ON messages USING gin (objects)`,
+		`CREATE TABLE pts (
+			owner bigint PRIMARY KEY,
+			pts   integer NOT NULL
+		)`,
+		`ALTER TABLE documents ADD COLUMN file_access bigint NOT NULL DEFAULT 0`,
+		`ALTER TABLE documents ADD COLUMN thumbs jsonb NOT NULL DEFAULT '[]'`,
+		`ALTER TABLE documents ADD COLUMN stripped bytea`,
+		`ALTER TABLE photos ADD COLUMN video jsonb`,
+		`ALTER TABLE photos ADD COLUMN video_start double precision NOT NULL DEFAULT 0`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

@@ -12,13 +12,15 @@ import (
 func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	ctx := context.Background()
 	s := open(t)
-	d := store.Document{ID: -3, AccessHash: 4, File: 5, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99, SHA256: [32]byte{7, 7}}
+	d := store.Document{ID: -3, AccessHash: 4, File: 5, FileAccess: 6, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99, SHA256: [32]byte{7, 7},
+		Thumbs: []store.PhotoSize{{Type: "m", W: 320, H: 200, File: 8, FileAccess: 9, Size: 1000}}, Stripped: []byte{1, 2, 3}}
 	if err := s.PutDocument(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Document(ctx, d.ID)
 	if err != nil || got.ID != d.ID || got.AccessHash != 4 || got.File != 5 || got.Mime != d.Mime ||
-		string(got.Attributes) != string(d.Attributes) || !got.Date.Equal(d.Date) || got.Size != 99 {
+		string(got.Attributes) != string(d.Attributes) || !got.Date.Equal(d.Date) || got.Size != 99 ||
+		got.FileAccess != 6 || len(got.Thumbs) != 1 || got.Thumbs[0] != d.Thumbs[0] || string(got.Stripped) != "\x01\x02\x03" {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	if _, err := s.Document(ctx, 1); !errors.Is(err, store.ErrNotFound) {
@@ -35,5 +37,32 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 		if _, err := s.DocumentByHash(ctx, miss.sum, miss.size, miss.mime); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("by hash %+v: %v", miss, err)
 		}
+	}
+	// Documents of one content under other mime types share it.
+	e := store.Document{ID: 10, AccessHash: 11, File: 5, FileAccess: 6, Mime: "application/octet-stream", Date: savedAt(2), Size: 99, SHA256: d.SHA256}
+	other := store.Document{ID: 12, AccessHash: 13, File: 14, Mime: "image/png", Date: savedAt(2), Size: 98, SHA256: d.SHA256}
+	for _, x := range []store.Document{e, other} {
+		if err := s.PutDocument(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same, err := s.DocumentsByContent(ctx, d.SHA256, 99)
+	if err != nil || len(same) != 2 || same[0].ID+same[1].ID != d.ID+e.ID {
+		t.Fatalf("by content: %+v, %v", same, err)
+	}
+	if err := s.DeleteDocument(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Document(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted document: %v", err)
+	}
+	if _, err := s.DocumentByHash(ctx, d.SHA256, 99, "image/png"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted document by hash: %v", err)
+	}
+	if same, err := s.DocumentsByContent(ctx, d.SHA256, 99); err != nil || len(same) != 1 || same[0].ID != e.ID {
+		t.Fatalf("by content after deletion: %+v, %v", same, err)
+	}
+	if err := s.DeleteDocument(ctx, d.ID); err != nil {
+		t.Fatalf("deleting again: %v", err)
 	}
 }

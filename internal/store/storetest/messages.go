@@ -73,4 +73,57 @@ func TestMessages(t *testing.T, open func(t *testing.T) store.Messages) {
 			t.Fatal("an empty chat has history")
 		}
 	})
+	t.Run("TwinsPtsAndDeletion", func(t *testing.T) {
+		s := open(t)
+		mine := &store.Message{Owner: 1, Peer: 2, From: 1, Out: true, Date: savedAt(1), Objects: []int64{100, 200}}
+		theirs := &store.Message{Owner: 2, Peer: 1, From: 1, Date: savedAt(1), Objects: []int64{100, 200}, TwinOf: mine}
+		saved := &store.Message{Owner: 1, Peer: 1, From: 1, Out: true, Date: savedAt(2), Objects: []int64{100}}
+		if err := s.AddMessages(ctx, []*store.Message{mine, theirs, saved}); err != nil {
+			t.Fatal(err)
+		}
+		if mine.Twin != theirs.ID || theirs.Twin != mine.ID || saved.Twin != 0 {
+			t.Fatalf("twins %d %d %d", mine.Twin, theirs.Twin, saved.Twin)
+		}
+		if mine.Pts != 1 || saved.Pts != 2 || theirs.Pts != 1 {
+			t.Fatalf("pts %d %d %d", mine.Pts, saved.Pts, theirs.Pts)
+		}
+		got, err := s.Messages(ctx, 2, []int{theirs.ID})
+		if err != nil || len(got) != 1 || got[0].Twin != mine.ID || len(got[0].Objects) != 2 || got[0].Objects[1] != 200 {
+			t.Fatalf("stored twin %+v, %v", got, err)
+		}
+		referenced := func(obj int64, want bool) {
+			t.Helper()
+			if r, err := s.Referenced(ctx, obj); err != nil || r != want {
+				t.Fatalf("Referenced(%d) = %v, %v; want %v", obj, r, err, want)
+			}
+		}
+		referenced(100, true)
+		referenced(300, false)
+		deleted, pts, err := s.DeleteMessages(ctx, 1, []int{mine.ID, 99, -1})
+		if err != nil || len(deleted) != 1 || deleted[0].ID != mine.ID || deleted[0].Twin != theirs.ID || pts != 3 {
+			t.Fatalf("DeleteMessages: %+v, pts %d, %v", deleted, pts, err)
+		}
+		if got, _ := s.Messages(ctx, 1, []int{mine.ID}); len(got) != 0 {
+			t.Fatal("a deleted message is still there")
+		}
+		if h, _ := s.History(ctx, 1, 2, 0, 10); len(h) != 0 {
+			t.Fatal("a deleted message is still in its chat")
+		}
+		referenced(200, true) // the peer's copy
+		if _, _, err := s.DeleteMessages(ctx, 2, []int{theirs.ID}); err != nil {
+			t.Fatal(err)
+		}
+		referenced(200, false)
+		referenced(100, true) // Saved Messages
+		if _, pts, err := s.DeleteMessages(ctx, 1, []int{saved.ID}); err != nil || pts != 4 {
+			t.Fatalf("pts %d, %v", pts, err)
+		}
+		referenced(100, false)
+		if pts, err := s.Pts(ctx, 1); err != nil || pts != 4 {
+			t.Fatalf("Pts %d, %v", pts, err)
+		}
+		if pts, err := s.Pts(ctx, 42); err != nil || pts != 0 {
+			t.Fatalf("Pts of a new account %d, %v", pts, err)
+		}
+	})
 }

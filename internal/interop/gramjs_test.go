@@ -1,0 +1,288 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image/jpeg"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/filedc/filedc/internal/testenv"
+)
+
+// GramJS (npm "telegram" 2.26.22) speaks layer 198. Its scenarios live in
+// interop/gramjs/filedc.js; scripts/setup.d/30-gramjs.sh installs it and
+// exports FILEDC_TEST_GRAMJS.
+const gramjsLayer = 198
+
+type gramjsMessage struct {
+	ID         int    `json:"id"`
+	PeerUserID string `json:"peer_user_id"`
+	Out        bool   `json:"out"`
+	Message    string `json:"message"`
+	GroupedID  string `json:"grouped_id"`
+	DocID      string `json:"doc_id"`
+	Size       int    `json:"size"`
+	MimeType   string `json:"mime_type"`
+	FileName   string `json:"file_name"`
+	DCID       int    `json:"dc_id"`
+	Downloaded int    `json:"downloaded"`
+	SHA256     string `json:"sha256"`
+}
+
+type gramjsSize struct {
+	Class      string `json:"class"`
+	Type       string `json:"type"`
+	W          int    `json:"w"`
+	H          int    `json:"h"`
+	Size       int    `json:"size"`
+	Downloaded int    `json:"downloaded"`
+	SHA256     string `json:"sha256"`
+	File       string `json:"file"`
+}
+
+// gramjsResult is what filedc.js prints; each scenario fills its part.
+type gramjsResult struct {
+	Error string `json:"error"`
+	Layer int    `json:"layer"`
+	Self  struct {
+		ID  string `json:"id"`
+		Bot bool   `json:"bot"`
+	} `json:"self"`
+	Sent     []int           `json:"sent"`
+	Messages []gramjsMessage `json:"messages"`
+	History  []int           `json:"history"`
+	// photo
+	ID         int          `json:"id"`
+	PeerUserID string       `json:"peer_user_id"`
+	Message    string       `json:"message"`
+	PhotoID    string       `json:"photo_id"`
+	DCID       int          `json:"dc_id"`
+	Sizes      []gramjsSize `json:"sizes"`
+	Full       struct {
+		Downloaded int    `json:"downloaded"`
+		SHA256     string `json:"sha256"`
+	} `json:"full"`
+	Document struct {
+		gramjsMessage
+		Thumbs []gramjsSize `json:"thumbs"`
+	} `json:"document"`
+}
+
+// runGramJS runs one scenario of filedc.js against srv as the bot botToken,
+// with the files written to a temporary directory, and returns its result
+// after the checks every scenario shares.
+func runGramJS(t *testing.T, srv *dc, scenario string, files map[string][]byte) (*gramjsResult, string) {
+	t.Helper()
+	dir := testenv.Require(t, "FILEDC_TEST_GRAMJS")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed")
+	}
+	tmp := t.TempDir()
+	args := []string{filepath.Join(dir, "filedc.js"), scenario}
+	// Files go in name order.
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, p)
+	}
+	// The script gives up after 4 minutes; the context is a backstop if node
+	// itself hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = dir
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Env = append(os.Environ(),
+		"FILEDC_ADDR="+srv.addr.String(),
+		"FILEDC_DC=2",
+		"FILEDC_PUBLIC_KEY="+filepath.Join(srv.data, "public.pem"),
+		"FILEDC_BOT_TOKEN="+botToken,
+		"FILEDC_OUT="+tmp,
+		"FILEDC_TIMEOUT_MS=240000",
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var res gramjsResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || runErr != nil || res.Error != "" {
+		t.Fatalf("gramjs %s: %v (exit: %v)\nerror: %s\nstderr:\n%s", scenario, err, runErr, res.Error, tail(stderr.String(), 4000))
+	}
+	if res.Layer != gramjsLayer {
+		t.Errorf("GramJS declares layer %d, want %d", res.Layer, gramjsLayer)
+	}
+	if res.Self.ID != "7000001" || !res.Self.Bot {
+		t.Errorf("GramJS logged in as %+v, want bot 7000001", res.Self)
+	}
+	return &res, tmp
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// checkGramJSDocuments checks messages read back with getMessages and
+// downloaded by GramJS against the files sent, in order.
+func checkGramJSDocuments(t *testing.T, res *gramjsResult, names []string, files map[string][]byte, caption func(string) string) {
+	t.Helper()
+	if len(res.Messages) != len(names) || len(res.Sent) != len(names) {
+		t.Fatalf("sent %v and read back %d messages, want %d", res.Sent, len(res.Messages), len(names))
+	}
+	for i, m := range res.Messages {
+		data := files[names[i]]
+		if m.ID != res.Sent[i] {
+			t.Errorf("message %d: getMessages answered id %d, sent %d", i, m.ID, res.Sent[i])
+		}
+		if m.PeerUserID != "7000001" || !m.Out {
+			t.Errorf("message %d: peer %s out %v, want Saved Messages of 7000001", m.ID, m.PeerUserID, m.Out)
+		}
+		if m.Message != caption(names[i]) {
+			t.Errorf("message %d: caption %q, want %q", m.ID, m.Message, caption(names[i]))
+		}
+		if m.FileName != names[i] || m.MimeType != "application/octet-stream" || m.DCID != 2 {
+			t.Errorf("message %d: document %q %s on DC %d", m.ID, m.FileName, m.MimeType, m.DCID)
+		}
+		if m.Size != len(data) || m.Downloaded != len(data) || m.SHA256 != sha256Hex(data) {
+			t.Errorf("message %d: document of %d bytes, downloaded %d bytes with SHA-256 %s; sent %d bytes with %s",
+				m.ID, m.Size, m.Downloaded, m.SHA256, len(data), sha256Hex(data))
+		}
+	}
+}
+
+// TestS5_GramJSFilesRoundtrip: GramJS (layer 198) logs in as a bot, uploads
+// a 1 MiB file (small path) and a 30 MiB file (big path) with 4 workers,
+// sends them to Saved Messages, reads them back with getMessages and
+// downloads them.
+func TestS5_GramJSFilesRoundtrip(t *testing.T) {
+	srv := startServer(t)
+	files := map[string][]byte{
+		"a-small.bin": randomBytes(198, 1<<20),
+		"b-big.bin":   randomBytes(199, 30<<20),
+	}
+	res, _ := runGramJS(t, srv, "files", files)
+	checkGramJSDocuments(t, res, []string{"a-small.bin", "b-big.bin"}, files, func(n string) string { return n })
+}
+
+// TestM3_GramJSAlbum: GramJS sends three files as one album
+// (messages.uploadMedia each, then messages.sendMultiMedia), reads them back
+// with getMessages and getHistory and downloads them.
+func TestM3_GramJSAlbum(t *testing.T) {
+	srv := startServer(t)
+	files := map[string][]byte{}
+	var names []string
+	for i := 0; i < 3; i++ {
+		name := fmt.Sprintf("part%d.bin", i)
+		files[name] = randomBytes(uint64(300+i), 100<<10*(i+1)+i)
+		names = append(names, name)
+	}
+	res, _ := runGramJS(t, srv, "album", files)
+	checkGramJSDocuments(t, res, names, files, func(n string) string { return "album " + n })
+	for _, m := range res.Messages {
+		if m.GroupedID == "" || m.GroupedID == "0" || m.GroupedID != res.Messages[0].GroupedID {
+			t.Errorf("message %d: grouped_id %q, want one shared non-zero id", m.ID, m.GroupedID)
+		}
+	}
+	if len(res.Messages) == 3 && res.Messages[0].DocID == res.Messages[1].DocID {
+		t.Error("different files became one document")
+	}
+	if want := []int{res.Sent[2], res.Sent[1], res.Sent[0]}; !slices.Equal(res.History, want) {
+		t.Errorf("history %v, want %v", res.History, want)
+	}
+}
+
+// checkGramJSSizes checks the sizes GramJS downloaded and wrote to files:
+// each decodes as a JPEG of the announced dimensions (want, by type), the
+// stripped "i" one, expanded by GramJS, within 40×40 and as wide as the
+// image. It returns the sizes by type.
+func checkGramJSSizes(t *testing.T, what string, sizes []gramjsSize, want map[string][2]int) map[string]gramjsSize {
+	t.Helper()
+	seen := map[string]gramjsSize{}
+	for _, s := range sizes {
+		raw, err := os.ReadFile(s.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) != s.Downloaded || sha256Hex(raw) != s.SHA256 {
+			t.Errorf("%s size %s: the file written differs from what GramJS downloaded", what, s.Type)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			t.Errorf("%s size %s (%s): %d bytes that do not decode as JPEG: %v", what, s.Type, s.Class, len(raw), err)
+			continue
+		}
+		switch s.Class {
+		case "PhotoStrippedSize":
+			if s.Type != "i" || cfg.Width > 40 || cfg.Height > 40 || cfg.Width < cfg.Height {
+				t.Errorf("%s stripped size %s expands to %dx%d", what, s.Type, cfg.Width, cfg.Height)
+			}
+		case "PhotoSize":
+			dims, ok := want[s.Type]
+			if !ok || s.W != dims[0] || s.H != dims[1] || cfg.Width != s.W || cfg.Height != s.H {
+				t.Errorf("%s size %s announced %dx%d, downloaded %dx%d", what, s.Type, s.W, s.H, cfg.Width, cfg.Height)
+			}
+			if s.Downloaded != s.Size {
+				t.Errorf("%s size %s announced %d bytes, downloaded %d", what, s.Type, s.Size, s.Downloaded)
+			}
+		default:
+			t.Errorf("%s: unexpected size %s of class %s", what, s.Type, s.Class)
+		}
+		seen[s.Type] = s
+	}
+	for _, typ := range append(slices.Sorted(maps.Keys(want)), "i") {
+		if _, ok := seen[typ]; !ok {
+			t.Errorf("%s: no %s size", what, typ)
+		}
+	}
+	return seen
+}
+
+// TestM5_GramJSPhotoWithThumbnails: GramJS sends a JPEG as a photo, reads it
+// back with getMessages and downloads every size, the stripped one expanded
+// by GramJS itself; then the same image as a document, with its thumbnails.
+func TestM5_GramJSPhotoWithThumbnails(t *testing.T) {
+	srv := startServer(t)
+	img := testJPEG(t, 1000, 600)
+	res, _ := runGramJS(t, srv, "photo", map[string][]byte{"photo.jpg": img})
+	if len(res.Sent) != 1 || res.ID != res.Sent[0] || res.PeerUserID != "7000001" || res.Message != "a photo" || res.DCID != 2 {
+		t.Errorf("photo message %d (sent %v) in %s, caption %q, DC %d", res.ID, res.Sent, res.PeerUserID, res.Message, res.DCID)
+	}
+	sizes := checkGramJSSizes(t, "photo", res.Sizes,
+		map[string][2]int{"s": {100, 60}, "m": {320, 192}, "x": {800, 480}, "y": {1000, 600}})
+	if y := sizes["y"]; res.Full.SHA256 != y.SHA256 || res.Full.Downloaded != y.Downloaded {
+		t.Error("the photo's full download is not its largest size")
+	}
+
+	d := res.Document
+	if d.ID <= res.ID || d.PeerUserID != "7000001" || !d.Out || d.Message != "as a document" {
+		t.Errorf("image document: message %d in %s (out %v), caption %q", d.ID, d.PeerUserID, d.Out, d.Message)
+	}
+	if d.MimeType != "image/jpeg" || d.FileName != "photo.jpg" || d.DCID != 2 {
+		t.Errorf("image document: %s %q on DC %d", d.MimeType, d.FileName, d.DCID)
+	}
+	if d.Size != len(img) || d.Downloaded != len(img) || d.SHA256 != sha256Hex(img) {
+		t.Errorf("image document of %d bytes, downloaded %d with SHA-256 %s; sent %d bytes", d.Size, d.Downloaded, d.SHA256, len(img))
+	}
+	checkGramJSSizes(t, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
+}

@@ -1,0 +1,162 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/transport"
+
+	"github.com/filedc/filedc/internal/layer"
+	"github.com/filedc/filedc/internal/mtproto/handshake"
+	"github.com/filedc/filedc/internal/mtproto/server"
+	mtsession "github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/store/bolt"
+)
+
+// chunk is a 512 KiB upload.file, pooled as internal/rpc's getFile answers
+// are.
+type chunk struct{ tg.UploadFile }
+
+func (*chunk) Release() {}
+
+type rawCall []byte
+
+func (r rawCall) Encode(b *bin.Buffer) error { b.Put(r); return nil }
+
+type countAnswer struct{ n int }
+
+func (c *countAnswer) Decode(b *bin.Buffer) error { c.n = len(b.Buf); return nil }
+
+// BenchmarkS5_GetFile: upload.getFile of 512 KiB through the whole server
+// path (gotd's client over TCP, encryption both ways, the bridge, a handler
+// answering from memory), four calls in flight. "229" is the server's
+// layer, "198" a GramJS-layer client whose upload.file passes untranslated,
+// "translated" a layer where upload.file differs (a copy of 198 with
+// another id for storage.filePartial), to show what decoding and
+// re-encoding would cost.
+func BenchmarkS5_GetFile(b *testing.B) {
+	data, err := os.ReadFile("../../layer/schema/198.tl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := map[string][]byte{"198": data}
+	for _, l := range []string{"227", "229"} {
+		if files[l], err = os.ReadFile("../../layer/schema/" + l + ".tl"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	altered := strings.Replace(string(data), "storage.filePartial#40bc6f52", "storage.filePartial#40bc6f53", 1)
+	files["150"] = []byte(strings.Replace(altered, "// LAYER 198", "// LAYER 150", 1))
+	reg, err := layer.NewRegistry(files)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 512<<10)
+	for _, tc := range []struct {
+		name  string
+		layer int
+	}{{"229", 229}, {"198", 198}, {"translated", 150}} {
+		b.Run(tc.name, func(b *testing.B) {
+			benchGetFile(b, reg, tc.layer, payload)
+		})
+	}
+}
+
+func benchGetFile(b *testing.B, reg *layer.Registry, l int, payload []byte) {
+	dir := b.TempDir()
+	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer meta.Close()
+	keyOnce.Do(func() { rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
+	srv := server.New(server.Config{
+		Handshake: &handshake.Server{Key: rsaKey, DC: 2},
+		Keys:      meta,
+		Salts:     mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
+		Layers:    reg,
+		Logger:    testLogger(),
+		Handler: server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
+			id, err := unwrap(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			switch id {
+			case tg.HelpGetConfigRequestTypeID:
+				return &tg.Config{ThisDC: 2}, nil
+			case tg.UploadGetFileRequestTypeID:
+				var req tg.UploadGetFileRequest
+				if err := req.Decode(r.Body); err != nil {
+					return nil, err
+				}
+				return &chunk{tg.UploadFile{Type: &tg.StorageFilePartial{}, Mtime: 1, Bytes: payload[:req.Limit]}}, nil
+			}
+			return nil, &server.RPCError{Code: 400, Message: "METHOD_INVALID"}
+		}),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx, ln)
+	addr := ln.Addr().(*net.TCPAddr)
+	client := telegram.NewClient(1, "bench", telegram.Options{
+		PublicKeys:     []telegram.PublicKey{{RSA: &rsaKey.PublicKey}},
+		DC:             2,
+		DCList:         dcs.List{Options: []tg.DCOption{{ID: 2, IPAddress: "127.0.0.1", Port: addr.Port, Static: true}}},
+		Resolver:       dcs.Plain(dcs.PlainOptions{Protocol: transport.Intermediate}),
+		SessionStorage: &session.StorageMemory{},
+		NoUpdates:      true,
+		Layer:          l,
+	})
+	var req bin.Buffer
+	(&tg.UploadGetFileRequest{Location: &tg.InputDocumentFileLocation{ID: 1}, Limit: len(payload)}).Encode(&req)
+	err = client.Run(ctx, func(ctx context.Context) error {
+		b.SetBytes(int64(len(payload)))
+		b.ResetTimer()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(b.N) {
+					var ans countAnswer
+					if err := client.Invoke(ctx, rawCall(req.Buf), &ans); err != nil {
+						errs <- err
+						return
+					}
+					if ans.n < len(payload) {
+						errs <- fmt.Errorf("answer of %d bytes", ans.n)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		b.StopTimer()
+		close(errs)
+		return <-errs
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)*float64(len(payload))/(1<<20)/b.Elapsed().Seconds(), "MiB/s")
+}
