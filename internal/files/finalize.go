@@ -73,10 +73,13 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	}
 	e.step(StepCommit)
 	if err := e.meta.CommitFile(ctx, rec, sums.ranges); err != nil {
-		_ = e.content.Delete(ctx, rec.ID)
 		if errors.Is(err, store.ErrConsumed) {
+			_ = e.content.Delete(ctx, rec.ID)
 			return store.FileRecord{}, ErrFilePartMissing(0)
 		}
+		// The commit may have happened with its answer lost (a database over
+		// the network): the content stays, and a start removes it if no
+		// record names it.
 		return store.FileRecord{}, fmt.Errorf("files: commit: %w", err)
 	}
 	e.step(StepCleanup)
