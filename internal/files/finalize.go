@@ -92,10 +92,13 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	}
 	e.step(StepCommit)
 	if err := e.meta.CommitFile(ctx, rec, sums.ranges); err != nil {
-		_ = e.content.Delete(ctx, rec.ID)
 		if errors.Is(err, store.ErrConsumed) {
+			_ = e.content.Delete(ctx, rec.ID)
 			return store.FileRecord{}, ErrFilePartMissing(0)
 		}
+		// The commit may have happened with its answer lost (a database over
+		// the network): the content stays, and a start removes it if no
+		// record names it.
 		return store.FileRecord{}, fmt.Errorf("files: commit: %w", err)
 	}
 	e.step(StepCleanup)
@@ -178,7 +181,7 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		buf  *[]byte
 		refs atomic.Int32
 	}
-	const depth = 4
+	const depth = 8
 	free := make(chan *[]byte, depth)
 	for range depth {
 		free <- e.partBufs.Get().(*[]byte)
@@ -209,33 +212,65 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		}
 	}()
 
+	// Parts are read ahead, several at a time (object storage answers each
+	// read after a round trip), and hashed in order.
+	type read struct {
+		part store.Part
+		data []byte
+		buf  *[]byte
+		err  error
+	}
+	reads := make(chan chan read, depth)
+	stop := make(chan struct{})
+	go func() {
+		defer close(reads)
+		for i := 0; i < n; i++ {
+			var buf *[]byte
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			ch := make(chan read, 1)
+			reads <- ch
+			go func() {
+				p, data, err := e.temp.ReadPart(ctx, u.id, i, *buf)
+				ch <- read{p, data, buf, err}
+			}()
+		}
+	}()
+
 	var s sums
 	var err error
-	for i := 0; i < n; i++ {
-		buf := <-free
-		var p store.Part
-		var data []byte
-		p, data, err = e.temp.ReadPart(ctx, u.id, i, *buf)
-		if err == nil && p.Size != u.parts.size(i) {
-			err = store.ErrCorrupt
-		}
+	i := 0
+	for ch := range reads {
+		r := <-ch
 		if err != nil {
-			free <- buf
-			if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrNotFound) {
+			free <- r.buf // draining the reads started before the failure
+			continue
+		}
+		if r.err == nil && r.part.Size != u.parts.size(i) {
+			r.err = store.ErrCorrupt
+		}
+		if r.err != nil {
+			free <- r.buf
+			close(stop)
+			if errors.Is(r.err, store.ErrCorrupt) || errors.Is(r.err, store.ErrNotFound) {
 				e.dropPart(ctx, u, i)
 				err = ErrFilePartMissing(i)
 			} else {
-				err = fmt.Errorf("files: read part %d: %w", i, err)
+				err = fmt.Errorf("files: read part %d: %w", i, r.err)
 			}
-			break
+			continue
 		}
 		if i == 0 {
-			s.fileType = DetectType(data[:min(len(data), sniffLen)])
+			s.fileType = DetectType(r.data[:min(len(r.data), sniffLen)])
 		}
-		c := &chunk{data: data, buf: buf}
+		c := &chunk{data: r.data, buf: r.buf}
 		c.refs.Store(2)
 		wholeCh <- c
 		rangeCh <- c
+		i++
 	}
 	close(wholeCh)
 	close(rangeCh)

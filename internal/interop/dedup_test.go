@@ -46,12 +46,8 @@ func TestM6_IdenticalContentStoredOnceAndFoundByHash(t *testing.T) {
 			t.Error("another mime type reused the document")
 		}
 		// Three uploads, two documents, one stored content.
-		stored, err := storedFiles(ctx, srv)
-		if err != nil {
-			return err
-		}
-		if len(stored) != 1 {
-			t.Errorf("%d stored files after three uploads of one content under two mime types, want 1", len(stored))
+		if n := storedFiles(t, srv); n != 1 {
+			t.Errorf("%d stored files after three uploads of one content under two mime types, want 1", n)
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -97,10 +98,14 @@ func (s *Store) AddMessages(ctx context.Context, msgs []*store.Message) error {
 		next := make(map[int64][2]int, len(owners)) // owner -> next id, next pts
 		for _, o := range owners {
 			n := counts[o]
-			var last, p int
-			err := tx.QueryRow(ctx, `INSERT INTO message_ids (owner, last, pts) VALUES ($1, $2, $2)
-				ON CONFLICT (owner) DO UPDATE SET last = message_ids.last + $2, pts = message_ids.pts + $2
-				RETURNING last, pts`, o, n).Scan(&last, &p)
+			var last int
+			err := tx.QueryRow(ctx, `INSERT INTO message_ids (owner, last) VALUES ($1, $2)
+				ON CONFLICT (owner) DO UPDATE SET last = message_ids.last + $2
+				RETURNING last`, o, n).Scan(&last)
+			if err != nil {
+				return err
+			}
+			p, err := addPts(ctx, tx, o, n)
 			if err != nil {
 				return err
 			}
@@ -212,9 +217,8 @@ func (s *Store) DeleteMessages(ctx context.Context, owner int64, ids []int) ([]s
 		if err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO message_ids (owner, last, pts) VALUES ($1, 0, $2)
-			ON CONFLICT (owner) DO UPDATE SET pts = message_ids.pts + $2
-			RETURNING pts`, owner, len(out)).Scan(&pts)
+		pts, err = addPts(ctx, tx, owner, len(out))
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -245,11 +249,19 @@ func referenced(ctx context.Context, q querier, object int64) (bool, error) {
 	return found, err
 }
 
+// addPts moves an owner's event counter on by n and returns it.
+func addPts(ctx context.Context, tx pgx.Tx, owner int64, n int) (int, error) {
+	var pts int
+	err := tx.QueryRow(ctx, `INSERT INTO pts (owner, pts) VALUES ($1, $2)
+		ON CONFLICT (owner) DO UPDATE SET pts = pts.pts + $2 RETURNING pts`, owner, n).Scan(&pts)
+	return pts, err
+}
+
 // Pts implements store.Messages.
 func (s *Store) Pts(ctx context.Context, owner int64) (int, error) {
 	var pts int
-	err := s.pool.QueryRow(ctx, `SELECT pts FROM message_ids WHERE owner = $1`, owner).Scan(&pts)
-	if err == pgx.ErrNoRows {
+	err := s.pool.QueryRow(ctx, `SELECT pts FROM pts WHERE owner = $1`, owner).Scan(&pts)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
 	return pts, err
@@ -272,14 +284,14 @@ func (s *Store) PutDocument(ctx context.Context, d store.Document) (store.Docume
 				out = same
 				return nil
 			}
-			if err != store.ErrNotFound {
+			if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			peer, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
 				WHERE sha256 = $1 AND size = $2 AND id <> $3 ORDER BY seq LIMIT 1`, sum, d.Size, d.ID))
 			if err == nil {
 				out.File, out.FileAccess = peer.File, peer.FileAccess
-			} else if err != store.ErrNotFound {
+			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
@@ -376,7 +388,7 @@ func (s *Store) CollectDocument(ctx context.Context, id int64) (store.Document, 
 		deleted, free = false, false
 		var err error
 		if d, err = scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id)); err != nil {
-			if err == store.ErrNotFound {
+			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			return err
@@ -388,7 +400,7 @@ func (s *Store) CollectDocument(ctx context.Context, id int64) (store.Document, 
 		}
 		// Waits for sends holding the row; then their messages are seen.
 		if d, err = scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1 FOR UPDATE`, id)); err != nil {
-			if err == store.ErrNotFound {
+			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			return err
@@ -475,7 +487,7 @@ func (s *Store) CollectPhoto(ctx context.Context, id int64) (store.Photo, bool, 
 		deleted = false
 		var err error
 		if p, err = scanPhoto(tx.QueryRow(ctx, `SELECT `+photoColumns+` FROM photos WHERE id = $1 FOR UPDATE`, id)); err != nil {
-			if err == store.ErrNotFound {
+			if errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			return err

@@ -164,23 +164,22 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX once_tokens_expires ON once_tokens (expires)`,
 	},
-	3: {
-		// Messages name their documents and photos (M6), know their twin in
-		// the peer's history, and each owner counts events (pts).
-		`ALTER TABLE messages ADD COLUMN objects bigint[] NOT NULL DEFAULT '{}',
-			ADD COLUMN twin integer NOT NULL DEFAULT 0`,
+	3: { // deletion (M6): what messages refer to, twins, pts; thumbnails, profile videos
+		`ALTER TABLE messages ADD COLUMN objects bigint[] NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE messages ADD COLUMN twin integer NOT NULL DEFAULT 0`,
 		`CREATE INDEX messages_objects ON messages USING gin (objects)`,
-		`ALTER TABLE message_ids ADD COLUMN pts integer NOT NULL DEFAULT 0`,
-		`UPDATE message_ids SET pts = last`, // one event per message so far
-		// Documents: the stored file's own access hash (0: the document's),
-		// thumbnails, the stripped thumbnail; the file they share.
-		`ALTER TABLE documents ADD COLUMN file_access bigint NOT NULL DEFAULT 0,
-			ADD COLUMN thumbs jsonb NOT NULL DEFAULT '[]',
-			ADD COLUMN stripped bytea`,
+		`CREATE TABLE pts (
+			owner bigint PRIMARY KEY,
+			pts   integer NOT NULL
+		)`,
+		`ALTER TABLE documents ADD COLUMN file_access bigint NOT NULL DEFAULT 0`,
+		`ALTER TABLE documents ADD COLUMN thumbs jsonb NOT NULL DEFAULT '[]'`,
+		`ALTER TABLE documents ADD COLUMN stripped bytea`,
+		`ALTER TABLE photos ADD COLUMN video jsonb`,
+		`ALTER TABLE photos ADD COLUMN video_start double precision NOT NULL DEFAULT 0`,
+	},
+	4: { // documents sharing a stored file (M6), found when the last one goes
 		`CREATE INDEX documents_file ON documents (file)`,
-		// Profile videos (M7).
-		`ALTER TABLE photos ADD COLUMN video jsonb,
-			ADD COLUMN video_start double precision NOT NULL DEFAULT 0`,
 	},
 }
 
