@@ -99,6 +99,16 @@ Several processes of one DC share these; each still needs its own --data.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			stores.Dir = data
+			// From the environment after parsing, so that --help never
+			// shows a URL's password as a default.
+			for _, e := range []struct {
+				url *string
+				env string
+			}{{&stores.S3, "FILEDC_S3"}, {&stores.Postgres, "FILEDC_POSTGRES"}, {&stores.Redis, "FILEDC_REDIS"}} {
+				if *e.url == "" {
+					*e.url = os.Getenv(e.env)
+				}
+			}
 			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
 				cluster: clusterD, dcOptions: dcOptions, probe: tools})
 		},
@@ -115,9 +125,9 @@ Several processes of one DC share these; each still needs its own --data.`,
 		"directory with the RSA key and secret all DCs and processes share, made by `filedc cluster init` (env FILEDC_CLUSTER)")
 	f.StringArrayVar(&dcOptions, "dc-option", envList("FILEDC_DC_OPTIONS"),
 		"a DC's address ID=IP:PORT for help.getConfig: every DC of the cluster, this one's processes too (repeatable; env FILEDC_DC_OPTIONS, comma-separated)")
-	f.StringVar(&stores.S3, "s3", os.Getenv("FILEDC_S3"), "S3 URL for content and part bytes (env FILEDC_S3; see above)")
-	f.StringVar(&stores.Postgres, "postgres", os.Getenv("FILEDC_POSTGRES"), "PostgreSQL URL for records (env FILEDC_POSTGRES; see above)")
-	f.StringVar(&stores.Redis, "redis", os.Getenv("FILEDC_REDIS"), "Redis URL for the state of temporary parts (env FILEDC_REDIS; see above)")
+	f.StringVar(&stores.S3, "s3", "", "S3 URL for content and part bytes (env FILEDC_S3; see above)")
+	f.StringVar(&stores.Postgres, "postgres", "", "PostgreSQL URL for records (env FILEDC_POSTGRES; see above)")
+	f.StringVar(&stores.Redis, "redis", "", "Redis URL for the state of temporary parts (env FILEDC_REDIS; see above)")
 	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the server to this file at shutdown")
 	f.DurationVar(&refTTL, "file-reference-ttl", 2*time.Hour, "how long a file_reference stays valid")
 	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
