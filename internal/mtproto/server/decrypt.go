@@ -21,6 +21,17 @@ type plaintext struct {
 
 var plaintexts = sync.Pool{New: func() any { return new(plaintext) }}
 
+// newPlaintext returns a pooled buffer of n bytes, held once.
+func newPlaintext(n int) *plaintext {
+	p := plaintexts.Get().(*plaintext)
+	if cap(p.buf) < n {
+		p.buf = make([]byte, n)
+	}
+	p.buf = p.buf[:n]
+	p.refs.Store(1)
+	return p
+}
+
 func (p *plaintext) hold() { p.refs.Add(1) }
 
 func (p *plaintext) release() {
@@ -43,12 +54,7 @@ func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessa
 	if msg.AuthKeyID != k.ID || len(msg.EncryptedData) == 0 || len(msg.EncryptedData)%16 != 0 {
 		return nil, nil, errBadMessage
 	}
-	p := plaintexts.Get().(*plaintext)
-	if cap(p.buf) < len(msg.EncryptedData) {
-		p.buf = make([]byte, len(msg.EncryptedData))
-	}
-	p.buf = p.buf[:len(msg.EncryptedData)]
-	p.refs.Store(1)
+	p := newPlaintext(len(msg.EncryptedData))
 	key, iv := crypto.Keys(k.Value, msg.MsgKey, crypto.Client)
 	ige.DecryptAES256Blocks(key[:], iv[:], p.buf, msg.EncryptedData)
 	if crypto.MessageKey(k.Value, p.buf, crypto.Client) != msg.MsgKey {

@@ -6,7 +6,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
-	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/proto"
 
 	"github.com/filedc/filedc/internal/layer"
@@ -94,10 +92,9 @@ type Config struct {
 
 // Server serves MTProto connections.
 type Server struct {
-	cfg    Config
-	cipher crypto.Cipher
-	ids    *proto.MessageIDGen
-	log    *slog.Logger
+	cfg Config
+	ids *proto.MessageIDGen
+	log *slog.Logger
 
 	keysMu sync.RWMutex
 	keys   map[[8]byte]*Key
@@ -126,7 +123,6 @@ func New(cfg Config) *Server {
 	return &Server{
 		conns:    make(map[string]int),
 		cfg:      cfg,
-		cipher:   crypto.NewServerCipher(rand.Reader),
 		ids:      proto.NewMessageIDGen(cfg.Now),
 		log:      cfg.Logger,
 		keys:     make(map[[8]byte]*Key),

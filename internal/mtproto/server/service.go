@@ -24,8 +24,8 @@ import (
 const maxInflated = 2 << 20
 
 // process handles one client message: a container, a gzip_packed, a service
-// message, or an RPC call. depth bounds nesting. body lies in plain (nil when
-// it was inflated into a buffer of its own), which calls hold until they end.
+// message, or an RPC call. depth bounds nesting. body lies in plain, which
+// calls hold until they end.
 func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo int32, body []byte, depth int, plain *plaintext) {
 	b := &bin.Buffer{Buf: body}
 	id, err := b.PeekID()
@@ -48,7 +48,8 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		if err != nil {
 			return
 		}
-		s.process(ctx, sess, msgID, seqNo, inner, depth+1, nil)
+		s.process(ctx, sess, msgID, seqNo, inner.buf, depth+1, inner)
+		inner.release()
 	case mt.MsgsAckTypeID, mt.HTTPWaitRequestTypeID:
 		// Nothing to answer: the server keeps no unacknowledged answers yet.
 	case mt.PingRequestTypeID:
@@ -232,9 +233,10 @@ func (s *Server) finish(sess *Session, st *callState, answer []byte) {
 var gzipReaders sync.Pool // *gzip.Reader
 
 // inflate unpacks gzip_packed, whose data clients send as gzip or as a bare
-// zlib stream, up to maxInflated bytes. gzip's trailer tells the size, so
-// the output is allocated once.
-func inflate(b *bin.Buffer) ([]byte, error) {
+// zlib stream, up to maxInflated bytes, into a pooled buffer held once by the
+// caller. gzip's trailer tells the size, so the output is sized once: clients
+// such as gotd gzip every part they upload.
+func inflate(b *bin.Buffer) (*plaintext, error) {
 	if err := b.ConsumeID(proto.GZIPTypeID); err != nil {
 		return nil, err
 	}
@@ -258,12 +260,15 @@ func inflate(b *bin.Buffer) ([]byte, error) {
 		}
 		defer gzipReaders.Put(zr)
 		zr.Multistream(false)
-		out := make([]byte, size)
-		if _, err := io.ReadFull(zr, out); err != nil {
+		out := newPlaintext(size)
+		if _, err := io.ReadFull(zr, out.buf); err != nil {
+			out.release()
 			return nil, err
 		}
 		// The stream must end exactly there (this also checks the CRC).
-		if n, err := zr.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		var one [1]byte
+		if n, err := zr.Read(one[:]); n != 0 || err != io.EOF {
+			out.release()
 			return nil, errors.New("server: gzip_packed longer than its trailer says")
 		}
 		return out, nil
@@ -280,7 +285,10 @@ func inflate(b *bin.Buffer) ([]byte, error) {
 	if len(out) > maxInflated {
 		return nil, errInflateTooLarge
 	}
-	return out, nil
+	p := new(plaintext)
+	p.buf = out
+	p.refs.Store(1)
+	return p, nil
 }
 
 var errInflateTooLarge = errors.New("server: gzip_packed too large")

@@ -114,7 +114,7 @@ func (s *Server) session(k *Key, id int64, c *conn) *Session {
 	return sess
 }
 
-// sendBufs holds encryption buffers between answers: a 512 KiB getFile
+// sendBufs holds plaintext buffers between answers: a 512 KiB getFile
 // answer needs one of about that size.
 var sendBufs = sync.Pool{New: func() any { return new(bin.Buffer) }}
 
@@ -150,11 +150,12 @@ func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.Messag
 			sendBufs.Put(b)
 		}
 	}()
-	b.Reset()
-	if err := s.cipher.Encrypt(sess.key.AuthKey(), data, b); err != nil {
+	out, err := encrypt(sess.key.AuthKey(), &data, b)
+	if err != nil {
 		return err
 	}
-	return c.t.WriteFrame(b.Buf)
+	defer out.release()
+	return c.t.WriteFrame(out.buf)
 }
 
 // ack schedules an acknowledgement of a content-related client message; acks

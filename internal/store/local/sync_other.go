@@ -5,14 +5,21 @@ package local
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 )
 
-func startWriteback(f *os.File) {}
+func writeRecord(f *os.File, off int64, header, data []byte) error {
+	if _, err := f.WriteAt(header, off); err != nil {
+		return err
+	}
+	_, err := f.WriteAt(data, off+int64(len(header)))
+	return err
+}
 
-func syncParts(dir string, parts int) error {
-	for i := 0; i < parts; i++ {
-		f, err := os.Open(filepath.Join(dir, strconv.Itoa(i)))
+func startWriteback(f *os.File, off, n int64) {}
+
+func syncFiles(dir string, names []string) error {
+	for _, n := range names {
+		f, err := os.Open(filepath.Join(dir, n))
 		if err != nil {
 			return err
 		}
