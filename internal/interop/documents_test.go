@@ -6,9 +6,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -24,22 +21,6 @@ import (
 func mediaTools(t *testing.T) (ffprobe, ffmpeg string) {
 	t.Helper()
 	return testenv.Require(t, "FILEDC_TEST_FFPROBE"), testenv.Require(t, "FILEDC_TEST_FFMPEG")
-}
-
-// sampleMedia makes a media file with ffmpeg (sources from lavfi), so that
-// no sample binaries are committed.
-func sampleMedia(t *testing.T, ffmpeg, name string, args ...string) []byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command(ffmpeg, append(append([]string{"-v", "error", "-y"}, args...), out)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", args, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // testVideo is a w×h H.264 MP4 of secs seconds, with a tone unless silent,
@@ -60,7 +41,7 @@ func testVideo(t *testing.T, ffmpeg string, w, h int, secs string, silent, fasts
 	if faststart {
 		args = append(args, "-movflags", "+faststart")
 	}
-	return sampleMedia(t, ffmpeg, "v.mp4", args...)
+	return testenv.FFmpegSample(t, ffmpeg, "v.mp4", args...)
 }
 
 // sendDocument uploads data and sends it to Saved Messages as a document.
@@ -145,7 +126,7 @@ func TestM5_DocumentAttributesFromContent(t *testing.T) {
 	srv := startServer(t, "--ffprobe", ffprobe, "--ffmpeg", ffmpeg)
 	streamable := testVideo(t, ffmpeg, 320, 240, "3", false, true)
 	indexLast := testVideo(t, ffmpeg, 480, 270, "2", true, false)
-	tone := sampleMedia(t, ffmpeg, "a.mp3", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "2",
+	tone := testenv.FFmpegSample(t, ffmpeg, "a.mp3", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "2",
 		"-metadata", "title=Tone", "-metadata", "artist=Generator")
 	withBot(t, srv, botToken, func(ctx context.Context, api *tg.Client) error {
 		// A video without mime type or attributes: all from the content.

@@ -9,6 +9,8 @@ import (
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
+
+	"github.com/filedc/filedc/internal/testenv"
 )
 
 func TestM7_ProfileVideos(t *testing.T) {
@@ -19,9 +21,9 @@ func TestM7_ProfileVideos(t *testing.T) {
 		"not square":   testVideo(t, ffmpeg, 320, 240, "1", true, true),
 		"over 1080":    testVideo(t, ffmpeg, 1088, 1088, "0.2", true, true),
 		"over 10 s":    testVideo(t, ffmpeg, 64, 64, "11", true, true),
-		"not H.264":    sampleMedia(t, ffmpeg, "m.mp4", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-t", "1", "-c:v", "mpeg4"),
-		"not MPEG-4":   sampleMedia(t, ffmpeg, "m.mkv", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast"),
-		"audio only":   sampleMedia(t, ffmpeg, "a.m4a", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"),
+		"not H.264":    testenv.FFmpegSample(t, ffmpeg, "m.mp4", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-t", "1", "-c:v", "mpeg4"),
+		"not MPEG-4":   testenv.FFmpegSample(t, ffmpeg, "m.mkv", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast"),
+		"audio only":   testenv.FFmpegSample(t, ffmpeg, "a.m4a", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac"),
 		"not a video":  []byte("this is not a video"),
 		"a JPEG image": testJPEG(t, 64, 64),
 	}

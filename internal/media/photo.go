@@ -163,23 +163,9 @@ func fit(w, h, side int) (int, int) {
 // decode sniffs the format, checks the header's dimensions against l and
 // decodes. canvas is the image's declared area (a GIF frame can be smaller).
 func (l Limits) decode(src []byte) (format string, img image.Image, canvas image.Rectangle, orientation int, err error) {
-	format = sniff(src)
-	var cfg image.Config
-	r := bytes.NewReader(src)
-	switch format {
-	case "jpeg":
-		cfg, err = jpeg.DecodeConfig(r)
-	case "png":
-		cfg, err = png.DecodeConfig(r)
-	case "gif":
-		cfg, err = gif.DecodeConfig(r)
-	case "webp":
-		cfg, err = webp.DecodeConfig(r)
-	default:
-		return "", nil, image.Rectangle{}, 0, ErrFormat
-	}
+	format, cfg, err := decodeConfig(src)
 	if err != nil {
-		return "", nil, image.Rectangle{}, 0, fmt.Errorf("%w: %v", ErrTruncated, err)
+		return "", nil, image.Rectangle{}, 0, err
 	}
 	if err := l.check(cfg.Width, cfg.Height); err != nil {
 		return "", nil, image.Rectangle{}, 0, err
@@ -188,7 +174,7 @@ func (l Limits) decode(src []byte) (format string, img image.Image, canvas image
 		return "", nil, image.Rectangle{}, 0, ErrTruncated
 	}
 
-	r.Reset(src)
+	r := bytes.NewReader(src)
 	switch format {
 	case "jpeg":
 		img, err = jpeg.Decode(r)

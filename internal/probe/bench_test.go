@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/filedc/filedc/internal/media"
+	"github.com/filedc/filedc/internal/testenv"
 )
 
 // BenchmarkVideoDocument is what a short video document costs the server:
@@ -12,7 +13,7 @@ import (
 // sizes m and i made of that frame.
 func BenchmarkVideoDocument(b *testing.B) {
 	tl := Tools{FFprobe: requireB(b, "FILEDC_TEST_FFPROBE"), FFmpeg: requireB(b, "FILEDC_TEST_FFMPEG")}
-	video := sample(b, tl.FFmpeg, "v.mp4", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
+	video := testenv.FFmpegSample(b, tl.FFmpeg, "v.mp4", "-f", "lavfi", "-i", "testsrc=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
 		"-t", "5", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart")
 	ctx := context.Background()
 	b.SetBytes(int64(len(video)))

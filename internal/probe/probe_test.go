@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/filedc/filedc/internal/testenv"
@@ -20,27 +17,12 @@ func tools(t *testing.T) Tools {
 
 func requireB(b *testing.B, name string) string { return testenv.Require(b, name) }
 
-// sample makes a media file with ffmpeg from lavfi sources.
-func sample(t testing.TB, ffmpeg, name string, args ...string) []byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command(ffmpeg, append(append([]string{"-v", "error", "-y"}, args...), out)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", args, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func src(b []byte) Source { return Source{R: bytes.NewReader(b), Size: int64(len(b))} }
 
 func TestM5_ProbeVideoAndAudio(t *testing.T) {
 	tl := tools(t)
 	ctx := context.Background()
-	video := sample(t, tl.FFmpeg, "v.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+	video := testenv.FFmpegSample(t, tl.FFmpeg, "v.mp4", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
 		"-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest")
 	info, err := tl.Probe(ctx, src(video))
 	if err != nil {
@@ -65,7 +47,7 @@ func TestM5_ProbeVideoAndAudio(t *testing.T) {
 		t.Errorf("frame past the end: %v", err)
 	}
 
-	audio := sample(t, tl.FFmpeg, "a.mp3", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "2",
+	audio := testenv.FFmpegSample(t, tl.FFmpeg, "a.mp3", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "2",
 		"-metadata", "title=Tone", "-metadata", "artist=Generator")
 	info, err = tl.Probe(ctx, src(audio))
 	if err != nil {

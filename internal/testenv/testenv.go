@@ -8,6 +8,8 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -23,4 +25,22 @@ func Require(t testing.TB, name string) string {
 	}
 	t.Skipf("%s is not set; run `make test` to start the service it names", name)
 	return ""
+}
+
+// FFmpegSample makes a media file with ffmpeg (ffmpeg is the path of its
+// binary, args its input and encoding options, name the output's file name,
+// whose extension picks the container) and returns its bytes, so that tests
+// need no committed sample binaries.
+func FFmpegSample(t testing.TB, ffmpeg, name string, args ...string) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command(ffmpeg, append(append([]string{"-v", "error", "-y"}, args...), out)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %v: %v\n%s", args, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
