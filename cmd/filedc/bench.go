@@ -14,7 +14,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -38,7 +37,7 @@ import (
 func benchCmd() *cobra.Command {
 	var (
 		sizes, transportName, serverLog, serverProfile, cpuProfile string
-		streams, compress                                          int
+		streams, compress, processes                               int
 		stores                                                     backend.Options
 	)
 	cmd := &cobra.Command{
@@ -62,7 +61,16 @@ on two cores a transfer cannot beat that single-core rate. Each direction's
 figure is printed as a ratio of it.
 
 Files of 10 MiB or less go through upload.saveFilePart, one part at a time
-(gotd's uploader runs parallel calls for big files only).`,
+(gotd's uploader runs parallel calls for big files only).
+
+With --processes N (N > 1) it starts N processes of one DC sharing --s3,
+--postgres and --redis (a cluster directory made as "filedc cluster init"
+makes it, one --dc-option per process) and runs one gotd client per process,
+each knowing only its process. The calls are dealt out round-robin over the
+clients: the parts of each file are saved through every process (finalized
+through the first) and its chunks downloaded through every process. The
+table's server figures are summed over the processes; a second table gives
+each process's calls, CPU and peak RSS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := parseSizes(sizes)
@@ -74,6 +82,13 @@ Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 			}
 			if _, err := protocol(transportName); err != nil {
 				return err
+			}
+			if processes < 1 {
+				return fmt.Errorf("--processes %d: want at least 1", processes)
+			}
+			if processes > 1 && (stores.S3 == "" || stores.Postgres == "" || stores.Redis == "") {
+				// Without all three, each process would keep some state in its own --data.
+				return fmt.Errorf("--processes %d: several processes of one DC share their state: pass --s3, --postgres and --redis", processes)
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -91,7 +106,7 @@ Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
 				sizes: list, streams: streams, transport: transportName, compress: compress,
 				serverLog: serverLog, serverProfile: serverProfile,
-				serverArgs: stores.Args(),
+				serverArgs: stores.Args(), processes: processes,
 			})
 		},
 	}
@@ -106,12 +121,13 @@ Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 	f.StringVar(&stores.S3, "s3", "", "run the server with --s3 URL (content in S3; see serve --help)")
 	f.StringVar(&stores.Postgres, "postgres", "", "run the server with --postgres URL (records in PostgreSQL)")
 	f.StringVar(&stores.Redis, "redis", "", "run the server with --redis URL (part state in Redis)")
+	f.IntVar(&processes, "processes", 1, "server processes of one DC (more than 1 needs --s3, --postgres and --redis); the calls are spread round-robin over them")
 	return cmd
 }
 
 type benchOptions struct {
 	sizes                               []int64
-	streams, compress                   int
+	streams, compress, processes        int
 	transport, serverLog, serverProfile string
 	serverArgs                          []string // backend flags for serve
 }
@@ -122,10 +138,11 @@ type benchResult struct {
 	up, down        time.Duration // all parts saved; all bytes downloaded
 	finalize        time.Duration // messages.uploadMedia
 	saveLat, getLat []time.Duration
-	// CPU time (user+sys) of the client and the server while saving the
-	// parts and while downloading; -1 where /proc has none.
+	// CPU time (user+sys) of the client and the servers (summed) while
+	// saving the parts and while downloading; -1 where /proc has none.
 	upCPU, downCPU     [2]time.Duration
-	peakRSS            int64 // bytes, -1 when unknown
+	peakRSS            int64 // bytes, summed over the servers; -1 when unknown
+	procs              []procFigures
 	peakRSSSinceReset  bool
 	upRatio, downRatio float64
 }
@@ -143,24 +160,21 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	if err != nil {
 		return err
 	}
-	logPath := o.serverLog
-	if logPath == "" {
-		logPath = filepath.Join(dir, "server.log")
-	}
-	srv, err := startBenchServer(ctx, filepath.Join(dir, "data"), token, logPath, o.serverProfile, o.serverArgs...)
-	if err != nil {
-		return err
-	}
+	srvs, err := startBenchServers(ctx, dir, token, o)
 	defer func() {
-		if serr := srv.stop(); err == nil {
-			err = serr
+		for _, srv := range srvs {
+			if serr := srv.stop(); err == nil {
+				err = serr
+			}
 		}
 	}()
-	key, err := readPublicKey(srv.keyPath)
 	if err != nil {
 		return err
 	}
-	target := dcTarget{addr: srv.addr, dc: srv.dc, key: key, transport: o.transport, compress: o.compress}
+	key, err := readPublicKey(srvs[0].keyPath)
+	if err != nil {
+		return err
+	}
 
 	gzip := "client sends requests over 1024 bytes gzip_packed (gotd's default)"
 	switch {
@@ -169,18 +183,32 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	case o.compress > 0:
 		gzip = fmt.Sprintf("client sends requests over %d bytes gzip_packed", o.compress)
 	}
-	fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), srv.cmd.Process.Pid, dir)
-	fmt.Fprintf(stdout, "client: gotd, %s transport, one connection, %d upload / %d download streams; %s\n",
-		o.transport, o.streams, o.streams, gzip)
+	if len(srvs) == 1 {
+		fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), srvs[0].cmd.Process.Pid, dir)
+		fmt.Fprintf(stdout, "client: gotd, %s transport, one connection, %d upload / %d download streams; %s\n",
+			o.transport, o.streams, o.streams, gzip)
+	} else {
+		var pids []string
+		for _, srv := range srvs {
+			pids = append(pids, strconv.Itoa(srv.cmd.Process.Pid))
+		}
+		fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; %d server processes of DC %d (pids %s), data in %s\n",
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), len(srvs), srvs[0].dc, strings.Join(pids, ", "), dir)
+		fmt.Fprintf(stdout, "client: gotd, %s transport, one client and connection per process, %d upload / %d download streams; %s\n",
+			o.transport, o.streams, o.streams, gzip)
+		fmt.Fprintf(stdout, "spread: calls round-robin over the processes; each file's parts are saved through all %d (finalized through process 1) and its chunks downloaded through all %d\n",
+			len(srvs), len(srvs))
+	}
 	fmt.Fprintf(stdout, "crypto ceiling: %.1f MiB/s (one core: AES-256-IGE encrypt %.1f MiB/s + SHA-256 %.1f MiB/s over 512 KiB buffers)\n",
 		ceil.combined, ceil.ige, ceil.sha)
 
 	lat := &latencyRecorder{}
 	var results []benchResult
-	err = target.asBot(ctx, token, func(ctx context.Context, api *tg.Client) error {
+	err = asBots(ctx, srvs, key, token, o, lat, func(ctx context.Context, sp *spreadInvoker) error {
+		api := tg.NewClient(sp)
 		for _, size := range o.sizes {
-			r, err := benchSize(ctx, api, srv, lat, size, o.streams)
+			r, err := benchSize(ctx, api, sp, srvs, lat, size, o.streams)
 			if err != nil {
 				return fmt.Errorf("%s: %w", formatSize(size), err)
 			}
@@ -189,7 +217,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 			results = append(results, r)
 		}
 		return nil
-	}, lat)
+	})
 	if err != nil {
 		return err
 	}
@@ -198,7 +226,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 }
 
 // benchSize uploads and downloads size random bytes.
-func benchSize(ctx context.Context, api *tg.Client, srv *benchServer, lat *latencyRecorder, size int64, streams int) (benchResult, error) {
+func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*benchServer, lat *latencyRecorder, size int64, streams int) (benchResult, error) {
 	r := benchResult{size: size}
 	data := make([]byte, size)
 	var seed [32]byte
@@ -208,15 +236,19 @@ func benchSize(ctx context.Context, api *tg.Client, srv *benchServer, lat *laten
 	name := "bench-" + formatSize(size) + ".bin"
 
 	lat.reset()
-	r.peakRSSSinceReset = srv.resetPeakRSS()
+	r.peakRSSSinceReset = true
+	for _, srv := range srvs {
+		r.peakRSSSinceReset = srv.resetPeakRSS() && r.peakRSSSinceReset
+	}
+	calls0 := sp.counts()
 
 	bar := startProgress("upload "+formatSize(size), size)
 	up := uploader.NewUploader(api).WithThreads(streams).WithProgress(bar)
-	cpu0 := cpuTimes(srv)
+	cpu0 := cpuTimes(srvs)
 	start := time.Now()
 	file, err := up.Upload(ctx, uploader.NewUpload(name, bytes.NewReader(data), size))
 	r.up = time.Since(start)
-	r.upCPU = cpuSince(cpu0, cpuTimes(srv))
+	upCPU := cpuSince(cpu0, cpuTimes(srvs))
 	bar.finish(err == nil)
 	if err != nil {
 		return r, fmt.Errorf("upload: %w", err)
@@ -234,11 +266,11 @@ func benchSize(ctx context.Context, api *tg.Client, srv *benchServer, lat *laten
 	out := make([]byte, size)
 	bar = startProgress("download "+formatSize(size), size)
 	ref := docRef{ID: doc.ID, AccessHash: doc.AccessHash, Size: doc.Size, FileReference: doc.FileReference}
-	cpu0 = cpuTimes(srv)
+	cpu0 = cpuTimes(srvs)
 	start = time.Now()
 	_, err = downloadBuilder(api, ref, streams, false).Parallel(ctx, countingWriterAt{w: sliceWriterAt(out), p: bar})
 	r.down = time.Since(start)
-	r.downCPU = cpuSince(cpu0, cpuTimes(srv))
+	downCPU := cpuSince(cpu0, cpuTimes(srvs))
 	bar.finish(err == nil)
 	if err != nil {
 		return r, fmt.Errorf("download: %w", err)
@@ -247,7 +279,16 @@ func benchSize(ctx context.Context, api *tg.Client, srv *benchServer, lat *laten
 		return r, errors.New("the downloaded bytes differ from the uploaded ones (SHA-256)")
 	}
 	r.saveLat, r.getLat = lat.take()
-	r.peakRSS = srv.peakRSS()
+	r.upCPU, r.downCPU = [2]time.Duration{upCPU[0], sumKnown(upCPU[1:])}, [2]time.Duration{downCPU[0], sumKnown(downCPU[1:])}
+	calls := sp.counts()
+	var rss []int64
+	for i, srv := range srvs {
+		p := procFigures{addr: srv.addr, upCPU: upCPU[1+i], downCPU: downCPU[1+i], peakRSS: srv.peakRSS(),
+			saves: calls[i].saves - calls0[i].saves, gets: calls[i].gets - calls0[i].gets}
+		r.procs = append(r.procs, p)
+		rss = append(rss, p.peakRSS>>10)
+	}
+	r.peakRSS = sumKnown(rss) << 10
 	return r, nil
 }
 
@@ -256,10 +297,7 @@ func printBench(w io.Writer, results []benchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "size\tupload MiB/s\t/ceiling\tdownload MiB/s\t/ceiling\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfinalize\tserver peak RSS\t")
 	for _, r := range results {
-		rss := "n/a"
-		if r.peakRSS >= 0 {
-			rss = fmt.Sprintf("%.1fMiB", float64(r.peakRSS)/mib)
-		}
+		rss := rssText(r.peakRSS)
 		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", formatSize(r.size),
 			mibps(r.size, r.up), r.upRatio, mibps(r.size, r.down), r.downRatio,
 			ms(percentile(r.saveLat, 0.50)), ms(percentile(r.saveLat, 0.99)),
@@ -275,6 +313,17 @@ func printBench(w io.Writer, results []benchResult) {
 			seconds(r.downCPU[0]), seconds(r.downCPU[1]), busy(r.downCPU, r.down))
 	}
 	tw.Flush()
+	if len(results) > 0 && len(results[0].procs) > 1 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "size\tprocess\taddress\tsave calls\tgetFile calls\tupload CPU\tdownload CPU\tpeak RSS\t")
+		for _, r := range results {
+			for i, p := range r.procs {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t\n", formatSize(r.size), i+1, p.addr,
+					p.saves, p.gets, seconds(p.upCPU), seconds(p.downCPU), rssText(p.peakRSS))
+			}
+		}
+		tw.Flush()
+	}
 	fmt.Fprintln(w)
 	for _, r := range results {
 		fmt.Fprintf(w, "%s: upload %.2f of the ceiling, download %.2f of the ceiling (target >= 0.75)\n",
@@ -284,6 +333,9 @@ func printBench(w io.Writer, results []benchResult) {
 upload: all parts saved (finalize not included); download: all bytes received, no hash checks.
 Latencies are per call as the client sees them; peak RSS is the server's VmHWM`+peakRSSNote(results)+`.
 CPU is user+sys time of each process during the phase; cores busy = (client+server CPU) / wall time.`)
+	if len(results) > 0 && len(results[0].procs) > 1 {
+		fmt.Fprintf(w, "With %d server processes, the server CPU and peak RSS of the first tables are summed over them.\n", len(results[0].procs))
+	}
 }
 
 func peakRSSNote(results []benchResult) string {
@@ -506,7 +558,7 @@ var startLine = regexp.MustCompile(`^filedc: listening on (\S+), DC (\d+), key f
 
 // startBenchServer runs this binary's "serve" on loopback and waits for its
 // start line.
-func startBenchServer(ctx context.Context, data, token, logPath, profile string, extra ...string) (*benchServer, error) {
+func startBenchServer(ctx context.Context, data, listen, token, logPath, profile string, extra ...string) (*benchServer, error) {
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]
@@ -515,7 +567,7 @@ func startBenchServer(ctx context.Context, data, token, logPath, profile string,
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
-	cmd := exec.Command(self, "serve", "--data", data, "--listen", "127.0.0.1:0",
+	cmd := exec.Command(self, "serve", "--data", data, "--listen", listen,
 		"--http", "127.0.0.1:0", "--dc", strconv.Itoa(defaultDC), "--bot-token", token)
 	cmd.Args = append(cmd.Args, extra...)
 	if profile != "" {
@@ -627,13 +679,17 @@ func (s *benchServer) peakRSS() int64 {
 }
 
 // cpuTimes returns the CPU time (user+sys) used so far by this process and
-// by the server, or -1 where /proc has none.
-func cpuTimes(srv *benchServer) [2]time.Duration {
-	return [2]time.Duration{procCPU("self"), procCPU(strconv.Itoa(srv.cmd.Process.Pid))}
+// by each server, or -1 where /proc has none.
+func cpuTimes(srvs []*benchServer) []time.Duration {
+	t := []time.Duration{procCPU("self")}
+	for _, srv := range srvs {
+		t = append(t, procCPU(strconv.Itoa(srv.cmd.Process.Pid)))
+	}
+	return t
 }
 
-func cpuSince(before, after [2]time.Duration) [2]time.Duration {
-	var d [2]time.Duration
+func cpuSince(before, after []time.Duration) []time.Duration {
+	d := make([]time.Duration, len(before))
 	for i := range d {
 		d[i] = -1
 		if before[i] >= 0 && after[i] >= 0 {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/filedc/filedc/internal/backendtest"
 )
 
 const testBotToken = "7000042:client-test-secret"
@@ -149,6 +151,45 @@ func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
 		t.Fatalf("bench: %v\n%s\n%s", err, stdout, stderr)
 	}
 	t.Logf("bench output:\n%s", stdout)
+	checkBenchOutput(t, stdout, "1MiB")
+}
+
+// TestO2_BenchSpreadsOverTwoProcesses: bench --processes 2 on the
+// distributed backends starts two processes of one DC, prints the same
+// table, and each process answered part and chunk calls.
+func TestO2_BenchSpreadsOverTwoProcesses(t *testing.T) {
+	stores := []string{"--s3", backendtest.S3(t), "--postgres", backendtest.Postgres(t), "--redis", backendtest.Redis(t)}
+	bin := buildBinary(t)
+	if _, _, err := run(t, nil, bin, "bench", "--sizes", "1MiB", "--processes", "2", "--postgres", "postgres://x@127.0.0.1:1/x"); err == nil {
+		t.Error("bench --processes 2 without --s3 and --redis ran")
+	}
+	stdout, stderr, err := run(t, nil, bin, append([]string{"bench", "--sizes", "3MiB", "--streams", "2", "--processes", "2"}, stores...)...)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, stdout, stderr)
+	}
+	t.Logf("bench output:\n%s", stdout)
+	checkBenchOutput(t, stdout, "3MiB")
+	if !regexp.MustCompile(`(?m)^filedc bench: .* 2 server processes of DC \d+ \(pids \d+, \d+\)`).MatchString(stdout) {
+		t.Errorf("no line naming the two server processes in:\n%s", stdout)
+	}
+	// Per process: size, process, address, save calls, getFile calls, upload CPU, download CPU, peak RSS.
+	rows := regexp.MustCompile(`(?m)^\s*3MiB\s+([12])\s+127\.0\.0\.1:\d+\s+(\d+)\s+(\d+)\s+[0-9.]+s\s+[0-9.]+s\s+[0-9.]+MiB\s*$`).FindAllStringSubmatch(stdout, -1)
+	if len(rows) != 2 {
+		t.Fatalf("want 2 per-process rows for 3MiB, got %d in:\n%s", len(rows), stdout)
+	}
+	for _, m := range rows {
+		saves, _ := strconv.Atoi(m[2])
+		gets, _ := strconv.Atoi(m[3])
+		if saves == 0 || gets == 0 {
+			t.Errorf("process %s answered %d part and %d chunk calls; want both > 0", m[1], saves, gets)
+		}
+	}
+}
+
+// checkBenchOutput checks the ceiling, the ratio line and the table row of
+// one size.
+func checkBenchOutput(t *testing.T, stdout, size string) {
+	t.Helper()
 	positive := func(what, s string) {
 		t.Helper()
 		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
@@ -160,16 +201,16 @@ func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
 		t.Fatalf("no crypto ceiling line in:\n%s", stdout)
 	}
 	positive("ceiling", m[1])
-	m = regexp.MustCompile(`(?m)^1MiB: upload ([0-9.]+) of the ceiling, download ([0-9.]+) of the ceiling`).FindStringSubmatch(stdout)
+	m = regexp.MustCompile(`(?m)^` + size + `: upload ([0-9.]+) of the ceiling, download ([0-9.]+) of the ceiling`).FindStringSubmatch(stdout)
 	if m == nil {
-		t.Fatalf("no ratio line for 1MiB in:\n%s", stdout)
+		t.Fatalf("no ratio line for %s in:\n%s", size, stdout)
 	}
 	positive("upload ratio", m[1])
 	positive("download ratio", m[2])
 	// The table row: size, upload MiB/s, ratio, download MiB/s, ratio, four latencies, finalize, peak RSS.
-	m = regexp.MustCompile(`(?m)^\s*1MiB\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)ms\s+[0-9.]+ms\s+([0-9.]+)ms\s+[0-9.]+ms\s+[0-9.]+ms\s+(\S+)\s*$`).FindStringSubmatch(stdout)
+	m = regexp.MustCompile(`(?m)^\s*` + size + `\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)\s+[0-9.]+\s+([0-9.]+)ms\s+[0-9.]+ms\s+([0-9.]+)ms\s+[0-9.]+ms\s+[0-9.]+ms\s+(\S+)\s*$`).FindStringSubmatch(stdout)
 	if m == nil {
-		t.Fatalf("no table row for 1MiB in:\n%s", stdout)
+		t.Fatalf("no table row for %s in:\n%s", size, stdout)
 	}
 	positive("upload MiB/s", m[1])
 	positive("download MiB/s", m[2])
