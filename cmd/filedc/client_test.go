@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/filedc/filedc/internal/backendtest"
+	"github.com/filedc/filedc/internal/testenv"
 )
 
 const testBotToken = "7000042:client-test-secret"
@@ -34,20 +34,12 @@ func startServe(t *testing.T, bin string) (addr, key string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+	t.Cleanup(func() { // runs after the stop below
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
+	testenv.StopAtCleanup(t, cmd)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		t.Fatalf("server start line: %v", err)

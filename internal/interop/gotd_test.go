@@ -28,6 +28,8 @@ import (
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 	"github.com/gotd/td/transport"
+
+	"github.com/filedc/filedc/internal/testenv"
 )
 
 const botToken = "7000001:interop-secret"
@@ -107,16 +109,7 @@ func launch(t *testing.T, args ...string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	testenv.StopAtCleanup(t, cmd)
 	// "filedc: listening on ADDR, DC 2, key fingerprint F (PATH), ..."
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {

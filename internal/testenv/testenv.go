@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // Require returns the value of the environment variable name, or ends the
@@ -43,4 +44,20 @@ func FFmpegSample(t testing.TB, ffmpeg, name string, args ...string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// StopAtCleanup interrupts the started process cmd when the test ends, and
+// kills it if it has not exited 30 seconds later.
+func StopAtCleanup(t testing.TB, cmd *exec.Cmd) {
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
 }
