@@ -53,12 +53,22 @@ It prints, per size: upload and download MiB/s, p50/p99 latency of
 upload.saveBigFilePart/saveFilePart and upload.getFile as the client sees
 them, the finalization time and the server's peak RSS.
 
-In the same run it measures the machine's MTProto crypto ceiling: one
-goroutine encrypting 512 KiB buffers with AES-256-IGE and hashing them with
-SHA-256 (msg_key), the per-byte work of sending a message. Every byte is
-encrypted once and decrypted once; client and server share the machine, so
-on two cores a transfer cannot beat that single-core rate. Each direction's
-figure is printed as a ratio of it.
+In the same run it measures the machine's MTProto crypto ceiling: the
+per-byte work of both ends at once, as client and server share the machine.
+One goroutine encrypts 512 KiB buffers with AES-256-IGE and hashes them with
+SHA-256 (msg_key), as a sender does; another decrypts and hashes them, as a
+receiver does. Each direction's rate is printed as a ratio of it.
+
+It also prints, per direction, what the client's own CPU leaves: the client's
+CPU time per MiB plus a server that does nothing but its crypto, spread
+perfectly over every core, bound the rate any server could reach with this
+client on this machine; the line gives the fraction of that bound reached and
+the server's CPU time per MiB.
+
+The client never gzips by default (--gzip-threshold -1): the parts are random
+bytes, and gotd's default (1024) compresses every request over 1 KiB in vain.
+TDLib sends a large request gzipped only when a 1 KiB sample of it
+compresses, so it sends such parts plain too. Pass 0 for gotd's default.
 
 Files of 10 MiB or less go through upload.saveFilePart, one part at a time
 (gotd's uploader runs parallel calls for big files only).
@@ -114,7 +124,7 @@ each process's calls, CPU and peak RSS.`,
 	f.StringVar(&sizes, "sizes", "5MiB,200MiB", "comma-separated sizes to transfer (B, KiB, MiB, GiB)")
 	f.IntVar(&streams, "streams", 4, "parallel upload calls and parallel download calls")
 	f.StringVar(&transportName, "transport", "intermediate", "MTProto transport: abridged, intermediate, padded-intermediate or full")
-	f.IntVar(&compress, "gzip-threshold", 0, "the client sends requests larger than this many bytes gzip_packed (gotd's CompressThreshold; 0: gotd's default of 1024, -1: never)")
+	f.IntVar(&compress, "gzip-threshold", -1, "the client sends requests larger than this many bytes gzip_packed (gotd's CompressThreshold; 0: gotd's default of 1024, -1: never)")
 	f.StringVar(&serverLog, "server-log", "", "write the server's log to this file (default: discarded)")
 	f.StringVar(&serverProfile, "server-cpuprofile", "", "write a CPU profile of the server process to this file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client (this process) to this file")
@@ -140,11 +150,32 @@ type benchResult struct {
 	saveLat, getLat []time.Duration
 	// CPU time (user+sys) of the client and the servers (summed) while
 	// saving the parts and while downloading; -1 where /proc has none.
-	upCPU, downCPU     [2]time.Duration
-	peakRSS            int64 // bytes, summed over the servers; -1 when unknown
-	procs              []procFigures
-	peakRSSSinceReset  bool
-	upRatio, downRatio float64
+	upCPU, downCPU    [2]time.Duration
+	peakRSS           int64 // bytes, summed over the servers; -1 when unknown
+	procs             []procFigures
+	peakRSSSinceReset bool
+	ceil              ceiling // measured before the transfers
+}
+
+// ratios are the two directions' rates as fractions of the ceiling.
+func (r benchResult) ratios() (up, down float64) {
+	return mibps(r.size, r.up) / r.ceil.bothEnds, mibps(r.size, r.down) / r.ceil.bothEnds
+}
+
+// minBoundCPU is the least client CPU time a bound is computed from; less
+// says more about timer resolution and start-up than about the client.
+const minBoundCPU = 50 * time.Millisecond
+
+// clientBound is the most a direction could reach with this client: the
+// client's measured CPU per MiB plus a server that does nothing but its
+// crypto (serverRate, one core), spread perfectly over every core. It is 0
+// when the client's CPU time is unknown or too short to tell.
+func clientBound(size int64, clientCPU time.Duration, serverRate float64, cores int) (bound, clientMsPerMiB float64) {
+	if clientCPU < minBoundCPU || size <= 0 || serverRate <= 0 {
+		return 0, 0
+	}
+	clientMsPerMiB = float64(clientCPU) / float64(time.Millisecond) / (float64(size) / mib)
+	return float64(cores) * 1000 / (clientMsPerMiB + 1000/serverRate), clientMsPerMiB
 }
 
 func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error) {
@@ -200,8 +231,8 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 		fmt.Fprintf(stdout, "spread: calls round-robin over the processes; each file's parts are saved through all %d (finalized through process 1) and its chunks downloaded through all %d\n",
 			len(srvs), len(srvs))
 	}
-	fmt.Fprintf(stdout, "crypto ceiling: %.1f MiB/s (one core: AES-256-IGE encrypt %.1f MiB/s + SHA-256 %.1f MiB/s over 512 KiB buffers)\n",
-		ceil.combined, ceil.ige, ceil.sha)
+	fmt.Fprintf(stdout, "crypto ceiling: %.1f MiB/s (both ends at once: one goroutine encrypts 512 KiB buffers with AES-256-IGE + SHA-256, another decrypts and hashes them; one end alone on one core: send %.1f, receive %.1f MiB/s)\n",
+		ceil.bothEnds, ceil.send, ceil.receive)
 
 	lat := &latencyRecorder{}
 	var results []benchResult
@@ -212,8 +243,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 			if err != nil {
 				return fmt.Errorf("%s: %w", formatSize(size), err)
 			}
-			r.upRatio = mibps(r.size, r.up) / ceil.combined
-			r.downRatio = mibps(r.size, r.down) / ceil.combined
+			r.ceil = ceil
 			results = append(results, r)
 		}
 		return nil
@@ -298,8 +328,9 @@ func printBench(w io.Writer, results []benchResult) {
 	fmt.Fprintln(tw, "size\tupload MiB/s\t/ceiling\tdownload MiB/s\t/ceiling\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfinalize\tserver peak RSS\t")
 	for _, r := range results {
 		rss := rssText(r.peakRSS)
+		up, down := r.ratios()
 		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", formatSize(r.size),
-			mibps(r.size, r.up), r.upRatio, mibps(r.size, r.down), r.downRatio,
+			mibps(r.size, r.up), up, mibps(r.size, r.down), down,
 			ms(percentile(r.saveLat, 0.50)), ms(percentile(r.saveLat, 0.99)),
 			ms(percentile(r.getLat, 0.50)), ms(percentile(r.getLat, 0.99)),
 			ms(r.finalize), rss)
@@ -326,8 +357,11 @@ func printBench(w io.Writer, results []benchResult) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {
+		up, down := r.ratios()
 		fmt.Fprintf(w, "%s: upload %.2f of the ceiling, download %.2f of the ceiling (target >= 0.75)\n",
-			formatSize(r.size), r.upRatio, r.downRatio)
+			formatSize(r.size), up, down)
+		printBound(w, "upload", r.size, r.up, r.upCPU, r.ceil.receive, r.ceil.bothEnds)
+		printBound(w, "download", r.size, r.down, r.downCPU, r.ceil.send, r.ceil.bothEnds)
 	}
 	fmt.Fprintln(w, `
 upload: all parts saved (finalize not included); download: all bytes received, no hash checks.
@@ -336,6 +370,23 @@ CPU is user+sys time of each process during the phase; cores busy = (client+serv
 	if len(results) > 0 && len(results[0].procs) > 1 {
 		fmt.Fprintf(w, "With %d server processes, the server CPU and peak RSS of the first tables are summed over them.\n", len(results[0].procs))
 	}
+}
+
+// printBound prints what the client's own CPU leaves for the server: the
+// client and the server share the machine's cores.
+func printBound(w io.Writer, dir string, size int64, took time.Duration, cpu [2]time.Duration, serverRate, ceil float64) {
+	cores := runtime.NumCPU()
+	bound, clientMs := clientBound(size, cpu[0], serverRate, cores)
+	if bound == 0 {
+		return
+	}
+	bound = min(bound, ceil)
+	line := fmt.Sprintf("  %s: the client used %.2f ms of CPU per MiB; with a server doing only its crypto (%.2f ms/MiB), %d cores allow at most %.1f MiB/s (%.2f of the ceiling); reached %.2f of that",
+		dir, clientMs, 1000/serverRate, cores, bound, bound/ceil, mibps(size, took)/bound)
+	if cpu[1] > 0 {
+		line += fmt.Sprintf("; the server used %.2f ms per MiB", float64(cpu[1])/float64(time.Millisecond)/(float64(size)/mib))
+	}
+	fmt.Fprintln(w, line)
 }
 
 func peakRSSNote(results []benchResult) string {
@@ -427,53 +478,96 @@ func (l *latencyRecorder) take() (save, get []time.Duration) {
 	return save, get
 }
 
-// ceiling is the machine's MTProto crypto rate on one core, in MiB/s.
+// ceiling is the machine's MTProto crypto rate, in MiB/s.
 type ceiling struct {
-	combined, ige, sha float64
+	// bothEnds: one goroutine sends (AES-256-IGE encrypt + SHA-256 msg_key),
+	// another receives the same buffers (decrypt + SHA-256), at once. Every
+	// transferred byte costs exactly this on the machine, whatever else the
+	// client and the server do.
+	bothEnds float64
+	// send and receive: one end alone on one core.
+	send, receive float64
 }
 
-// measureCeiling measures, on one goroutine, AES-256-IGE encryption plus the
-// SHA-256 of msg_key over 512 KiB buffers: the per-byte work of encrypting a
-// message. Each figure is the best of three rounds.
+// measureCeiling measures the per-byte crypto of an MTProto transfer over
+// 512 KiB buffers (the largest part and chunk). Each figure is the best of
+// three rounds.
 func measureCeiling(total time.Duration) ceiling {
 	const size = 512 << 10
-	src := make([]byte, size)
-	dst := make([]byte, size)
 	var key, iv, authKey [32]byte
-	rand.NewChaCha8(key).Read(src)
 	for i := range iv {
-		iv[i], authKey[i] = byte(i), byte(3*i)
+		key[i], iv[i], authKey[i] = byte(7*i), byte(i), byte(3*i)
 	}
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic(err) // a 32-byte key is always valid
 	}
-	var sink byte
-	encrypt := func() { ige.EncryptBlocks(block, iv[:], dst, src) }
-	msgKey := func() {
+	msgKey := func(b []byte) byte {
 		h := sha256.New()
 		h.Write(authKey[:]) // substr(auth_key, 88+x, 32)
-		h.Write(src)
-		sink ^= h.Sum(nil)[8]
+		h.Write(b)
+		return h.Sum(nil)[8]
 	}
-	rate := func(round time.Duration, f func()) float64 {
+	plain := make([]byte, size)
+	rand.NewChaCha8(key).Read(plain)
+	var sink byte
+	send := func(dst []byte) { ige.EncryptBlocks(block, iv[:], dst, plain); sink ^= msgKey(plain) }
+	receive := func(dst, src []byte) byte { ige.DecryptBlocks(block, iv[:], dst, src); return msgKey(dst) }
+
+	// f runs until the time given; it returns the bytes it moved.
+	rate := func(round time.Duration, f func(until time.Time) int) float64 {
 		best := 0.0
 		for range 3 {
-			n, start := 0, time.Now()
-			for time.Since(start) < round || n == 0 {
-				f()
-				n++
-			}
-			best = max(best, float64(n)*size/mib/time.Since(start).Seconds())
+			start := time.Now()
+			n := f(start.Add(round))
+			best = max(best, float64(n)/mib/time.Since(start).Seconds())
 		}
 		return best
 	}
-	c := ceiling{
-		combined: rate(total/6, func() { encrypt(); msgKey() }),
-		ige:      rate(total/12, encrypt),
-		sha:      rate(total/12, msgKey),
-	}
-	sink ^= dst[0]
+	sealed := make([]byte, size)
+	send(sealed)
+	out := make([]byte, size)
+	var c ceiling
+	c.send = rate(total/8, func(until time.Time) int {
+		n := 0
+		for ; n == 0 || time.Now().Before(until); n += size {
+			send(out)
+		}
+		return n
+	})
+	c.receive = rate(total/8, func(until time.Time) int {
+		n := 0
+		for ; n == 0 || time.Now().Before(until); n += size {
+			sink ^= receive(out, sealed)
+		}
+		return n
+	})
+	// Both ends: a sender and a receiver with inFlight buffers between them.
+	const inFlight = 8
+	c.bothEnds = rate(total/4, func(until time.Time) int {
+		full, free := make(chan []byte, inFlight), make(chan []byte, inFlight)
+		for range inFlight {
+			free <- make([]byte, size)
+		}
+		done := make(chan int)
+		go func() {
+			dst, n, s := make([]byte, size), 0, byte(0)
+			for b := range full {
+				s ^= receive(dst, b)
+				n += size
+				free <- b
+			}
+			sink ^= s
+			done <- n
+		}()
+		for first := true; first || time.Now().Before(until); first = false {
+			b := <-free
+			send(b)
+			full <- b
+		}
+		close(full)
+		return <-done
+	})
 	runtime.KeepAlive(sink)
 	return c
 }
@@ -681,7 +775,7 @@ func (s *benchServer) peakRSS() int64 {
 // cpuTimes returns the CPU time (user+sys) used so far by this process and
 // by each server, or -1 where /proc has none.
 func cpuTimes(srvs []*benchServer) []time.Duration {
-	t := []time.Duration{procCPU("self")}
+	t := []time.Duration{selfCPU()}
 	for _, srv := range srvs {
 		t = append(t, procCPU(strconv.Itoa(srv.cmd.Process.Pid)))
 	}

@@ -138,12 +138,35 @@ func TestO1_UploadThenDownloadWithVerify(t *testing.T) {
 
 func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
 	bin := buildBinary(t)
-	stdout, stderr, err := run(t, nil, bin, "bench", "--sizes", "1MiB", "--streams", "2")
+	stdout, stderr, err := run(t, nil, bin, "bench", "--sizes", "1MiB,40MiB", "--streams", "2")
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, stdout, stderr)
 	}
 	t.Logf("bench output:\n%s", stdout)
 	checkBenchOutput(t, stdout, "1MiB")
+	checkBenchOutput(t, stdout, "40MiB")
+	checkBoundLines(t, stdout, "40MiB")
+}
+
+// checkBoundLines checks what the client's CPU leaves, per direction, under
+// the ratio line of one size: the bound is at most the ceiling.
+func checkBoundLines(t *testing.T, stdout, size string) {
+	t.Helper()
+	line := func(dir string) string {
+		return `  ` + dir + `: the client used ([0-9.]+) ms of CPU per MiB; .* allow at most ([0-9.]+) MiB/s \(([0-9.]+) of the ceiling\); reached ([0-9.]+) of that; the server used ([0-9.]+) ms per MiB\n`
+	}
+	m := regexp.MustCompile(`(?m)^` + size + `: upload .*\n` + line("upload") + line("download")).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no bound lines under the %s ratio line in:\n%s", size, stdout)
+	}
+	for i, dir := range []string{"upload", "download"} {
+		g := m[1+5*i : 6+5*i]
+		for j, what := range []string{"client ms/MiB", "bound", "", "fraction of the bound", "server ms/MiB"} {
+			if v, err := strconv.ParseFloat(g[j], 64); err != nil || v <= 0 || (j == 2 && v > 1) {
+				t.Errorf("%s %s: %q; want a positive number (a fraction for the bound's share of the ceiling)", dir, what, g[j])
+			}
+		}
+	}
 }
 
 // TestO2_BenchSpreadsOverTwoProcesses: bench --processes 2 on the
