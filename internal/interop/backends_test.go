@@ -25,7 +25,7 @@ var (
 // backendFlags returns the serve flags of the backends startServer uses:
 // none for the embedded default; for the distributed ones, a schema, key
 // prefix and bucket prefix of the test's own.
-func backendFlags(t *testing.T, data string) []string {
+func backendFlags(t testing.TB, data string) []string {
 	if !distributed {
 		return nil
 	}

@@ -17,13 +17,13 @@ import (
 )
 
 // withBot runs f with a gotd client logged in as a bot, over intermediate.
-func withBot(t *testing.T, srv *dc, token string, f func(ctx context.Context, api *tg.Client) error) {
+func withBot(t testing.TB, srv *dc, token string, f func(ctx context.Context, api *tg.Client) error) {
 	t.Helper()
 	withBotOver(t, srv, transport.Intermediate, token, f)
 }
 
 // withBotOver runs f with a gotd client logged in as a bot, over proto.
-func withBotOver(t *testing.T, srv *dc, proto dcs.Protocol, token string, f func(ctx context.Context, api *tg.Client) error) {
+func withBotOver(t testing.TB, srv *dc, proto dcs.Protocol, token string, f func(ctx context.Context, api *tg.Client) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

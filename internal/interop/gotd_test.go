@@ -52,7 +52,7 @@ var (
 )
 
 // filedcBinary builds cmd/filedc once per test run.
-func filedcBinary(t *testing.T) string {
+func filedcBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "filedc-interop")
@@ -80,7 +80,7 @@ type dc struct {
 }
 
 // startServer runs `filedc serve` with extra arguments.
-func startServer(t *testing.T, extra ...string) *dc {
+func startServer(t testing.TB, extra ...string) *dc {
 	t.Helper()
 	data := t.TempDir()
 	args := append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0",
@@ -98,7 +98,7 @@ type process struct {
 
 // launch runs `filedc ARGS...` until the test ends (interrupted, then
 // killed after 30 s) and waits for its start line.
-func launch(t *testing.T, args ...string) *process {
+func launch(t testing.TB, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(filedcBinary(t), args...)
 	stdout, err := cmd.StdoutPipe()
@@ -127,7 +127,7 @@ func launch(t *testing.T, args ...string) *process {
 }
 
 // readPublicKey reads a public.pem a server published.
-func readPublicKey(t *testing.T, path string) *rsa.PublicKey {
+func readPublicKey(t testing.TB, path string) *rsa.PublicKey {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
