@@ -35,6 +35,9 @@ func newPlaintext(n int) *plaintext {
 func (p *plaintext) hold() { p.refs.Add(1) }
 
 func (p *plaintext) release() {
+	if p == nil {
+		return // a frame that did not decrypt
+	}
 	if p.refs.Add(-1) == 0 && cap(p.buf) <= 2<<20 {
 		plaintexts.Put(p)
 	}

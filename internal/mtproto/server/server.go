@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/proto"
 
 	"github.com/filedc/filedc/internal/layer"
@@ -187,10 +188,11 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 		<-ctx.Done()
 		raw.Close()
 	}()
+	in := s.newInbound(ctx, c, cancel)
+	defer in.close()
 	var exchange *handshake.Exchange
-	var buf []byte
 	for {
-		frame, err := t.ReadFrame(buf)
+		frame, err := t.ReadFrame(in.buffer())
 		if err != nil {
 			return
 		}
@@ -198,10 +200,14 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			return
 		}
 		if binary.LittleEndian.Uint64(frame) == 0 {
+			// Key exchange frames are small and handled in order, after
+			// every encrypted frame before them.
+			in.drain()
 			if exchange == nil {
 				exchange = s.cfg.Handshake.New()
 			}
 			done, err := s.handleUnencrypted(ctx, c, exchange, frame)
+			in.reuse(frame)
 			if err != nil {
 				var he *handshake.Error
 				if errors.As(err, &he) && he.Code != 0 {
@@ -213,12 +219,11 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			if done {
 				exchange = nil
 			}
-			// Unencrypted frames are small and handled before the next read.
-			buf = frame
 			continue
 		}
 		key, err := s.key(ctx, [8]byte(frame[:8]))
 		if err != nil {
+			in.drain()
 			t.WriteError(-404)
 			return
 		}
@@ -226,16 +231,118 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			// Clients may pad by up to 15 bytes: keep whole 16-byte blocks.
 			frame = frame[:len(frame)-(len(frame)-24)%16]
 		}
-		plain, data, err := decrypt(key.AuthKey(), frame)
-		if err != nil {
-			s.log.Debug("decrypt", "remote", raw.RemoteAddr(), "err", err)
+		if !in.push(key, frame) {
 			return
 		}
-		// The plaintext lives in its own pooled buffer: the frame buffer is reused.
-		buf = frame
-		s.handleEncrypted(ctx, c, key, data, plain)
-		plain.release()
 	}
+}
+
+// framesInFlight is how many encrypted frames of one connection may be read
+// and decrypting at once, each in its own frame buffer. With two, a client
+// sending 512 KiB parts back to back keeps two cores decrypting instead of
+// the reading one, for one more frame buffer per connection.
+const framesInFlight = 2
+
+// decryptInline is the frame size under which decrypting on the reading
+// goroutine costs less than handing the frame to another.
+const decryptInline = 16 << 10
+
+// inbound decrypts a connection's encrypted frames, large ones concurrently,
+// and hands them to the session in the order they arrived.
+type inbound struct {
+	s      *Server
+	ctx    context.Context
+	c      *conn
+	cancel context.CancelFunc
+	free   chan []byte // frame buffers the reader may fill
+	queue  chan *decrypted
+	wg     sync.WaitGroup // frames pushed and not yet handled
+	done   chan struct{}  // the handling goroutine has returned
+}
+
+// decrypted is one frame on its way to the session.
+type decrypted struct {
+	key   *Key
+	plain *plaintext
+	data  *crypto.EncryptedMessageData
+	err   error
+	ready chan struct{}
+}
+
+func (s *Server) newInbound(ctx context.Context, c *conn, cancel context.CancelFunc) *inbound {
+	in := &inbound{s: s, ctx: ctx, c: c, cancel: cancel,
+		free:  make(chan []byte, framesInFlight),
+		queue: make(chan *decrypted, framesInFlight),
+		done:  make(chan struct{}),
+	}
+	for range framesInFlight {
+		in.free <- nil
+	}
+	go in.handle()
+	return in
+}
+
+// buffer returns a frame buffer, waiting while framesInFlight are in use.
+func (in *inbound) buffer() []byte { return <-in.free }
+
+// reuse returns a frame buffer.
+func (in *inbound) reuse(frame []byte) { in.free <- frame[:0] }
+
+// push decrypts frame (now or on its own goroutine) and queues it; false
+// when the connection is ending.
+func (in *inbound) push(key *Key, frame []byte) bool {
+	d := &decrypted{key: key, ready: make(chan struct{})}
+	run := func() {
+		d.plain, d.data, d.err = decrypt(key.AuthKey(), frame)
+		in.reuse(frame)
+		close(d.ready)
+	}
+	in.wg.Add(1)
+	if len(frame) < decryptInline {
+		run()
+	} else {
+		go run()
+	}
+	select {
+	case in.queue <- d:
+		return true
+	case <-in.ctx.Done():
+		<-d.ready
+		d.plain.release()
+		in.wg.Done()
+		return false
+	}
+}
+
+// handle passes decrypted frames to the session in order. A frame that does
+// not decrypt ends the connection; nothing after it is handled.
+func (in *inbound) handle() {
+	defer close(in.done)
+	failed := false
+	for d := range in.queue {
+		<-d.ready
+		switch {
+		case failed:
+			d.plain.release()
+		case d.err != nil:
+			in.s.log.Debug("decrypt", "err", d.err)
+			failed = true
+			in.cancel()
+		default:
+			in.s.handleEncrypted(in.ctx, in.c, d.key, d.data, d.plain)
+			d.plain.release()
+		}
+		in.wg.Done()
+	}
+}
+
+// drain waits until every pushed frame has been handled.
+func (in *inbound) drain() { in.wg.Wait() }
+
+// close stops the handling goroutine after the frames already queued.
+func (in *inbound) close() {
+	close(in.queue)
+	<-in.done
 }
 
 func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Exchange, frame []byte) (bool, error) {
