@@ -32,6 +32,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/procstat"
 )
 
 func benchCmd() *cobra.Command {
@@ -777,7 +778,7 @@ func (s *benchServer) peakRSS() int64 {
 func cpuTimes(srvs []*benchServer) []time.Duration {
 	t := []time.Duration{selfCPU()}
 	for _, srv := range srvs {
-		t = append(t, procCPU(strconv.Itoa(srv.cmd.Process.Pid)))
+		t = append(t, procstat.CPU(srv.cmd.Process.Pid))
 	}
 	return t
 }
@@ -793,28 +794,6 @@ func cpuSince(before, after []time.Duration) []time.Duration {
 	return d
 }
 
-// procCPU reads utime+stime from /proc/PID/stat (clock ticks of 10 ms, the
-// USER_HZ of every Linux architecture Go supports but alpha).
-func procCPU(pid string) time.Duration {
-	raw, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return -1
-	}
-	i := bytes.LastIndexByte(raw, ')') // the command name may hold spaces
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return -1
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return -1
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
 
 func seconds(d time.Duration) string {
 	if d < 0 {

@@ -33,6 +33,8 @@ import (
 	"github.com/gotd/td/tgtest/services/config"
 	"github.com/gotd/td/tgtest/services/file"
 	"github.com/gotd/td/transport"
+
+	"github.com/filedc/filedc/internal/procstat"
 )
 
 // tgtestServerEnv makes the test binary serve as the baseline: an in-memory
@@ -179,23 +181,24 @@ func startTgtest(b testing.TB) *dc {
 	if err != nil {
 		b.Fatalf("tgtest baseline start line %q: %v", line, err)
 	}
-	return &dc{addr: addr, key: readPublicKey(b, keyPath)}
+	return &dc{addr: addr, key: readPublicKey(b, keyPath), pid: cmd.Process.Pid}
 }
 
 // transferFigures are one upload and one download of the same bytes.
 type transferFigures struct {
-	up, down       time.Duration
-	upCPU, downCPU time.Duration // the client's, this process
+	up, down             time.Duration
+	upCPU, downCPU       time.Duration // the client's, this process
+	srvUpCPU, srvDownCPU time.Duration // the server process's
 }
 
 // transfer uploads data with threads parallel calls, then downloads it from
 // locate(file) with threads parallel calls, and compares.
-func transfer(ctx context.Context, api *tg.Client, data []byte, threads int, locate func(context.Context, tg.InputFileClass) (tg.InputFileLocationClass, error)) (transferFigures, error) {
+func transfer(ctx context.Context, api *tg.Client, srv *dc, data []byte, threads int, locate func(context.Context, tg.InputFileClass) (tg.InputFileLocationClass, error)) (transferFigures, error) {
 	var f transferFigures
-	cpu0, start := processCPU(), time.Now()
+	cpu0, srv0, start := processCPU(), procstat.CPU(srv.pid), time.Now()
 	file, err := uploader.NewUploader(api).WithThreads(threads).
 		Upload(ctx, uploader.NewUpload("bench.bin", bytes.NewReader(data), int64(len(data))))
-	f.up, f.upCPU = time.Since(start), processCPU()-cpu0
+	f.up, f.upCPU, f.srvUpCPU = time.Since(start), processCPU()-cpu0, procstat.CPU(srv.pid)-srv0
 	if err != nil {
 		return f, fmt.Errorf("upload: %w", err)
 	}
@@ -204,9 +207,9 @@ func transfer(ctx context.Context, api *tg.Client, data []byte, threads int, loc
 		return f, err
 	}
 	out := &writerAt{buf: make([]byte, 0, len(data))}
-	cpu0, start = processCPU(), time.Now()
+	cpu0, srv0, start = processCPU(), procstat.CPU(srv.pid), time.Now()
 	_, err = downloader.NewDownloader().Download(api, loc).WithThreads(threads).Parallel(ctx, out)
-	f.down, f.downCPU = time.Since(start), processCPU()-cpu0
+	f.down, f.downCPU, f.srvDownCPU = time.Since(start), processCPU()-cpu0, procstat.CPU(srv.pid)-srv0
 	if err != nil {
 		return f, fmt.Errorf("download: %w", err)
 	}
@@ -246,7 +249,7 @@ func versus(tb testing.TB, fdc, base *dc, data []byte, threads int) (f, g transf
 		}
 		api := fdcClient.API()
 		var err error
-		f, err = transfer(ctx, api, data, threads, func(ctx context.Context, file tg.InputFileClass) (tg.InputFileLocationClass, error) {
+		f, err = transfer(ctx, api, fdc, data, threads, func(ctx context.Context, file tg.InputFileClass) (tg.InputFileLocationClass, error) {
 			doc, err := uploadDoc(ctx, api, file)
 			if err != nil {
 				return nil, err
@@ -264,7 +267,7 @@ func versus(tb testing.TB, fdc, base *dc, data []byte, threads int) (f, g transf
 	baseClient := plainClient(base)
 	err = baseClient.Run(context.Background(), func(ctx context.Context) error {
 		var err error
-		g, err = transfer(ctx, baseClient.API(), data, threads, func(_ context.Context, file tg.InputFileClass) (tg.InputFileLocationClass, error) {
+		g, err = transfer(ctx, baseClient.API(), base, data, threads, func(_ context.Context, file tg.InputFileClass) (tg.InputFileLocationClass, error) {
 			big, ok := file.(*tg.InputFileBig)
 			if !ok {
 				return nil, fmt.Errorf("uploaded %T, want a big file", file)
@@ -321,8 +324,10 @@ func BenchmarkVersusTgtest(b *testing.B) {
 		f, g := versus(b, fdc, base, data, threads)
 		fdcUp, fdcDown = max(fdcUp, mibps(f.up)), max(fdcDown, mibps(f.down))
 		baseUp, baseDown = max(baseUp, mibps(g.up)), max(baseDown, mibps(g.down))
-		b.Logf("filedc: up %.1f MiB/s, down %.1f MiB/s; tgtest in memory: up %.1f MiB/s, down %.1f MiB/s; client CPU per MiB: filedc up %.2f / down %.2f ms, tgtest up %.2f / down %.2f ms",
-			mibps(f.up), mibps(f.down), mibps(g.up), mibps(g.down), msPerMiB(f.upCPU), msPerMiB(f.downCPU), msPerMiB(g.upCPU), msPerMiB(g.downCPU))
+		b.Logf("filedc: up %.1f, down %.1f MiB/s; tgtest in memory: up %.1f, down %.1f MiB/s; CPU ms per MiB, client/server: filedc up %.2f/%.2f, down %.2f/%.2f; tgtest up %.2f/%.2f, down %.2f/%.2f",
+			mibps(f.up), mibps(f.down), mibps(g.up), mibps(g.down),
+			msPerMiB(f.upCPU), msPerMiB(f.srvUpCPU), msPerMiB(f.downCPU), msPerMiB(f.srvDownCPU),
+			msPerMiB(g.upCPU), msPerMiB(g.srvUpCPU), msPerMiB(g.downCPU), msPerMiB(g.srvDownCPU))
 	}
 	// Best of the rounds: the machine is shared, the noise only slows.
 	b.ReportMetric(fdcUp, "filedc-up-MiB/s")

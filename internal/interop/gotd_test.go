@@ -77,6 +77,7 @@ type dc struct {
 	addr *net.TCPAddr
 	key  *rsa.PublicKey
 	data string // the server's --data directory
+	pid  int    // the server process
 }
 
 // startServer runs `filedc serve` with extra arguments.
@@ -87,7 +88,7 @@ func startServer(t testing.TB, extra ...string) *dc {
 		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
 	args = append(args, backendFlags(t, data)...)
 	p := launch(t, args...)
-	return &dc{addr: p.addr, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data}
+	return &dc{addr: p.addr, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data, pid: p.cmd.Process.Pid}
 }
 
 // process is a running filedc command.
