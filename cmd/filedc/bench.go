@@ -794,7 +794,6 @@ func cpuSince(before, after []time.Duration) []time.Duration {
 	return d
 }
 
-
 func seconds(d time.Duration) string {
 	if d < 0 {
 		return "n/a"
