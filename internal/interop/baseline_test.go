@@ -9,10 +9,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,9 +23,7 @@ import (
 
 	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/exchange"
-	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
-	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/telegram/uploader"
 	"github.com/gotd/td/tg"
@@ -35,6 +33,7 @@ import (
 	"github.com/gotd/td/transport"
 
 	"github.com/filedc/filedc/internal/procstat"
+	"github.com/filedc/filedc/internal/testenv"
 )
 
 // tgtestServerEnv makes the test binary serve as the baseline: an in-memory
@@ -54,7 +53,7 @@ func TestMain(m *testing.M) {
 }
 
 // serveTgtest runs tgtest's server with its config and file services on a
-// loopback port until stdin closes. It prints "listening ADDR" when ready.
+// loopback port until interrupted. It prints "listening ADDR" when ready.
 func serveTgtest(keyPath string) error {
 	key, err := rsa.GenerateKey(rand.Reader, crypto.RSAKeyBits)
 	if err != nil {
@@ -75,11 +74,8 @@ func serveTgtest(keyPath string) error {
 	file.NewService(file.Config{Storage: &memStorage{files: map[string]*memFile{}}}).Register(d)
 	srv := tgtest.NewServer(exchange.PrivateKey{RSA: key}, tgtest.UnpackInvoke(d), tgtest.ServerOptions{DC: 2})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin) // the benchmark closes it to stop us
-		cancel()
-	}()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	fmt.Printf("listening %s\n", addr)
 	return srv.Serve(ctx, transport.ListenCodec(transport.Intermediate.Codec, l))
 }
@@ -150,10 +146,6 @@ func startTgtest(b testing.TB) *dc {
 	keyPath := filepath.Join(b.TempDir(), "public.pem")
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), tgtestServerEnv+"="+keyPath)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -162,17 +154,7 @@ func startTgtest(b testing.TB) *dc {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	testenv.StopAtCleanup(b, cmd)
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatalf("tgtest baseline start line: %v", err)
@@ -222,15 +204,9 @@ func transfer(ctx context.Context, api *tg.Client, srv *dc, data []byte, threads
 // plainClient is a gotd client of d over intermediate that never gzips: file
 // parts are random bytes (TDLib sends them plain too).
 func plainClient(d *dc) *telegram.Client {
-	return telegram.NewClient(1, "bench", telegram.Options{
-		PublicKeys:        []telegram.PublicKey{{RSA: d.key}},
-		DC:                2,
-		DCList:            dcs.List{Options: []tg.DCOption{{ID: 2, IPAddress: d.addr.IP.String(), Port: d.addr.Port, Static: true}}},
-		Resolver:          dcs.Plain(dcs.PlainOptions{Protocol: transport.Intermediate}),
-		SessionStorage:    &session.StorageMemory{},
-		NoUpdates:         true,
-		CompressThreshold: -1,
-	})
+	o := d.options(transport.Intermediate)
+	o.CompressThreshold = -1
+	return telegram.NewClient(1, "bench", o)
 }
 
 func processCPU() time.Duration {

@@ -146,14 +146,19 @@ func readPublicKey(t testing.TB, path string) *rsa.PublicKey {
 }
 
 func (d *dc) client(proto dcs.Protocol) *telegram.Client {
-	return telegram.NewClient(1, "interop", telegram.Options{
+	return telegram.NewClient(1, "interop", d.options(proto))
+}
+
+// options are a gotd client's for d alone, over proto, with a fresh session.
+func (d *dc) options(proto dcs.Protocol) telegram.Options {
+	return telegram.Options{
 		PublicKeys:     []telegram.PublicKey{{RSA: d.key}},
 		DC:             2,
 		DCList:         dcs.List{Options: []tg.DCOption{{ID: 2, IPAddress: d.addr.IP.String(), Port: d.addr.Port, Static: true}}},
 		Resolver:       dcs.Plain(dcs.PlainOptions{Protocol: proto}),
 		SessionStorage: &session.StorageMemory{},
 		NoUpdates:      true,
-	})
+	}
 }
 
 // randomBytes returns n deterministic pseudo-random bytes.
