@@ -2,12 +2,8 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,10 +19,7 @@ import (
 	"github.com/gotd/td/transport"
 
 	"github.com/filedc/filedc/internal/layer"
-	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
-	mtsession "github.com/filedc/filedc/internal/mtproto/session"
-	"github.com/filedc/filedc/internal/store/bolt"
 )
 
 // chunk is a 512 KiB upload.file, pooled as internal/rpc's getFile answers
@@ -80,19 +73,8 @@ func BenchmarkS5_GetFile(b *testing.B) {
 }
 
 func benchGetFile(b *testing.B, reg *layer.Registry, l int, payload []byte) {
-	dir := b.TempDir()
-	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer meta.Close()
-	keyOnce.Do(func() { rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
-	srv := server.New(server.Config{
-		Handshake: &handshake.Server{Key: rsaKey, DC: 2},
-		Keys:      meta,
-		Salts:     mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
-		Layers:    reg,
-		Logger:    testLogger(),
+	addr, _ := serveTest(b, b.TempDir(), "127.0.0.1:0", server.Config{
+		Layers: reg,
 		Handler: server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
 			id, err := unwrap(r.Body)
 			if err != nil {
@@ -111,14 +93,8 @@ func benchGetFile(b *testing.B, reg *layer.Registry, l int, payload []byte) {
 			return nil, &server.RPCError{Code: 400, Message: "METHOD_INVALID"}
 		}),
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go srv.Serve(ctx, ln)
-	addr := ln.Addr().(*net.TCPAddr)
 	client := telegram.NewClient(1, "bench", telegram.Options{
 		PublicKeys:     []telegram.PublicKey{{RSA: &rsaKey.PublicKey}},
 		DC:             2,
@@ -131,7 +107,7 @@ func benchGetFile(b *testing.B, reg *layer.Registry, l int, payload []byte) {
 	var req bin.Buffer
 	(&tg.UploadGetFileRequest{Location: &tg.InputDocumentFileLocation{ID: 1}, Limit: len(payload)}).Encode(&req)
 	var cpu0, cpu1 syscall.Rusage
-	err = client.Run(ctx, func(ctx context.Context) error {
+	err := client.Run(ctx, func(ctx context.Context) error {
 		b.SetBytes(int64(len(payload)))
 		b.ResetTimer()
 		syscall.Getrusage(syscall.RUSAGE_SELF, &cpu0)

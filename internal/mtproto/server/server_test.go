@@ -83,21 +83,7 @@ func startDC(t *testing.T, dir string) *testDC { return startDCAt(t, dir, "127.0
 
 func startDCAt(t *testing.T, dir, addr string) *testDC {
 	t.Helper()
-	keyOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			t.Fatal(err)
-		}
-	})
-	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := &testDC{addr: ln.Addr().(*net.TCPAddr), key: rsaKey, dir: dir, calls: map[uint32]int{}}
+	dc := &testDC{dir: dir, calls: map[uint32]int{}}
 	handler := server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
 		id, err := unwrap(r.Body)
 		if err != nil {
@@ -120,26 +106,60 @@ func startDCAt(t *testing.T, dir, addr string) *testDC {
 		}
 		return nil, &server.RPCError{Code: 400, Message: "METHOD_INVALID"}
 	})
-	srv := server.New(server.Config{
-		Handshake: &handshake.Server{Key: rsaKey, DC: 2},
-		Keys:      meta,
-		Salts:     mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
-		Handler:   handler,
-		Logger:    testLogger(),
+	dc.addr, dc.stop = serveTest(t, dir, addr, server.Config{Handler: handler})
+	dc.key = rsaKey
+	return dc
+}
+
+// serveTest runs a server with cfg on addr until stop or the end of the
+// test. What cfg leaves out is filled in: auth keys in a bbolt file in dir,
+// the test RSA key for DC 2, salts and the test logger.
+func serveTest(tb testing.TB, dir, addr string, cfg server.Config) (*net.TCPAddr, func()) {
+	tb.Helper()
+	keyOnce.Do(func() {
+		var err error
+		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			tb.Fatal(err)
+		}
 	})
+	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		meta.Close()
+		tb.Fatal(err)
+	}
+	if cfg.Handshake == nil {
+		cfg.Handshake = &handshake.Server{Key: rsaKey, DC: 2}
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = meta
+	}
+	if cfg.Salts == nil {
+		cfg.Salts = mtsession.NewSalts([]byte("a test secret of thirty-two bytes"))
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger()
+	}
+	srv := server.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		srv.Serve(ctx, ln)
 		close(done)
 	}()
-	dc.stop = func() {
-		cancel()
-		<-done
-		meta.Close()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			meta.Close()
+		})
 	}
-	t.Cleanup(dc.stop)
-	return dc
+	tb.Cleanup(stop)
+	return ln.Addr().(*net.TCPAddr), stop
 }
 
 func (dc *testDC) client(proto dcs.Protocol, storage telegram.SessionStorage) *telegram.Client {
@@ -270,29 +290,12 @@ func testLogger() *slog.Logger {
 }
 
 func TestS7_ConnectionsPerIP(t *testing.T) {
-	dir := t.TempDir()
-	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
-	keyOnce.Do(func() { rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
-	srv := server.New(server.Config{
-		Handshake:     &handshake.Server{Key: rsaKey, DC: 2},
-		Keys:          meta,
-		Salts:         mtsession.NewSalts([]byte("a test secret of thirty-two bytes")),
+	addr, _ := serveTest(t, t.TempDir(), "127.0.0.1:0", server.Config{
 		Handler:       server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
 		MaxConnsPerIP: 2,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.Serve(ctx, ln)
 	dial := func() net.Conn {
-		c, err := net.Dial("tcp", ln.Addr().String())
+		c, err := net.Dial("tcp", addr.String())
 		if err != nil {
 			t.Fatal(err)
 		}
