@@ -175,8 +175,13 @@ func clientBound(size int64, clientCPU time.Duration, serverRate float64, cores 
 	if clientCPU < minBoundCPU || size <= 0 || serverRate <= 0 {
 		return 0, 0
 	}
-	clientMsPerMiB = float64(clientCPU) / float64(time.Millisecond) / (float64(size) / mib)
+	clientMsPerMiB = msPerMiB(clientCPU, size)
 	return float64(cores) * 1000 / (clientMsPerMiB + 1000/serverRate), clientMsPerMiB
+}
+
+// msPerMiB is a CPU time spent on size bytes, in ms per MiB.
+func msPerMiB(d time.Duration, size int64) float64 {
+	return float64(d) / float64(time.Millisecond) / (float64(size) / mib)
 }
 
 func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error) {
@@ -385,7 +390,7 @@ func printBound(w io.Writer, dir string, size int64, took time.Duration, cpu [2]
 	line := fmt.Sprintf("  %s: the client used %.2f ms of CPU per MiB; with a server doing only its crypto (%.2f ms/MiB), %d cores allow at most %.1f MiB/s (%.2f of the ceiling); reached %.2f of that",
 		dir, clientMs, 1000/serverRate, cores, bound, bound/ceil, mibps(size, took)/bound)
 	if cpu[1] > 0 {
-		line += fmt.Sprintf("; the server used %.2f ms per MiB", float64(cpu[1])/float64(time.Millisecond)/(float64(size)/mib))
+		line += fmt.Sprintf("; the server used %.2f ms per MiB", msPerMiB(cpu[1], size))
 	}
 	fmt.Fprintln(w, line)
 }
