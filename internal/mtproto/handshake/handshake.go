@@ -80,6 +80,8 @@ type Result struct {
 	// permanent key.
 	ExpiresIn int
 	DC        int // as the client sent it; 0 for p_q_inner_data without dc
+	// Scheme is how the client encrypted its p_q_inner_data.
+	Scheme Scheme
 }
 
 // Exchange is one exchange in progress on a connection.
@@ -93,6 +95,7 @@ type Exchange struct {
 	newNonce    bin.Int256
 	expiresIn   int
 	dc          int
+	scheme      Scheme
 	a           *big.Int
 	gA          *big.Int
 	retryID     int64 // expected retry_id of the next set_client_DH_params
@@ -226,14 +229,11 @@ func (x *Exchange) reqDH(b *bin.Buffer) (bin.Encoder, *Result, error) {
 	if req.PublicKeyFingerprint != x.s.Fingerprint() {
 		return nil, nil, fail(-404, "req_DH_params: unknown key fingerprint %d", req.PublicKeyFingerprint)
 	}
-	plain, err := crypto.DecodeRSAPad(req.EncryptedData, x.s.Key)
+	inner, scheme, err := decryptInner(req.EncryptedData, x.s.Key)
 	if err != nil {
-		return nil, nil, fail(-404, "req_DH_params: RSA_PAD: %w", err)
+		return nil, nil, fail(-404, "req_DH_params: %w", err)
 	}
-	inner, err := mt.DecodePQInnerData(&bin.Buffer{Buf: plain})
-	if err != nil {
-		return nil, nil, fail(-404, "req_DH_params: inner data: %w", err)
-	}
+	x.scheme = scheme
 	switch d := inner.(type) {
 	case *mt.PQInnerDataDC:
 		x.dc = d.DC
@@ -336,6 +336,7 @@ func (x *Exchange) clientDH(b *bin.Buffer) (bin.Encoder, *Result, error) {
 		ServerSalt: crypto.ServerSalt(x.newNonce, x.serverNonce),
 		ExpiresIn:  x.expiresIn,
 		DC:         x.dc,
+		Scheme:     x.scheme,
 	}
 	return &mt.DhGenOk{Nonce: x.nonce, ServerNonce: x.serverNonce,
 		NewNonceHash1: nonceHash(x.newNonce, 1, aux)}, res, nil

@@ -197,24 +197,30 @@ func (m *manual) pq() (p, q *big.Int) {
 	return p, q
 }
 
-// reqDH sends req_DH_params, letting edit change the request first.
+// reqDH sends req_DH_params with p_q_inner_data_dc under RSA_PAD, letting
+// edit change the request first.
 func (m *manual) reqDH(edit func(*mt.ReqDHParamsRequest, *mt.PQInnerDataDC)) error {
+	return m.reqDHWith(SchemeRSAPad, func(r *mt.ReqDHParamsRequest, i *mt.PQInnerDataDC) mt.PQInnerDataClass {
+		if edit != nil {
+			edit(r, i)
+		}
+		return i
+	})
+}
+
+// reqDHWith sends req_DH_params whose inner data build chooses (from a
+// p_q_inner_data_dc with the right values), encrypted with scheme.
+func (m *manual) reqDHWith(scheme Scheme, build func(*mt.ReqDHParamsRequest, *mt.PQInnerDataDC) mt.PQInnerDataClass) error {
 	p, q := m.pq()
 	rand.Read(m.newNonce[:])
-	inner := mt.PQInnerDataDC{Pq: m.res.Pq, P: p.Bytes(), Q: q.Bytes(), Nonce: m.nonce,
+	dc := mt.PQInnerDataDC{Pq: m.res.Pq, P: p.Bytes(), Q: q.Bytes(), Nonce: m.nonce,
 		ServerNonce: m.res.ServerNonce, NewNonce: m.newNonce, DC: 2}
 	req := mt.ReqDHParamsRequest{Nonce: m.nonce, ServerNonce: m.res.ServerNonce, P: p.Bytes(), Q: q.Bytes(),
 		PublicKeyFingerprint: crypto.RSAFingerprint(&m.key.PublicKey)}
-	if edit != nil {
-		edit(&req, &inner)
-	}
+	inner := build(&req, &dc)
 	var b bin.Buffer
 	inner.Encode(&b)
-	enc, err := crypto.RSAPad(b.Buf, &m.key.PublicKey, rand.Reader)
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	req.EncryptedData = enc
+	req.EncryptedData = encryptInner(m.t, scheme, b.Buf, &m.key.PublicKey)
 	ans, _, err := m.send(&req)
 	if err != nil {
 		return err
@@ -229,6 +235,24 @@ func (m *manual) reqDH(edit func(*mt.ReqDHParamsRequest, *mt.PQInnerDataDC)) err
 		m.t.Fatal(err)
 	}
 	return nil
+}
+
+// encryptInner encrypts inner data as a client does under scheme.
+func encryptInner(t testing.TB, scheme Scheme, data []byte, pub *rsa.PublicKey) []byte {
+	var enc []byte
+	var err error
+	switch scheme {
+	case SchemeRSAPad:
+		enc, err = crypto.RSAPad(data, pub, rand.Reader)
+	case SchemeHashed:
+		enc, err = crypto.RSAEncryptHashed(data, pub, rand.Reader)
+	default:
+		t.Fatalf("scheme %d", scheme)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }
 
 // clientDH sends set_client_DH_params with g_b, and returns the answer and the key.
