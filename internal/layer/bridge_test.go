@@ -265,8 +265,9 @@ func TestS5_PassThroughCopiesNothing(t *testing.T) {
 }
 
 // TestS5_RequestsTranslateToTheServerLayer: calls encoded in an old layer
-// (wrappers included) decode with gotd's tg after translation, holding the
-// client's values.
+// decode with gotd's tg after translation, holding the client's values. A
+// call still in its wrappers is refused: they come off first, in
+// internal/invoke.
 func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 	r := Default()
 	for _, l := range oldLayers() {
@@ -289,6 +290,12 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, _, err := br.Request(raw); err == nil {
+			t.Fatalf("layer %d: a wrapped call was translated", l)
+		}
+		if raw, err = c.Marshal(send); err != nil {
+			t.Fatal(err)
+		}
 		out, call, err := br.Request(raw)
 		if err != nil {
 			t.Fatalf("layer %d: %v", l, err)
@@ -296,15 +303,12 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 		if call.Name != "messages.sendMedia" || call.ServerResult.Name != "Updates" {
 			t.Fatalf("layer %d: call %+v", l, call)
 		}
-		var wl tg.InvokeWithLayerRequest
-		var ic tg.InitConnectionRequest
 		var req tg.MessagesSendMediaRequest
-		wl.Query, ic.Query = &ic, &req
-		if err := wl.Decode(&bin.Buffer{Buf: out}); err != nil {
+		if err := req.Decode(&bin.Buffer{Buf: out}); err != nil {
 			t.Fatalf("layer %d: tg cannot decode the translation: %v", l, err)
 		}
 		media, ok := req.Media.(*tg.InputMediaUploadedDocument)
-		if wl.Layer != l || ic.LangCode != "en" || !ok || req.Message != "hello" || req.RandomID != 77 || !req.Silent {
+		if !ok || req.Message != "hello" || req.RandomID != 77 || !req.Silent {
 			t.Fatalf("layer %d: %+v %+v", l, req, req.Media)
 		}
 		big, ok := media.File.(*tg.InputFileBig)
