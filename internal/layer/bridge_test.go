@@ -3,8 +3,10 @@ package layer
 import (
 	"bytes"
 	"errors"
-	"fmt"
+	"math"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,7 +89,10 @@ func encode(t testing.TB, v bin.Encoder) []byte {
 	return b.Buf
 }
 
-func oldLayers() []int { return []int{198, 227} }
+// oldLayers are the built-in layers other than the server's.
+func oldLayers() []int {
+	return slices.DeleteFunc(Default().Layers(), func(l int) bool { return l == ServerLayer })
+}
 
 // callOf returns the call of the server's layer, as a translated request
 // would; its result types are the answer's in each layer.
@@ -160,7 +165,8 @@ func sameValues(t *testing.T, path string, server, client any) {
 		for i, f := range c.C.Fields {
 			j := fieldIndex(s.C, f.Name)
 			if j < 0 || f.Type.Kind == KindFlags {
-				if c.Fields[i] != nil && f.Type.Kind != KindFlags && present(c.Fields[i]) {
+				// A field only the client's layer requires holds its zero.
+				if f.Flags >= 0 && c.Fields[i] != nil && present(c.Fields[i]) {
 					t.Errorf("%s.%s: set though the server has no such field", path, f.Name)
 				}
 				continue
@@ -177,10 +183,23 @@ func sameValues(t *testing.T, path string, server, client any) {
 			sameValues(t, path, s[i], c[i])
 		}
 	default:
-		if !reflect.DeepEqual(server, client) {
+		if !reflect.DeepEqual(number(server), number(client)) {
 			t.Errorf("%s: %v became %v", path, server, client)
 		}
 	}
+}
+
+// number makes int, long and double values comparable across layers where
+// a field changed between them (sizes became long, durations double; a
+// double becomes whole seconds rounded up).
+func number(v any) any {
+	switch x := v.(type) {
+	case int32:
+		return int64(x)
+	case Double:
+		return int64(math.Ceil(math.Float64frombits(uint64(x))))
+	}
+	return v
 }
 
 // TestS5_ChangedConstructors: the constructors that differ between the
@@ -209,33 +228,37 @@ func TestS5_ChangedConstructors(t *testing.T) {
 				}
 			})
 		}
-		// What the issue names: user and message differ in both old
-		// layers, and translate.
-		for _, name := range []string{"user", "message", "messages.messages", "messages.messagesSlice"} {
+		// A constructor whose id changed never passes.
+		for _, name := range []string{"user", "message", "messages.messages", "messages.messagesSlice", "config", "document"} {
 			s, c := br.Server.Constructor(name), br.Client.Constructor(name)
-			if br.PassesDown(s.ID) {
-				t.Errorf("layer %d: %s passes", l, name)
-			}
-			if name == "user" || l == 198 {
-				if s.ID == c.ID {
-					t.Errorf("layer %d: %s has the server's id", l, name)
-				}
+			if c != nil && s.ID != c.ID && br.PassesDown(s.ID) {
+				t.Errorf("layer %d: %s changed but passes", l, name)
 			}
 		}
 	}
-	// The file path passes untouched in every layer.
+	// The file path passes untouched in every layer that has it unchanged
+	// (upload.getFile's offset became long in layer 133's neighbours).
+	passes := 0
 	for _, l := range oldLayers() {
 		br := r.For(l)
 		for _, name := range []string{"upload.saveFilePart", "upload.saveBigFilePart", "upload.getFile", "upload.getFileHashes"} {
-			if !br.PassesUp(br.Client.Function(name).ID) {
+			c, s := br.Client.Function(name), br.Server.Function(name)
+			if sameShape(c, s) && !br.PassesUp(c.ID) {
 				t.Errorf("layer %d: %s is translated", l, name)
 			}
 		}
-		for _, name := range []string{"upload.file", "fileHash", "boolTrue", "config", "updates.state"} {
-			if !br.PassesDown(br.Server.Constructor(name).ID) {
+		for _, name := range []string{"upload.file", "fileHash", "boolTrue", "updates.state"} {
+			c, s := br.Client.Constructor(name), br.Server.Constructor(name)
+			if sameShape(c, s) && !br.PassesDown(s.ID) {
 				t.Errorf("layer %d: %s is translated", l, name)
 			}
 		}
+		if br.PassesUp(br.Client.Function("upload.saveFilePart").ID) && br.PassesDown(br.Server.Constructor("upload.file").ID) {
+			passes++
+		}
+	}
+	if passes < len(oldLayers())*3/4 {
+		t.Errorf("the file path passes in only %d of %d layers", passes, len(oldLayers()))
 	}
 }
 
@@ -273,11 +296,17 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 	for _, l := range oldLayers() {
 		br := r.For(l)
 		c := br.Client
+		// Durations were whole seconds before layer 160.
+		var duration any = Double(0x3ff8000000000000) // 1.5
+		wantDuration := 1.5
+		if f := c.Constructor("documentAttributeVideo").Fields; f[fieldIndex(c.Constructor("documentAttributeVideo"), "duration")].Type.Kind == KindInt {
+			duration, wantDuration = int32(2), 2
+		}
 		doc := c.MustBuild("inputMediaUploadedDocument", map[string]any{
 			"file":      c.MustBuild("inputFileBig", map[string]any{"id": 11, "parts": 60, "name": "big.bin"}),
 			"mime_type": "application/octet-stream",
 			"attributes": []any{c.MustBuild("documentAttributeFilename", map[string]any{"file_name": "big.bin"}),
-				c.MustBuild("documentAttributeVideo", map[string]any{"supports_streaming": true, "w": 640, "h": 480, "duration": Double(0x3ff8000000000000)})},
+				c.MustBuild("documentAttributeVideo", map[string]any{"supports_streaming": true, "w": 640, "h": 480, "duration": duration})},
 			"force_file": true,
 		})
 		send := c.MustBuild("messages.sendMedia", map[string]any{
@@ -314,7 +343,7 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 		big, ok := media.File.(*tg.InputFileBig)
 		video, vok := media.Attributes[1].(*tg.DocumentAttributeVideo)
 		if !ok || big.ID != 11 || big.Parts != 60 || !media.ForceFile || len(media.Attributes) != 2 || !vok ||
-			!video.SupportsStreaming || video.Duration != 1.5 || video.W != 640 {
+			!video.SupportsStreaming || video.Duration != wantDuration || video.W != 640 {
 			t.Fatalf("layer %d: media %+v", l, media)
 		}
 
@@ -348,11 +377,16 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 // (star transactions). Translating them by name is right for the former;
 // for the latter a client of the old layer would miss a field it has.
 var knownChanges = map[string]bool{
-	"198:messageActionGiftCode.months":              true,
-	"198:messageActionGiftPremium.months":           true,
-	"198:payments.checkedGiftCode.months":           true,
-	"198:starGiftAttributeBackdrop.rarity_permille": true,
-	"198:starsTransaction.stars":                    true,
+	"messageActionGiftCode.months":              true,
+	"messageActionGiftPremium.months":           true,
+	"payments.checkedGiftCode.months":           true,
+	"starGiftAttributeBackdrop.rarity_permille": true,
+	"starsTransaction.stars":                    true,
+	"messages.translateText.from_lang":          true, // became tone (a function filedc does not serve)
+	// The Pyrogram family's layer 194 spells these in camel case; a gift
+	// message filedc never sends.
+	"messageActionGiftPremium.cryptoCurrency": true,
+	"messageActionGiftPremium.cryptoAmount":   true,
 }
 
 // TestS5_DroppedFieldsAreNotRenames: when a constructor lost a field in one
@@ -380,7 +414,7 @@ func TestS5_DroppedFieldsAreNotRenames(t *testing.T) {
 					if fieldIndex(cc, g.Name) >= 0 || g.Type.String() != f.Type.String() || g.Type.Kind == KindTrue {
 						continue
 					}
-					known := knownChanges[fmt.Sprintf("%d:%s.%s", l, sc.Name, f.Name)]
+					known := knownChanges[sc.Name+"."+f.Name]
 					if flagName(cc, f) == flagName(sc, g) && f.Bit == g.Bit && !known {
 						t.Errorf("layer %d: %s.%s looks renamed to %s", l, sc.Name, f.Name, g.Name)
 					}
@@ -431,8 +465,8 @@ func TestS5_UntranslatableValues(t *testing.T) {
 // layer not above it; older than all of them, in the oldest.
 func TestS5_ResolveLayers(t *testing.T) {
 	r := Default()
-	for declared, want := range map[int]int{0: ServerLayer, 198: 198, 200: 198, 226: 198, 227: 227, 228: 227,
-		229: 229, 300: 229, 150: 198} {
+	for declared, want := range map[int]int{0: ServerLayer, 198: 198, 141: 140, 226: 225, 227: 227, 228: 228,
+		229: 229, 300: 229, 100: 133, 144: 144, 1: 133, -5: 133} {
 		if got := r.Resolve(declared); got != want {
 			t.Errorf("layer %d served as %d, want %d", declared, got, want)
 		}
@@ -449,7 +483,7 @@ func TestS5_ResolveLayers(t *testing.T) {
 func TestS5_AddingALayerIsAddingAFile(t *testing.T) {
 	files := map[string][]byte{}
 	for _, name := range []string{"198", "227", "229"} {
-		data, err := schemaFiles.ReadFile("schema/" + name + ".tl")
+		data, err := os.ReadFile("schema/" + name + ".tl")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,8 +42,29 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 			return x, nil
 		case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
 			return int32(x), nil
+		case to.Kind == KindDouble:
+			// Seconds that became fractional (documentAttributeVideo's
+			// and documentAttributeAudio's duration, layer 160).
+			return Double(math.Float64bits(float64(x))), nil
 		}
-	case KindDouble, KindInt128, KindInt256:
+	case KindDouble:
+		switch to.Kind {
+		case KindDouble:
+			return v, nil
+		case KindInt, KindLong:
+			// Back to whole seconds, rounded up so that a short clip does
+			// not read as none.
+			f := math.Ceil(math.Float64frombits(uint64(v.(Double))))
+			switch {
+			case math.IsNaN(f):
+				f = 0
+			case to.Kind == KindInt:
+				f = max(min(f, math.MaxInt32), math.MinInt32)
+				return int32(f), nil
+			}
+			return int64(max(min(f, math.MaxInt64/2), math.MinInt64/2)), nil
+		}
+	case KindInt128, KindInt256:
 		if to.Kind == from.Kind {
 			return v, nil
 		}
