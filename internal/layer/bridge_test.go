@@ -77,6 +77,17 @@ func answers() []struct {
 		{"upload.getFile", &tg.UploadFile{Type: &tg.StorageFilePartial{}, Mtime: 1, Bytes: bytes.Repeat([]byte{9}, 1000)}},
 		{"upload.getFileHashes", &tg.FileHashVector{Elems: []tg.FileHash{{Offset: 0, Limit: 131072, Hash: make([]byte, 32)}}}},
 		{"upload.saveFilePart", &tg.BoolTrue{}},
+		{"auth.bindTempAuthKey", &tg.BoolTrue{}},
+		{"auth.sendCode", &tg.AuthSentCode{Type: &tg.AuthSentCodeTypeApp{Length: 5}, PhoneCodeHash: "h"}},
+		{"auth.signIn", &tg.AuthAuthorizationSignUpRequired{}},
+		{"auth.signUp", auth},
+		{"auth.exportAuthorization", &tg.AuthExportedAuthorization{ID: 42, Bytes: []byte{1, 2}}},
+		{"auth.importAuthorization", auth},
+		{"account.initTakeoutSession", &tg.AccountTakeout{ID: 77}},
+		{"account.finishTakeoutSession", &tg.BoolTrue{}},
+		{"messages.sendMultiMedia", updates},
+		{"messages.deleteMessages", &tg.MessagesAffectedMessages{Pts: 3, PtsCount: 1}},
+		{"photos.updateProfilePhoto", &tg.PhotosPhoto{Photo: photo, Users: []tg.UserClass{user}}},
 	}
 }
 
