@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -162,5 +163,38 @@ func TestS5_ParseSchemaRejectsBadFiles(t *testing.T) {
 		if _, err := ParseSchema([]byte(text)); err == nil {
 			t.Errorf("%q parsed", text)
 		}
+	}
+}
+
+// TestS5_LayerWithoutFileLoggedOnce: a client declaring a layer without a
+// file is served in the nearest one, and that is logged once per declared
+// layer, at most maxLogged of them (the numbers come from clients).
+func TestS5_LayerWithoutFileLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	r, err := OpenPack(packedSchemas, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if br := r.For(141); br == nil || br.Client.Layer != 140 {
+			t.Fatal("141 not served as 140")
+		}
+		r.For(500)
+		r.For(144)
+	}
+	if n := strings.Count(logs.String(), "declared=141 served=140"); n != 1 {
+		t.Errorf("141 logged %d times:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "declared=500 served=229"); n != 1 {
+		t.Errorf("500 logged %d times", n)
+	}
+	if strings.Contains(logs.String(), "declared=144") {
+		t.Error("a layer with its own file was logged")
+	}
+	for l := 1000; l < 1000+2*maxLogged; l++ {
+		r.For(l)
+	}
+	if n := strings.Count(logs.String(), "declared="); n != maxLogged {
+		t.Errorf("%d declared layers logged, want the bound %d", n, maxLogged)
 	}
 }
