@@ -427,8 +427,8 @@ func TestS5_UntranslatableValues(t *testing.T) {
 // layer not above it; older than all of them, in the oldest.
 func TestS5_ResolveLayers(t *testing.T) {
 	r := Default()
-	for declared, want := range map[int]int{0: ServerLayer, 198: 198, 200: 198, 226: 198, 227: 227, 228: 227,
-		229: 229, 300: 229, 150: 198} {
+	for declared, want := range map[int]int{0: ServerLayer, 158: 158, 170: 158, 178: 178, 197: 178, 198: 198,
+		200: 198, 226: 198, 227: 227, 228: 227, 229: 229, 300: 229, 150: 158} {
 		if got := r.Resolve(declared); got != want {
 			t.Errorf("layer %d served as %d, want %d", declared, got, want)
 		}

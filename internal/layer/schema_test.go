@@ -15,7 +15,7 @@ import (
 // the server's layer is gotd's tg package exactly.
 func TestS5_SchemasDiscoveredFromFiles(t *testing.T) {
 	r := Default()
-	if got := r.Layers(); !slices.Equal(got, []int{198, 227, 229}) {
+	if got := r.Layers(); !slices.Equal(got, []int{158, 178, 198, 227, 229}) {
 		t.Fatalf("layers %v", got)
 	}
 	server := r.Schema(ServerLayer)
