@@ -163,11 +163,11 @@ func oldSentMessages(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer
 	return msgs
 }
 
-// TestS5_OldLayersOverTheWire: a client speaking layer 158, 178, 198 or 227 (gotd's
-// connection declaring that layer, every call encoded with the old schema,
-// every answer decoded with it) logs in, uploads, sends a document, a photo
-// and an album, reads them back, sets a profile photo and downloads,
-// against a real filedc process. Every constructor the server sends in
+// TestS5_OldLayersOverTheWire: a client speaking layer 158, 178, 198 or
+// 227 (gotd's connection declaring that layer, every call encoded with the
+// old schema, every answer decoded with it) logs in, uploads, sends a
+// document, a photo and an album, reads them back, sets a profile photo and
+// downloads, against a real filedc process. Every constructor the server sends in
 // these answers decodes in the client's layer.
 func TestS5_OldLayersOverTheWire(t *testing.T) {
 	for _, l := range []int{158, 178, 198, 227} {
