@@ -20,12 +20,15 @@ import (
 )
 
 // WithBot runs f with a gotd client that logged in as the bot. Before login,
-// updates.getState must be refused.
+// updates.getState must be refused. Every call must be one the server
+// knows and translates (Calls).
 func WithBot(t *testing.T, srv *Server, f func(ctx context.Context, api *tg.Client) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	client := srv.Client()
+	var calls Calls
+	defer calls.Check(t)
+	client := srv.Client(&calls)
 	err := client.Run(ctx, func(ctx context.Context) error {
 		if _, err := client.API().UpdatesGetState(ctx); !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
 			return fmt.Errorf("updates.getState before login: %v, want AUTH_KEY_UNREGISTERED", err)

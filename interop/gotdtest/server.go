@@ -2,21 +2,27 @@ package gotdtest
 
 import (
 	"bufio"
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gotd/td/bin"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
 	"github.com/gotd/td/transport"
 )
 
@@ -100,8 +106,13 @@ func StartServer(t testing.TB) *Server {
 }
 
 // Client is a gotd client of the server, in gotd's own layer (tg.Layer),
-// over the intermediate transport, without updates.
-func (s *Server) Client() *telegram.Client {
+// over the intermediate transport, without updates. The calls made through
+// its API are counted in calls when it is not nil.
+func (s *Server) Client(calls *Calls) *telegram.Client {
+	var mw []telegram.Middleware
+	if calls != nil {
+		mw = append(mw, calls)
+	}
 	return telegram.NewClient(1, "interop", telegram.Options{
 		PublicKeys:     []telegram.PublicKey{{RSA: s.Key}},
 		DC:             2,
@@ -109,5 +120,55 @@ func (s *Server) Client() *telegram.Client {
 		Resolver:       dcs.Plain(dcs.PlainOptions{Protocol: transport.Intermediate}),
 		SessionStorage: &session.StorageMemory{},
 		NoUpdates:      true,
+		Middlewares:    mw,
 	})
+}
+
+// Calls counts the API calls a client makes, by method, and keeps those the
+// server could not take: a method it does not know (INPUT_METHOD_INVALID),
+// a request of the client's layer it could not translate
+// (INPUT_REQUEST_INVALID), or an internal error (500), as an answer it could
+// not translate back is.
+type Calls struct {
+	mu     sync.Mutex
+	count  map[string]int
+	failed []string
+}
+
+// Handle implements telegram.Middleware.
+func (c *Calls) Handle(next tg.Invoker) telegram.InvokeFunc {
+	return func(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
+		name := fmt.Sprintf("%T", input)
+		if n, ok := input.(interface{ TypeName() string }); ok {
+			name = n.TypeName()
+		}
+		err := next.Invoke(ctx, input, output)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.count == nil {
+			c.count = make(map[string]int)
+		}
+		c.count[name]++
+		if tgerr.Is(err, "INPUT_METHOD_INVALID", "INPUT_REQUEST_INVALID") || tgerr.IsCode(err, 500) {
+			c.failed = append(c.failed, fmt.Sprintf("%s: %v", name, err))
+		}
+		return err
+	}
+}
+
+// Check logs the calls made and fails the test for each the server could
+// not take.
+func (c *Calls) Check(t testing.TB) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := make([]string, 0, len(c.count))
+	for name, n := range c.count {
+		names = append(names, fmt.Sprintf("%s×%d", name, n))
+	}
+	sort.Strings(names)
+	t.Logf("calls: %s", strings.Join(names, " "))
+	for _, f := range c.failed {
+		t.Errorf("the server could not take %s", f)
+	}
 }
