@@ -179,7 +179,7 @@ func sameValues(t *testing.T, path string, server, client any) {
 		}
 	case Double:
 		// A double the client's layer has as an integer (a video's
-		// duration before layer 178) arrives rounded.
+		// duration before layer 160) arrives rounded.
 		f := math.Float64frombits(uint64(s))
 		if c, ok := client.(int32); ok && float64(c) == math.Round(f) {
 			return
@@ -286,7 +286,7 @@ func TestS5_RequestsTranslateToTheServerLayer(t *testing.T) {
 	for _, l := range oldLayers() {
 		br := r.For(l)
 		c := br.Client
-		// A video's duration is an int of seconds in old layers (158), a
+		// A video's duration is an int of seconds before layer 160, a
 		// double in the server's.
 		duration, wantDuration := any(Double(0x3ff8000000000000)), 1.5
 		if attr := c.Constructor("documentAttributeVideo"); attr.Fields[fieldIndex(attr, "duration")].Type.Kind == KindInt {

@@ -46,7 +46,7 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 			return v, nil
 		case KindInt, KindLong:
 			// A number that became a double (documentAttributeVideo's
-			// duration after layer 158), to the nearest integer.
+			// duration from layer 160 on), to the nearest integer.
 			f := math.Round(math.Float64frombits(uint64(v.(Double))))
 			if f >= math.MinInt64 && f < math.MaxInt64 {
 				return cv.integer(int64(f), to)

@@ -28,7 +28,7 @@ func TestM3_Gotd178Album(t *testing.T) { gotdtest.Album(t) }
 // TestM5_Gotd178PhotoSizes: a photo and each of its sizes.
 func TestM5_Gotd178PhotoSizes(t *testing.T) { gotdtest.PhotoSizes(t) }
 
-// TestS5_Gotd178VideoDuration: from layer 178 on a video's duration is a
+// TestS5_Gotd178VideoDuration: since layer 160 a video's duration is a
 // double, as in the server's layer: 7.25 seconds come back as they are.
 func TestS5_Gotd178VideoDuration(t *testing.T) {
 	video := &tg.DocumentAttributeVideo{SupportsStreaming: true, Duration: 7.25, W: 640, H: 360}
