@@ -495,8 +495,8 @@ func TestS5_AddingALayerIsAddingAFile(t *testing.T) {
 
 // TestS5_NumbersChangeKind: a field that is an int in the client's layer and
 // a double in the server's (documentAttributeVideo.duration, layer 158)
-// keeps its value both ways, rounded to the nearest integer down; a double
-// no integer can hold leaves out the value holding it.
+// keeps its value both ways, rounded half away from zero on the way to the
+// client; a double no integer can hold leaves out the value holding it.
 func TestS5_NumbersChangeKind(t *testing.T) {
 	br := Default().For(158)
 	attr := br.Client.Constructor("documentAttributeVideo")
