@@ -208,7 +208,7 @@ func number(v any) any {
 	case int32:
 		return int64(x)
 	case Double:
-		return int64(math.Ceil(math.Float64frombits(uint64(x))))
+		return int64(math.Round(math.Float64frombits(uint64(x))))
 	}
 	return v
 }
@@ -512,5 +512,70 @@ func TestS5_AddingALayerIsAddingAFile(t *testing.T) {
 	delete(files, "229")
 	if _, err := NewRegistry(files); err == nil {
 		t.Fatal("a registry without the server's layer")
+	}
+}
+
+// TestS5_NumbersChangeKind: a field that is an int in the client's layer and
+// a double in the server's (documentAttributeVideo.duration, layer 158)
+// keeps its value both ways, rounded half away from zero on the way to the
+// client; a double no integer can hold leaves out the value holding it.
+func TestS5_NumbersChangeKind(t *testing.T) {
+	br := Default().For(158)
+	attr := br.Client.Constructor("documentAttributeVideo")
+	if attr.Fields[fieldIndex(attr, "duration")].Type.Kind != KindInt {
+		t.Fatal("layer 158's video duration is no int")
+	}
+	for _, c := range []struct {
+		duration float64
+		want     int32
+		ok       bool
+	}{{1.5, 2, true}, {0.4, 0, true}, {3599.6, 3600, true}, {-0.5, -1, true}, {7, 7, true},
+		{math.NaN(), 0, false}, {math.Inf(1), 0, false}, {1e12, 0, false}} {
+		doc := &tg.Document{ID: 1, MimeType: "video/mp4", Attributes: []tg.DocumentAttributeClass{
+			&tg.DocumentAttributeVideo{Duration: c.duration, W: 1, H: 1}, &tg.DocumentAttributeFilename{FileName: "v.mp4"}}}
+		var out bin.Buffer
+		call := callOf(t, br, "messages.getDocumentByHash")
+		if err := br.Answer(call, encode(t, doc), &out); err != nil {
+			t.Fatalf("%v: %v", c.duration, err)
+		}
+		v, _, err := br.Client.Decode(out.Buf, call.ClientResult)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs := v.(*Object).Field("attributes").([]any)
+		if !c.ok {
+			if len(attrs) != 1 || attrs[0].(*Object).C.Name != "documentAttributeFilename" {
+				t.Errorf("%v: attributes %v", c.duration, attrs)
+			}
+			continue
+		}
+		if got := attrs[0].(*Object).Field("duration"); len(attrs) != 2 || got != c.want {
+			t.Errorf("%v became %v, want %d", c.duration, got, c.want)
+		}
+	}
+	// Up: the client's int seconds are the server's double.
+	c := br.Client
+	raw, err := c.Marshal(c.MustBuild("messages.uploadMedia", map[string]any{
+		"peer": c.MustBuild("inputPeerSelf", nil),
+		"media": c.MustBuild("inputMediaUploadedDocument", map[string]any{
+			"file":       c.MustBuild("inputFile", map[string]any{"id": 1, "parts": 1, "name": "v.mp4", "md5_checksum": ""}),
+			"mime_type":  "video/mp4",
+			"attributes": []any{c.MustBuild("documentAttributeVideo", map[string]any{"duration": 42, "w": 2, "h": 2})},
+		}),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _, err := br.Request(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req tg.MessagesUploadMediaRequest
+	if err := req.Decode(&bin.Buffer{Buf: up}); err != nil {
+		t.Fatal(err)
+	}
+	media := req.Media.(*tg.InputMediaUploadedDocument)
+	if video, ok := media.Attributes[0].(*tg.DocumentAttributeVideo); len(media.Attributes) != 1 || !ok || video.Duration != 42 {
+		t.Fatalf("attributes %+v", media.Attributes)
 	}
 }

@@ -10,7 +10,9 @@ import (
 // constructors and functions by predicate (then by id), fields by name.
 // Fields the target lacks are left out: the target layer has no place for
 // them. Fields the source lacks stay absent, or get their zero value when
-// the target requires them; flags are recomputed on encode. A value with no
+// the target requires them; flags are recomputed on encode. Numbers keep
+// their value across int, long and double (a double to the nearest
+// integer) where it fits. A value with no
 // counterpart (a constructor the target does not have) leaves out the
 // optional field or the vector element holding it, and fails a required one.
 type converter struct {
@@ -37,32 +39,18 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 		} else {
 			x = v.(int64)
 		}
-		switch {
-		case to.Kind == KindLong:
-			return x, nil
-		case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
-			return int32(x), nil
-		case to.Kind == KindDouble:
-			// Seconds that became fractional (documentAttributeVideo's
-			// and documentAttributeAudio's duration, layer 160).
-			return Double(math.Float64bits(float64(x))), nil
-		}
+		return cv.integer(x, to)
 	case KindDouble:
 		switch to.Kind {
 		case KindDouble:
 			return v, nil
 		case KindInt, KindLong:
-			// Back to whole seconds, rounded up so that a short clip does
-			// not read as none.
-			f := math.Ceil(math.Float64frombits(uint64(v.(Double))))
-			switch {
-			case math.IsNaN(f):
-				f = 0
-			case to.Kind == KindInt:
-				f = max(min(f, math.MaxInt32), math.MinInt32)
-				return int32(f), nil
+			// A number that became a double (documentAttributeVideo's
+			// duration from layer 160 on), to the nearest integer.
+			f := math.Round(math.Float64frombits(uint64(v.(Double))))
+			if f >= math.MinInt64 && f < math.MaxInt64 {
+				return cv.integer(int64(f), to)
 			}
-			return int64(max(min(f, math.MaxInt64/2), math.MinInt64/2)), nil
 		}
 	case KindInt128, KindInt256:
 		if to.Kind == from.Kind {
@@ -106,6 +94,20 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 		return cv.object(o, to, depth)
 	}
 	return nil, untranslatable("%s to %s", from, to)
+}
+
+// integer converts a whole number to an int, long or double field; an int
+// it does not fit has no counterpart.
+func (cv *converter) integer(x int64, to *TypeRef) (any, error) {
+	switch {
+	case to.Kind == KindLong:
+		return x, nil
+	case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
+		return int32(x), nil
+	case to.Kind == KindDouble:
+		return Double(math.Float64bits(float64(x))), nil
+	}
+	return nil, untranslatable("%d to %s", x, to)
 }
 
 func (cv *converter) boolean(t bool) (any, error) {

@@ -1,156 +1,39 @@
-package gotd227
+package gotdtest
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"image/jpeg"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gotd/td/telegram/downloader"
-	"github.com/gotd/td/telegram/uploader"
 	"github.com/gotd/td/tg"
-	"github.com/gotd/td/tgerr"
 )
 
-// withBot runs f with a gotd client that logged in as the bot. Before login,
-// updates.getState must be refused.
-func withBot(t *testing.T, srv *dc, f func(ctx context.Context, api *tg.Client) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	client := srv.client()
-	err := client.Run(ctx, func(ctx context.Context) error {
-		if _, err := client.API().UpdatesGetState(ctx); !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
-			return fmt.Errorf("updates.getState before login: %v, want AUTH_KEY_UNREGISTERED", err)
-		}
-		if _, err := client.Auth().Bot(ctx, botToken); err != nil {
-			return fmt.Errorf("bot login: %w", err)
-		}
-		self, err := client.Self(ctx)
-		if err != nil {
-			return fmt.Errorf("self: %w", err)
-		}
-		if self.ID != botID || !self.Bot {
-			return fmt.Errorf("self is %d (bot %v), want bot %d", self.ID, self.Bot, botID)
-		}
-		return f(ctx, client.API())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// sentMessages checks an Updates answer: updateMessageID for every random_id,
-// then updateNewMessage for each, and returns the messages.
-func sentMessages(res tg.UpdatesClass, randomIDs ...int64) ([]*tg.Message, error) {
-	u, ok := res.(*tg.Updates)
-	if !ok {
-		return nil, fmt.Errorf("answer %T, want updates", res)
-	}
-	ids := map[int64]int{}
-	var msgs []*tg.Message
-	for _, up := range u.Updates {
-		switch up := up.(type) {
-		case *tg.UpdateMessageID:
-			ids[up.RandomID] = up.ID
-		case *tg.UpdateNewMessage:
-			if len(ids) != len(randomIDs) {
-				return nil, fmt.Errorf("updateNewMessage came before every updateMessageID")
-			}
-			m, ok := up.Message.(*tg.Message)
-			if !ok {
-				return nil, fmt.Errorf("updateNewMessage holds %T", up.Message)
-			}
-			msgs = append(msgs, m)
-		}
-	}
-	for i, r := range randomIDs {
-		if id, ok := ids[r]; !ok || i >= len(msgs) || msgs[i].ID != id {
-			return nil, fmt.Errorf("random_id %d: no matching updateMessageID/updateNewMessage", r)
-		}
-	}
-	if len(u.Users) == 0 {
-		return nil, fmt.Errorf("updates name no users")
-	}
-	return msgs, nil
-}
-
-func docOf(m *tg.Message) (*tg.Document, error) {
-	md, ok := m.Media.(*tg.MessageMediaDocument)
-	if !ok {
-		return nil, fmt.Errorf("message %d has media %T", m.ID, m.Media)
-	}
-	d, ok := md.Document.(*tg.Document)
-	if !ok {
-		return nil, fmt.Errorf("message %d has document %T", m.ID, md.Document)
-	}
-	return d, nil
-}
-
-func upload(ctx context.Context, api *tg.Client, name string, data []byte, threads int) (tg.InputFileClass, error) {
-	return uploader.NewUploader(api).WithThreads(threads).
-		Upload(ctx, uploader.NewUpload(name, bytes.NewReader(data), int64(len(data))))
-}
-
-// writerAt collects a parallel download.
-type writerAt struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (w *writerAt) WriteAt(p []byte, off int64) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if end := int(off) + len(p); end > len(w.buf) {
-		w.buf = append(w.buf, make([]byte, end-len(w.buf))...)
-	}
-	copy(w.buf[off:], p)
-	return len(p), nil
-}
-
-// download fetches a document with gotd's downloader, with and without
-// verification through upload.getFileHashes, and compares it with want.
-func download(ctx context.Context, api *tg.Client, d *tg.Document, threads int, want []byte) error {
-	loc := &tg.InputDocumentFileLocation{ID: d.ID, AccessHash: d.AccessHash, FileReference: d.FileReference}
-	for _, verify := range []bool{false, true} {
-		out := &writerAt{}
-		_, err := downloader.NewDownloader().Download(api, loc).WithThreads(threads).WithVerify(verify).Parallel(ctx, out)
-		if err != nil {
-			return fmt.Errorf("download document %d (verify=%v): %w", d.ID, verify, err)
-		}
-		if sha256.Sum256(out.buf) != sha256.Sum256(want) {
-			return fmt.Errorf("document %d (verify=%v): downloaded %d bytes that differ from the %d sent", d.ID, verify, len(out.buf), len(want))
-		}
-	}
-	return nil
-}
-
-// TestS5_Gotd227Roundtrip: gotd/td v0.150.0 (layer 227) logs in as a bot,
-// uploads a 1 MiB file (small path) and a 30 MiB file (big path) with 4
-// threads, sends them to Saved Messages, reads them back with getMessages and
-// downloads them with 4 threads, with and without verification.
-func TestS5_Gotd227Roundtrip(t *testing.T) {
-	if tg.Layer != 227 {
-		t.Fatalf("gotd/td of this module speaks layer %d, want 227", tg.Layer)
-	}
-	srv := startServer(t)
+// Roundtrip: the bot uploads a 1 MiB file (saveFilePart) and a big one of
+// bigSize bytes (over 10 MiB: saveBigFilePart) with 4 threads, sends them to
+// Saved Messages with messages.sendMedia, reads them back with
+// messages.getMessages and downloads them with 4 threads, with and without
+// verification.
+func Roundtrip(t *testing.T, bigSize int) {
+	srv := StartServer(t)
 	files := []struct {
 		name string
 		data []byte
 	}{
-		{"small.bin", randomBytes(1, 1<<20)},
-		{"big.bin", randomBytes(2, 30<<20)},
+		{"small.bin", RandomBytes(1, 1<<20)},
+		{"big.bin", RandomBytes(2, bigSize)},
 	}
-	withBot(t, srv, func(ctx context.Context, api *tg.Client) error {
+	WithBot(t, srv, func(ctx context.Context, api *tg.Client) error {
 		var sent []*tg.Message
 		for i, f := range files {
-			file, err := upload(ctx, api, f.name, f.data, 4)
+			file, err := Upload(ctx, api, f.name, f.data, 4)
 			if err != nil {
 				return fmt.Errorf("upload %s: %w", f.name, err)
+			}
+			if _, big := file.(*tg.InputFileBig); big != (len(f.data) > 10<<20) {
+				return fmt.Errorf("upload %s: %T for %d bytes", f.name, file, len(f.data))
 			}
 			randomID := int64(1000 + i)
 			res, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{
@@ -163,7 +46,7 @@ func TestS5_Gotd227Roundtrip(t *testing.T) {
 			if err != nil {
 				return fmt.Errorf("sendMedia %s: %w", f.name, err)
 			}
-			msgs, err := sentMessages(res, randomID)
+			msgs, err := SentMessages(res, randomID)
 			if err != nil {
 				return err
 			}
@@ -183,17 +66,17 @@ func TestS5_Gotd227Roundtrip(t *testing.T) {
 			if !ok || m.ID != sent[i].ID {
 				return fmt.Errorf("getMessages: message %d is %v, want id %d", i, mm.Messages[i], sent[i].ID)
 			}
-			if p, ok := m.PeerID.(*tg.PeerUser); !ok || p.UserID != botID || !m.Out || m.Message != f.name {
+			if p, ok := m.PeerID.(*tg.PeerUser); !ok || p.UserID != BotID || !m.Out || m.Message != f.name {
 				t.Errorf("message %d: peer %v out %v caption %q", m.ID, m.PeerID, m.Out, m.Message)
 			}
-			d, err := docOf(m)
+			d, err := DocOf(m)
 			if err != nil {
 				return err
 			}
 			if d.Size != int64(len(f.data)) || d.DCID != 2 || d.MimeType != "application/octet-stream" {
 				t.Errorf("document %d: %d bytes, DC %d, %s", d.ID, d.Size, d.DCID, d.MimeType)
 			}
-			if err := download(ctx, api, d, 4, f.data); err != nil {
+			if err := Download(ctx, api, d, 4, f.data); err != nil {
 				return err
 			}
 		}
@@ -201,17 +84,17 @@ func TestS5_Gotd227Roundtrip(t *testing.T) {
 	})
 }
 
-// TestM3_Gotd227Album: three documents as one album through
-// messages.sendMultiMedia, read back with getHistory and downloaded.
-func TestM3_Gotd227Album(t *testing.T) {
-	srv := startServer(t)
-	withBot(t, srv, func(ctx context.Context, api *tg.Client) error {
+// Album: three documents as one album through messages.sendMultiMedia,
+// read back with getHistory and downloaded.
+func Album(t *testing.T) {
+	srv := StartServer(t)
+	WithBot(t, srv, func(ctx context.Context, api *tg.Client) error {
 		var items []tg.InputSingleMedia
 		var datas [][]byte
 		for i := 0; i < 3; i++ {
-			data := randomBytes(uint64(10+i), 100<<10*(i+1)+i)
+			data := RandomBytes(uint64(10+i), 100<<10*(i+1)+i)
 			datas = append(datas, data)
-			file, err := upload(ctx, api, fmt.Sprintf("part%d.bin", i), data, 1)
+			file, err := Upload(ctx, api, fmt.Sprintf("part%d.bin", i), data, 1)
 			if err != nil {
 				return err
 			}
@@ -225,7 +108,7 @@ func TestM3_Gotd227Album(t *testing.T) {
 		if err != nil {
 			return fmt.Errorf("sendMultiMedia: %w", err)
 		}
-		msgs, err := sentMessages(res, 100, 101, 102)
+		msgs, err := SentMessages(res, 100, 101, 102)
 		if err != nil {
 			return err
 		}
@@ -252,11 +135,11 @@ func TestM3_Gotd227Album(t *testing.T) {
 			if !ok || m.ID != want.ID || m.GroupedID != want.GroupedID {
 				return fmt.Errorf("history %d: %v, want message %d", i, hm, want.ID)
 			}
-			d, err := docOf(m)
+			d, err := DocOf(m)
 			if err != nil {
 				return err
 			}
-			if err := download(ctx, api, d, 1, datas[len(datas)-1-i]); err != nil {
+			if err := Download(ctx, api, d, 1, datas[len(datas)-1-i]); err != nil {
 				return err
 			}
 		}
@@ -264,13 +147,13 @@ func TestM3_Gotd227Album(t *testing.T) {
 	})
 }
 
-// TestM5_Gotd227PhotoSizes: a photo through inputMediaUploadedPhoto; every
-// size downloads through inputPhotoFileLocation and has the announced
-// dimensions; the stripped size is there.
-func TestM5_Gotd227PhotoSizes(t *testing.T) {
-	srv := startServer(t)
-	withBot(t, srv, func(ctx context.Context, api *tg.Client) error {
-		file, err := upload(ctx, api, "photo.jpg", testJPEG(t, 1000, 600), 1)
+// PhotoSizes: a 1000×600 photo through inputMediaUploadedPhoto; every size
+// downloads through inputPhotoFileLocation and has the announced dimensions;
+// the stripped size is there.
+func PhotoSizes(t *testing.T) {
+	srv := StartServer(t)
+	WithBot(t, srv, func(ctx context.Context, api *tg.Client) error {
+		file, err := Upload(ctx, api, "photo.jpg", GradientJPEG(t, 1000, 600), 1)
 		if err != nil {
 			return err
 		}
@@ -279,7 +162,7 @@ func TestM5_Gotd227PhotoSizes(t *testing.T) {
 		if err != nil {
 			return fmt.Errorf("sendMedia: %w", err)
 		}
-		msgs, err := sentMessages(res, 1)
+		msgs, err := SentMessages(res, 1)
 		if err != nil {
 			return err
 		}
@@ -344,5 +227,54 @@ func TestM5_Gotd227PhotoSizes(t *testing.T) {
 			}
 		}
 		return nil
+	})
+}
+
+// DeclaredAttributes: a 64 KiB document of mime type mime with the
+// attributes the client declares, sent to Saved Messages and read back with
+// getMessages; check sees the document of both answers, and it downloads.
+func DeclaredAttributes(t *testing.T, mime string, attrs []tg.DocumentAttributeClass, check func(*tg.Document) error) {
+	srv := StartServer(t)
+	WithBot(t, srv, func(ctx context.Context, api *tg.Client) error {
+		data := RandomBytes(5, 64<<10)
+		file, err := Upload(ctx, api, "declared", data, 1)
+		if err != nil {
+			return err
+		}
+		res, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{},
+			Media: &tg.InputMediaUploadedDocument{File: file, MimeType: mime, Attributes: attrs}, RandomID: 1})
+		if err != nil {
+			return fmt.Errorf("sendMedia: %w", err)
+		}
+		msgs, err := SentMessages(res, 1)
+		if err != nil {
+			return err
+		}
+		got, err := api.MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: msgs[0].ID}})
+		if err != nil {
+			return fmt.Errorf("getMessages: %w", err)
+		}
+		mm, ok := got.(*tg.MessagesMessages)
+		if !ok || len(mm.Messages) != 1 {
+			return fmt.Errorf("getMessages answered %v", got)
+		}
+		m, ok := mm.Messages[0].(*tg.Message)
+		if !ok {
+			return fmt.Errorf("getMessages answered %T", mm.Messages[0])
+		}
+		for _, m := range []*tg.Message{msgs[0], m} {
+			d, err := DocOf(m)
+			if err != nil {
+				return err
+			}
+			if d.MimeType != mime {
+				return fmt.Errorf("document %d: mime type %s, want %s", d.ID, d.MimeType, mime)
+			}
+			if err := check(d); err != nil {
+				return fmt.Errorf("document %d: %w", d.ID, err)
+			}
+		}
+		d, _ := DocOf(m)
+		return Download(ctx, api, d, 1, data)
 	})
 }
