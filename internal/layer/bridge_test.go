@@ -428,7 +428,7 @@ func TestS5_UntranslatableValues(t *testing.T) {
 func TestS5_ResolveLayers(t *testing.T) {
 	r := Default()
 	for declared, want := range map[int]int{0: ServerLayer, 198: 198, 200: 198, 226: 198, 227: 227, 228: 227,
-		229: 229, 300: 229, 150: 198} {
+		229: 229, 300: 229, 150: 144, 144: 144, 143: 144} {
 		if got := r.Resolve(declared); got != want {
 			t.Errorf("layer %d served as %d, want %d", declared, got, want)
 		}

@@ -15,7 +15,7 @@ import (
 // the server's layer is gotd's tg package exactly.
 func TestS5_SchemasDiscoveredFromFiles(t *testing.T) {
 	r := Default()
-	if got := r.Layers(); !slices.Equal(got, []int{198, 227, 229}) {
+	if got := r.Layers(); !slices.Equal(got, []int{144, 198, 227, 229}) {
 		t.Fatalf("layers %v", got)
 	}
 	server := r.Schema(ServerLayer)
@@ -50,6 +50,23 @@ func TestS5_GramJSSchemaIsTheShippedOne(t *testing.T) {
 	sum := sha256.Sum256(shipped)
 	if got := hex.EncodeToString(sum[:]); got != "21d90024d9db9e6f0ff3cf5be998fb47318e051b76014766cbef5cc1ecc54090" {
 		t.Fatalf("sha256 %s", got)
+	}
+}
+
+// TestS5_TelethonSchemaIsTheShippedOne: schema/144.tl is Telethon's own
+// telethon_generator/data/api.tl at tag v1.25.1, unchanged (it ends with its
+// "// LAYER 144" line).
+func TestS5_TelethonSchemaIsTheShippedOne(t *testing.T) {
+	data, err := schemaFiles.ReadFile("schema/144.tl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != "4d4c5adf6d67cfb12d5b309020a3d05fef86758a03baf45bcf306fffe311cc4f" {
+		t.Fatalf("sha256 %s", got)
+	}
+	if !bytes.HasSuffix(data, []byte("// LAYER 144\n")) {
+		t.Fatal("no LAYER line at the end")
 	}
 }
 
