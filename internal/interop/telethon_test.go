@@ -72,6 +72,7 @@ type telethonResult struct {
 		Bot bool  `json:"bot"`
 	} `json:"self"`
 	Calls        map[string]int `json:"calls"`
+	RPCErrors    map[string]int `json:"rpc_errors"` // "Request: ErrorClass"
 	KeyExchanges []struct {
 		Fingerprint  int64 `json:"fingerprint"`
 		DataLen      int   `json:"data_len"`
@@ -183,6 +184,14 @@ func runTelethon(t *testing.T, env []string, scenario string, files map[string][
 		if strings.HasPrefix(l, "telethon WARNING") || strings.HasPrefix(l, "telethon ERROR") || strings.HasPrefix(l, "telethon CRITICAL") ||
 			strings.Contains(l, "not found, remaining data") {
 			t.Errorf("telethon %s logged: %s", scenario, l)
+		}
+	}
+	// Before the login Telethon's get_me fails, as on Telegram; migrate
+	// sees FILE_MIGRATE_X. Nothing else is refused.
+	for e := range res.RPCErrors {
+		if e != "GetUsersRequest: AuthKeyUnregisteredError" &&
+			!(scenario == "migrate" && (e == "GetFileRequest: FileMigrateError" || e == "GetFileHashesRequest: FileMigrateError")) {
+			t.Errorf("telethon %s: the server answered %s", scenario, e)
 		}
 	}
 	if res.Layer != telethonLayer || res.Telethon != "1.25.1" {
@@ -494,6 +503,9 @@ func TestO2_TelethonFileMigrate(t *testing.T) {
 	// happened on DC 1 (the import runs on the borrowed sender itself).
 	if dc := res.DownloadCalls; dc["ExportAuthorizationRequest"] != 1 || dc["GetFileRequest"] != 1+len(data)/(128<<10)+1 {
 		t.Errorf("calls of the download %v", dc)
+	}
+	if e := res.RPCErrors; e["GetFileRequest: FileMigrateError"] != 2 || e["GetFileHashesRequest: FileMigrateError"] != 1 {
+		t.Errorf("errors %v, want FILE_MIGRATE_2 for the raw getFile and the download's first, and the raw getFileHashes", e)
 	}
 	if !slices.Equal(res.Borrowed, []int{2}) {
 		t.Errorf("borrowed senders for DCs %v, want [2]", res.Borrowed)

@@ -51,14 +51,20 @@ def env(name):
 # Every call a client makes through TelegramClient._call (the main sender and
 # borrowed ones), counted by request class, so that the tests can check which
 # methods Telethon used (saveFilePart or saveBigFilePart, getFile, ...).
+# The errors the server answered are counted as "Request: ErrorClass".
 calls = collections.Counter()
+rpc_errors = collections.Counter()
 _orig_call = TelegramClient._call
 
 
 async def _counting_call(self, sender, request, *args, **kwargs):
-    for r in (request if isinstance(request, list) else [request]):
-        calls[type(r).__name__] += 1
-    return await _orig_call(self, sender, request, *args, **kwargs)
+    names = [type(r).__name__ for r in (request if isinstance(request, list) else [request])]
+    calls.update(names)
+    try:
+        return await _orig_call(self, sender, request, *args, **kwargs)
+    except errors.RPCError as e:
+        rpc_errors[f'{"+".join(names)}: {type(e).__name__}'] += 1
+        raise
 
 
 TelegramClient._call = _counting_call
@@ -338,7 +344,7 @@ async def run(scenario, paths):
         me = await client.get_me()
         res = await SCENARIOS[scenario](client, paths)
         return {'telethon': telethon.__version__, 'layer': LAYER,
-                'self': {'id': me.id, 'bot': bool(me.bot)}, **res, 'calls': dict(calls),
+                'self': {'id': me.id, 'bot': bool(me.bot)}, **res, 'calls': dict(calls), 'rpc_errors': dict(rpc_errors),
                 'key_exchanges': key_exchanges}
     finally:
         await client.disconnect()
