@@ -8,6 +8,8 @@ import (
 
 // converter maps values decoded with one schema onto another by name:
 // constructors and functions by predicate (then by id), fields by name.
+// Numbers convert between int, long and double when the value fits: exactly
+// from an integer, rounded to the nearest from a double.
 // Fields the target lacks are left out: the target layer has no place for
 // them. Fields the source lacks stay absent, or get their zero value when
 // the target requires them; flags are recomputed on encode. A value with no
@@ -42,8 +44,27 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 			return x, nil
 		case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
 			return int32(x), nil
+		case to.Kind == KindDouble && x >= -1<<53 && x <= 1<<53:
+			return Double(math.Float64bits(float64(x))), nil // exact
 		}
-	case KindDouble, KindInt128, KindInt256:
+	case KindDouble:
+		switch to.Kind {
+		case KindDouble:
+			return v, nil
+		case KindInt, KindLong:
+			// A number that became a double in a later layer (a video's
+			// duration: int seconds in layer 144, double since 160) is
+			// rounded to the nearest integer for the layer that has an
+			// integer; NaN, infinities and values out of range have none.
+			f := math.Round(math.Float64frombits(uint64(v.(Double))))
+			if to.Kind == KindInt && f >= math.MinInt32 && f <= math.MaxInt32 {
+				return int32(f), nil
+			}
+			if to.Kind == KindLong && f >= -(1<<63) && f < 1<<63 {
+				return int64(f), nil
+			}
+		}
+	case KindInt128, KindInt256:
 		if to.Kind == from.Kind {
 			return v, nil
 		}
