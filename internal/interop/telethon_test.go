@@ -104,6 +104,20 @@ type telethonResult struct {
 		telethonMessage
 		Thumbs []telethonSize `json:"thumbs"`
 	} `json:"document"`
+	// video
+	Videos []struct {
+		Duration          int  `json:"duration"`
+		W                 int  `json:"w"`
+		H                 int  `json:"h"`
+		SupportsStreaming bool `json:"supports_streaming"`
+		RoundMessage      bool `json:"round_message"`
+	} `json:"videos"`
+	IsVideo          bool `json:"is_video"`
+	TelethonDuration int  `json:"telethon_duration"`
+	Again            struct {
+		telethonMessage
+		SaveFilePart int `json:"save_file_part"`
+	} `json:"again"`
 	// hashes, migrate
 	Hashes []telethonHash `json:"hashes"`
 	Inner  []telethonHash `json:"inner"`
@@ -418,6 +432,36 @@ func TestM5_TelethonPhotoWithThumbnails(t *testing.T) {
 		t.Errorf("image document of %d bytes, downloaded %d with SHA-256 %s; sent %d bytes", d.Size, d.Downloaded, d.SHA256, len(img))
 	}
 	checkTelethonSizes(t, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
+}
+
+// TestM4_TelethonVideoAttributes: Telethon sends a video with the attribute
+// it declares (layer 144 has the duration as int seconds, the server's layer
+// as a double), reads it back with the same attribute, sends the document
+// again by reference (inputMediaDocument, nothing uploaded) and downloads
+// it.
+func TestM4_TelethonVideoAttributes(t *testing.T) {
+	srv := startServer(t)
+	data := randomBytes(148, 300<<10+3)
+	res, _ := runTelethon(t, telethonEnv(srv), "video", map[string][]byte{"clip.mp4": data})
+	if res.Message != "a video" || res.MimeType != "video/mp4" || res.FileName != "clip.mp4" || res.Size != len(data) || res.DCID != 2 {
+		t.Errorf("video message %q: document %s %q of %d bytes on DC %d", res.Message, res.MimeType, res.FileName, res.Size, res.DCID)
+	}
+	if len(res.Videos) != 1 {
+		t.Fatalf("video attributes %+v, want the one declared", res.Videos)
+	}
+	if v := res.Videos[0]; v.Duration != 7 || v.W != 320 || v.H != 240 || !v.SupportsStreaming || v.RoundMessage {
+		t.Errorf("video attribute %+v, want 7 s 320×240 streaming", v)
+	}
+	if !res.IsVideo || res.TelethonDuration != 7 {
+		t.Errorf("Telethon sees a video %v of %d s", res.IsVideo, res.TelethonDuration)
+	}
+	a := res.Again
+	if a.ID <= res.ID || a.Message != "again" || a.DocID != res.DocID || a.SaveFilePart != 0 {
+		t.Errorf("sent again as message %d (after %d), document %d (was %d), %d parts uploaded", a.ID, res.ID, a.DocID, res.DocID, a.SaveFilePart)
+	}
+	if a.Downloaded != len(data) || a.SHA256 != sha256Hex(data) {
+		t.Errorf("downloaded %d bytes with SHA-256 %s, sent %d", a.Downloaded, a.SHA256, len(data))
+	}
 }
 
 // TestD9_TelethonFileHashes: upload.getFileHashes through Telethon's raw API

@@ -5,7 +5,7 @@ against a filedc server and prints its result as one line of JSON on stdout
 internal/interop (telethon_test.go) start the server, run this script and
 check the result.
 
-    python3 filedc.py login|files|photo|hashes|album|migrate FILE...
+    python3 filedc.py login|files|photo|video|hashes|album|migrate FILE...
 
 Environment:
     FILEDC_ADDR        host:port of the server's MTProto listener
@@ -238,6 +238,31 @@ async def photo(client, paths):
     return res
 
 
+async def video(client, paths):
+    """A video document with the attributes Telethon declares (layer 144: the
+    duration in whole seconds), read back, sent again by reference
+    (inputMediaDocument, no upload) and downloaded."""
+    (p,) = paths
+    attr = types.DocumentAttributeVideo(duration=7, w=320, h=240, supports_streaming=True)
+    sent = await client.send_file('me', p, attributes=[attr], caption='a video')
+    (m,) = await client.get_messages('me', ids=[sent.id])
+    if not isinstance(m.media, types.MessageMediaDocument):
+        raise RuntimeError(f'video message has media {m.media!r}')
+    doc = m.media.document
+    videos = [{'duration': a.duration, 'w': a.w, 'h': a.h, 'supports_streaming': bool(a.supports_streaming),
+               'round_message': bool(a.round_message)}
+              for a in doc.attributes if isinstance(a, types.DocumentAttributeVideo)]
+    before = calls['SaveFilePartRequest']
+    again = await client.send_file('me', doc, caption='again')
+    (m2,) = await client.get_messages('me', ids=[again.id])
+    data = await client.download_media(m2, file=bytes)
+    return {**message_info(m), **doc_info(doc), 'videos': videos,
+            'is_video': m.video is not None, 'telethon_duration': m.file.duration,
+            'again': {**message_info(m2), **doc_info(m2.media.document),
+                      'save_file_part': calls['SaveFilePartRequest'] - before,
+                      'downloaded': len(data), 'sha256': sha256(data)}}
+
+
 async def file_hashes(client, location, sender=None):
     """upload.getFileHashes through the raw API from offset 0 until the
     hashes cover the whole file (the server answers a bounded number per
@@ -327,7 +352,7 @@ async def login(client, paths):
     return {'auth_key_id': client.session.auth_key.key_id}
 
 
-SCENARIOS = {'login': login, 'files': files, 'album': album, 'photo': photo, 'hashes': hashes, 'migrate': migrate}
+SCENARIOS = {'login': login, 'files': files, 'album': album, 'photo': photo, 'video': video, 'hashes': hashes, 'migrate': migrate}
 
 
 async def run(scenario, paths):
