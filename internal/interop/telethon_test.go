@@ -67,6 +67,7 @@ type telethonResult struct {
 	Error    string `json:"error"`
 	Telethon string `json:"telethon"`
 	Layer    int    `json:"layer"`
+	AES      string `json:"aes"` // cryptg, libssl or python
 	Self     struct {
 		ID  int64 `json:"id"`
 		Bot bool  `json:"bot"`
@@ -185,10 +186,11 @@ func runTelethon(t *testing.T, env []string, scenario string, files map[string][
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	runErr := cmd.Run()
-	t.Logf("telethon %s: %v", scenario, time.Since(start).Round(time.Millisecond))
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	var res telethonResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || runErr != nil || res.Error != "" {
+	err := json.Unmarshal([]byte(lines[len(lines)-1]), &res)
+	t.Logf("telethon %s: %v (AES: %s)", scenario, time.Since(start).Round(time.Millisecond), res.AES)
+	if err != nil || runErr != nil || res.Error != "" {
 		t.Fatalf("telethon %s: %v (exit: %v)\nerror: %s\nstderr:\n%s", scenario, err, runErr, res.Error, tail(stderr.String(), 6000))
 	}
 	// Telethon logs what it tolerates from a server (security checks that

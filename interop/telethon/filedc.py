@@ -355,6 +355,15 @@ async def login(client, paths):
 SCENARIOS = {'login': login, 'files': files, 'album': album, 'photo': photo, 'video': video, 'hashes': hashes, 'migrate': migrate}
 
 
+def aes_backend():
+    """Which AES-IGE Telethon uses: cryptg, OpenSSL's through ctypes, or its
+    pure Python one (about a hundred times slower)."""
+    from telethon.crypto import aes, libssl
+    if aes.cryptg:
+        return 'cryptg'
+    return 'libssl' if libssl.encrypt_ige and libssl.decrypt_ige else 'python'
+
+
 async def run(scenario, paths):
     key_file, key = os.environ.get('FILEDC_AUTH_KEY'), None
     if key_file and os.path.exists(key_file):
@@ -368,7 +377,7 @@ async def run(scenario, paths):
     try:
         me = await client.get_me()
         res = await SCENARIOS[scenario](client, paths)
-        return {'telethon': telethon.__version__, 'layer': LAYER,
+        return {'telethon': telethon.__version__, 'layer': LAYER, 'aes': aes_backend(),
                 'self': {'id': me.id, 'bot': bool(me.bot)}, **res, 'calls': dict(calls), 'rpc_errors': dict(rpc_errors),
                 'key_exchanges': key_exchanges}
     finally:
