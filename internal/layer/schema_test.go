@@ -198,3 +198,20 @@ func TestS5_LayerWithoutFileLoggedOnce(t *testing.T) {
 		t.Errorf("%d declared layers logged, want the bound %d", n, maxLogged)
 	}
 }
+
+// TestS5_TelethonSchemaIsTheShippedOne: schema/144.tl is Telethon's own
+// telethon_generator/data/api.tl at tag v1.25.1, unchanged (it ends with its
+// "// LAYER 144" line).
+func TestS5_TelethonSchemaIsTheShippedOne(t *testing.T) {
+	data, err := os.ReadFile("schema/144.tl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != "4d4c5adf6d67cfb12d5b309020a3d05fef86758a03baf45bcf306fffe311cc4f" {
+		t.Fatalf("sha256 %s", got)
+	}
+	if !bytes.HasSuffix(data, []byte("// LAYER 144\n")) {
+		t.Fatal("no LAYER line at the end")
+	}
+}
