@@ -196,7 +196,17 @@ func runTelethon(t *testing.T, env []string, scenario string, files map[string][
 	// Telethon logs what it tolerates from a server (security checks that
 	// failed, bad buffers) as warnings, and a message of a constructor it
 	// does not know, which it then drops, at INFO.
+	// One warning is Telethon's own: when the top byte of g_ab is zero (1
+	// exchange in 256) it takes the auth key as 255 bytes and checks
+	// new_nonce_hash1 against that, while MTProto's auth_key is the
+	// 256-byte number, as filedc and Telegram compute it. Telethon then
+	// runs a new exchange, as it does against Telegram.
+	shortKey := 0
 	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "at new auth_key failed: Step 3 invalid new nonce hash") && shortKey == 0 {
+			shortKey++
+			continue
+		}
 		if strings.HasPrefix(l, "telethon WARNING") || strings.HasPrefix(l, "telethon ERROR") || strings.HasPrefix(l, "telethon CRITICAL") ||
 			strings.Contains(l, "not found, remaining data") {
 			t.Errorf("telethon %s logged: %s", scenario, l)
