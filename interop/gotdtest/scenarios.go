@@ -157,26 +157,9 @@ func PhotoSizes(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		res, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{
-			Peer: &tg.InputPeerSelf{}, Media: &tg.InputMediaUploadedPhoto{File: file}, RandomID: 1, Message: "a photo"})
-		if err != nil {
-			return fmt.Errorf("sendMedia: %w", err)
-		}
-		msgs, err := SentMessages(res, 1)
+		_, m, err := sendAndReadBack(ctx, api, &tg.InputMediaUploadedPhoto{File: file}, "a photo")
 		if err != nil {
 			return err
-		}
-		got, err := api.MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: msgs[0].ID}})
-		if err != nil {
-			return fmt.Errorf("getMessages: %w", err)
-		}
-		mm, ok := got.(*tg.MessagesMessages)
-		if !ok || len(mm.Messages) != 1 {
-			return fmt.Errorf("getMessages answered %v", got)
-		}
-		m, ok := mm.Messages[0].(*tg.Message)
-		if !ok {
-			return fmt.Errorf("getMessages answered %T", mm.Messages[0])
 		}
 		mp, ok := m.Media.(*tg.MessageMediaPhoto)
 		if !ok {
@@ -241,28 +224,11 @@ func DeclaredAttributes(t *testing.T, mime string, attrs []tg.DocumentAttributeC
 		if err != nil {
 			return err
 		}
-		res, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{},
-			Media: &tg.InputMediaUploadedDocument{File: file, MimeType: mime, Attributes: attrs}, RandomID: 1})
-		if err != nil {
-			return fmt.Errorf("sendMedia: %w", err)
-		}
-		msgs, err := SentMessages(res, 1)
+		sent, m, err := sendAndReadBack(ctx, api, &tg.InputMediaUploadedDocument{File: file, MimeType: mime, Attributes: attrs}, "")
 		if err != nil {
 			return err
 		}
-		got, err := api.MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: msgs[0].ID}})
-		if err != nil {
-			return fmt.Errorf("getMessages: %w", err)
-		}
-		mm, ok := got.(*tg.MessagesMessages)
-		if !ok || len(mm.Messages) != 1 {
-			return fmt.Errorf("getMessages answered %v", got)
-		}
-		m, ok := mm.Messages[0].(*tg.Message)
-		if !ok {
-			return fmt.Errorf("getMessages answered %T", mm.Messages[0])
-		}
-		for _, m := range []*tg.Message{msgs[0], m} {
+		for _, m := range []*tg.Message{sent, m} {
 			d, err := DocOf(m)
 			if err != nil {
 				return err
@@ -277,4 +243,31 @@ func DeclaredAttributes(t *testing.T, mime string, attrs []tg.DocumentAttributeC
 		d, _ := DocOf(m)
 		return Download(ctx, api, d, 1, data)
 	})
+}
+
+// sendAndReadBack sends one media to Saved Messages and reads the message
+// back with getMessages: the message as sent and as read.
+func sendAndReadBack(ctx context.Context, api *tg.Client, media tg.InputMediaClass, caption string) (sent, read *tg.Message, err error) {
+	res, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{
+		Peer: &tg.InputPeerSelf{}, Media: media, RandomID: 1, Message: caption})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sendMedia: %w", err)
+	}
+	msgs, err := SentMessages(res, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := api.MessagesGetMessages(ctx, []tg.InputMessageClass{&tg.InputMessageID{ID: msgs[0].ID}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("getMessages: %w", err)
+	}
+	mm, ok := got.(*tg.MessagesMessages)
+	if !ok || len(mm.Messages) != 1 {
+		return nil, nil, fmt.Errorf("getMessages answered %v", got)
+	}
+	m, ok := mm.Messages[0].(*tg.Message)
+	if !ok {
+		return nil, nil, fmt.Errorf("getMessages answered %T", mm.Messages[0])
+	}
+	return msgs[0], m, nil
 }
