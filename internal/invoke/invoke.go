@@ -173,6 +173,31 @@ func Unwrap(body []byte) (Wrappers, []byte, error) {
 	}
 }
 
+// Merge adds the wrappers inner found inside w's query (after a
+// gzip_packed): inner's layer and takeout win, as inner wrappers do.
+func (w Wrappers) Merge(inner Wrappers) Wrappers {
+	if inner.Layer != 0 {
+		w.Layer = inner.Layer
+	}
+	if inner.Init != nil {
+		w.Init = inner.Init
+	}
+	w.AfterMsgs = append(w.AfterMsgs, inner.AfterMsgs...)
+	if inner.HasTakeout {
+		w.Takeout, w.HasTakeout = inner.Takeout, true
+	}
+	if inner.BusinessConnection != "" {
+		w.BusinessConnection = inner.BusinessConnection
+	}
+	if inner.MessagesRange != nil {
+		w.MessagesRange = inner.MessagesRange
+	}
+	w.WithoutUpdates = w.WithoutUpdates || inner.WithoutUpdates
+	w.Integrity = w.Integrity || inner.Integrity
+	w.Names = append(w.Names, inner.Names...)
+	return w
+}
+
 // afterMsgsLen reads the length of invokeAfterMsgs' msg_ids vector.
 func afterMsgsLen(body []byte) (int, error) {
 	b := &bin.Buffer{Buf: body[4:]}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/mt"
+	"github.com/gotd/td/proto"
 	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/store"
@@ -155,4 +156,32 @@ func TestS5_InvokeAfterMsgTimeoutAndForgottenCalls(t *testing.T) {
 	if _, name := a.answer(t); name != "config" {
 		t.Fatalf("after a forgotten call: %s", name)
 	}
+}
+
+// Rule S5: a query packed inside its wrappers, as TDLib sends
+// invokeAfterMsg(gzip_packed(...)), is unpacked and runs, and the wrappers
+// inside the packed bytes count too.
+func TestS5_WrappersAroundGzipPacked(t *testing.T) {
+	a := newAfterHarness(t)
+	close(a.release)
+	first := a.send(t, &tg.HelpGetNearestDCRequest{})
+	a.answer(t)
+	a.send(t, &tg.InvokeAfterMsgRequest{MsgID: first, Query: &proto.GZIP{Data: encodeCall(t,
+		&tg.InvokeWithoutUpdatesRequest{Query: &tg.HelpGetConfigRequest{}})}})
+	if _, name := a.answer(t); name != "config" {
+		t.Fatalf("the packed query: %s", name)
+	}
+	a.send(t, &tg.InvokeAfterMsgRequest{MsgID: first, Query: &proto.GZIP{Data: encodeCall(t,
+		&tg.InvokeAfterMsgRequest{MsgID: a.msgID + 4000, Query: &tg.HelpGetConfigRequest{}})}})
+	if _, msg := a.answer(t); msg != "MSG_WAIT_TIMEOUT" {
+		t.Fatalf("a wrapper inside the packed bytes was not honoured: %s", msg)
+	}
+}
+
+func encodeCall(t *testing.T, e bin.Encoder) []byte {
+	var b bin.Buffer
+	if err := e.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Buf
 }

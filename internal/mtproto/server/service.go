@@ -126,9 +126,23 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		// The wrappers are read here, in message order, so that the calls
 		// after an invokeWithLayer see its layer.
 		w, query, err := invoke.Unwrap(body)
+		var packed *plaintext
+		if err == nil && len(query) >= 4 && binary.LittleEndian.Uint32(query) == proto.GZIPTypeID {
+			// TDLib packs the query inside its wrappers:
+			// invokeAfterMsg(gzip_packed(...)). What it unpacks to may
+			// hold more wrappers.
+			if packed, err = inflate(&bin.Buffer{Buf: query}); err == nil {
+				var inner invoke.Wrappers
+				inner, query, err = invoke.Unwrap(packed.buf)
+				w = w.Merge(inner)
+			}
+		}
 		cl := s.layerOf(sess.key, w.Layer)
 		go func() {
 			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err}, st, cl)
+			if packed != nil {
+				packed.release()
+			}
 			if plain != nil {
 				plain.release()
 			}
