@@ -21,5 +21,13 @@ func (r *Request) ReloadKey(ctx context.Context) (store.AuthKey, error) {
 	if err != nil {
 		return r.Key.Record(), err
 	}
-	return r.Key.Update(func(k *store.AuthKey) { *k = rec }), nil
+	// A layer declared by a call of this process may not be stored yet
+	// (its call persists it): the stored record does not take it back.
+	return r.Key.Update(func(k *store.AuthKey) {
+		layer := k.Layer
+		*k = rec
+		if rec.Layer == 0 {
+			k.Layer = layer
+		}
+	}), nil
 }

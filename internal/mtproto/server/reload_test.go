@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"testing"
+
+	"github.com/filedc/filedc/internal/store"
+)
+
+// TestS5_ReloadKeepsALayerNotStoredYet: a call that needs a login reloads
+// its key (the login may have come through another process) while the
+// invokeWithLayer of another call in the same container is in memory but
+// not yet stored. The reload takes the login and keeps the layer; mtcute
+// sends exactly this (users.getUsers beside invokeWithLayer(227, ...)).
+func TestS5_ReloadKeepsALayerNotStoredYet(t *testing.T) {
+	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	s := New(Config{Keys: keys})
+	id := [8]byte{1, 2, 3}
+	keys.keys[id] = store.AuthKey{ID: id, UserID: 42}
+	k := &Key{}
+	k.Update(func(r *store.AuthKey) { r.ID, r.Layer = id, 227 })
+	rec, err := (&Request{Key: k, srv: s}).ReloadKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.UserID != 42 || rec.Layer != 227 || k.Record().Layer != 227 {
+		t.Fatalf("after the reload: %+v", rec)
+	}
+	// A layer stored by another process wins.
+	keys.keys[id] = store.AuthKey{ID: id, UserID: 42, Layer: 198}
+	if rec, _ := (&Request{Key: k, srv: s}).ReloadKey(context.Background()); rec.Layer != 198 {
+		t.Fatalf("the stored layer: %+v", rec)
+	}
+}
