@@ -169,6 +169,10 @@ func oldSentMessages(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer
 // and an album, reads them back, sets a profile photo and downloads,
 // against a real filedc process. Every constructor the server sends in
 // these answers decodes in the client's layer.
+//
+// Layer 144 is not among them: gotd decodes the config of its own
+// initConnection with its layer's types, and layer 144's config differs;
+// the Telethon tests cover 144 with the client itself.
 func TestS5_OldLayersOverTheWire(t *testing.T) {
 	for _, l := range []int{198, 227} {
 		t.Run(fmt.Sprint(l), func(t *testing.T) {
@@ -186,12 +190,17 @@ func TestS5_OldLayersOverTheWire(t *testing.T) {
 				NoUpdates:      true,
 				Layer:          l,
 			})
+			ran := false
 			err := client.Run(ctx, func(ctx context.Context) error {
 				defer cancel() // also when the test fails inside
+				ran = true
 				c := &oldClient{t: t, ctx: ctx, invoke: client.Invoke, s: layer.Default().Schema(l), seen: map[string]bool{}}
 				oldLayerRoundtrip(t, c)
 				return nil
 			})
+			if !ran {
+				t.Fatalf("the client never connected: %v", err) // the timeout ends Run quietly
+			}
 			if err != nil && !t.Failed() && ctx.Err() == nil {
 				t.Fatal(err)
 			}
