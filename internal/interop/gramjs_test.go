@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image/jpeg"
 	"maps"
 	"os"
 	"os/exec"
@@ -40,16 +39,7 @@ type gramjsMessage struct {
 	SHA256     string `json:"sha256"`
 }
 
-type gramjsSize struct {
-	Class      string `json:"class"`
-	Type       string `json:"type"`
-	W          int    `json:"w"`
-	H          int    `json:"h"`
-	Size       int    `json:"size"`
-	Downloaded int    `json:"downloaded"`
-	SHA256     string `json:"sha256"`
-	File       string `json:"file"`
-}
+type gramjsSize = clientSize
 
 // gramjsResult is what filedc.js prints; each scenario fills its part.
 type gramjsResult struct {
@@ -212,52 +202,6 @@ func TestM3_GramJSAlbum(t *testing.T) {
 	}
 }
 
-// checkGramJSSizes checks the sizes GramJS downloaded and wrote to files:
-// each decodes as a JPEG of the announced dimensions (want, by type), the
-// stripped "i" one, expanded by GramJS, within 40×40 and as wide as the
-// image. It returns the sizes by type.
-func checkGramJSSizes(t *testing.T, what string, sizes []gramjsSize, want map[string][2]int) map[string]gramjsSize {
-	t.Helper()
-	seen := map[string]gramjsSize{}
-	for _, s := range sizes {
-		raw, err := os.ReadFile(s.File)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(raw) != s.Downloaded || sha256Hex(raw) != s.SHA256 {
-			t.Errorf("%s size %s: the file written differs from what GramJS downloaded", what, s.Type)
-		}
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
-		if err != nil {
-			t.Errorf("%s size %s (%s): %d bytes that do not decode as JPEG: %v", what, s.Type, s.Class, len(raw), err)
-			continue
-		}
-		switch s.Class {
-		case "PhotoStrippedSize":
-			if s.Type != "i" || cfg.Width > 40 || cfg.Height > 40 || cfg.Width < cfg.Height {
-				t.Errorf("%s stripped size %s expands to %dx%d", what, s.Type, cfg.Width, cfg.Height)
-			}
-		case "PhotoSize":
-			dims, ok := want[s.Type]
-			if !ok || s.W != dims[0] || s.H != dims[1] || cfg.Width != s.W || cfg.Height != s.H {
-				t.Errorf("%s size %s announced %dx%d, downloaded %dx%d", what, s.Type, s.W, s.H, cfg.Width, cfg.Height)
-			}
-			if s.Downloaded != s.Size {
-				t.Errorf("%s size %s announced %d bytes, downloaded %d", what, s.Type, s.Size, s.Downloaded)
-			}
-		default:
-			t.Errorf("%s: unexpected size %s of class %s", what, s.Type, s.Class)
-		}
-		seen[s.Type] = s
-	}
-	for _, typ := range append(slices.Sorted(maps.Keys(want)), "i") {
-		if _, ok := seen[typ]; !ok {
-			t.Errorf("%s: no %s size", what, typ)
-		}
-	}
-	return seen
-}
-
 // TestM5_GramJSPhotoWithThumbnails: GramJS sends a JPEG as a photo, reads it
 // back with getMessages and downloads every size, the stripped one expanded
 // by GramJS itself; then the same image as a document, with its thumbnails.
@@ -268,7 +212,7 @@ func TestM5_GramJSPhotoWithThumbnails(t *testing.T) {
 	if len(res.Sent) != 1 || res.ID != res.Sent[0] || res.PeerUserID != "7000001" || res.Message != "a photo" || res.DCID != 2 {
 		t.Errorf("photo message %d (sent %v) in %s, caption %q, DC %d", res.ID, res.Sent, res.PeerUserID, res.Message, res.DCID)
 	}
-	sizes := checkGramJSSizes(t, "photo", res.Sizes,
+	sizes := checkClientSizes(t, "GramJS", false, "photo", res.Sizes,
 		map[string][2]int{"s": {100, 60}, "m": {320, 192}, "x": {800, 480}, "y": {1000, 600}})
 	if y := sizes["y"]; res.Full.SHA256 != y.SHA256 || res.Full.Downloaded != y.Downloaded {
 		t.Error("the photo's full download is not its largest size")
@@ -284,5 +228,5 @@ func TestM5_GramJSPhotoWithThumbnails(t *testing.T) {
 	if d.Size != len(img) || d.Downloaded != len(img) || d.SHA256 != sha256Hex(img) {
 		t.Errorf("image document of %d bytes, downloaded %d with SHA-256 %s; sent %d bytes", d.Size, d.Downloaded, d.SHA256, len(img))
 	}
-	checkGramJSSizes(t, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
+	checkClientSizes(t, "GramJS", false, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
 }

@@ -163,7 +163,8 @@ func oldSentMessages(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer
 	return msgs
 }
 
-// TestS5_OldLayersOverTheWire: a client speaking layer 198 or 227 (gotd's
+// TestS5_OldLayersOverTheWire: a client speaking layer 133 (the oldest),
+// 165, 198 or 227 (gotd's
 // connection declaring that layer, every call encoded with the old schema,
 // every answer decoded with it) logs in, uploads, sends a document, a photo
 // and an album, reads them back, sets a profile photo and downloads,
@@ -174,7 +175,7 @@ func oldSentMessages(t *testing.T, u *layer.Object, randomIDs ...int64) []*layer
 // initConnection with its layer's types, and layer 144's config differs;
 // the Telethon tests cover 144 with the client itself.
 func TestS5_OldLayersOverTheWire(t *testing.T) {
-	for _, l := range []int{198, 227} {
+	for _, l := range []int{133, 165, 198, 227} {
 		t.Run(fmt.Sprint(l), func(t *testing.T) {
 			srv := startServer(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

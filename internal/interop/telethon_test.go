@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"image/jpeg"
 	"maps"
 	"os"
 	"os/exec"
@@ -43,18 +42,7 @@ type telethonMessage struct {
 	GetFileCalls int    `json:"get_file_calls"`
 }
 
-type telethonSize struct {
-	Class        string `json:"class"`
-	Type         string `json:"type"`
-	Thumb        int    `json:"thumb"` // the index download_media(thumb=) took
-	W            int    `json:"w"`
-	H            int    `json:"h"`
-	Size         int    `json:"size"`
-	Downloaded   int    `json:"downloaded"`
-	SHA256       string `json:"sha256"`
-	GetFileCalls int    `json:"get_file_calls"`
-	File         string `json:"file"`
-}
+type telethonSize = clientSize
 
 type telethonHash struct {
 	Offset int64  `json:"offset"`
@@ -196,7 +184,17 @@ func runTelethon(t *testing.T, env []string, scenario string, files map[string][
 	// Telethon logs what it tolerates from a server (security checks that
 	// failed, bad buffers) as warnings, and a message of a constructor it
 	// does not know, which it then drops, at INFO.
+	// One warning is Telethon's own: when the top byte of g_ab is zero (1
+	// exchange in 256) it takes the auth key as 255 bytes and checks
+	// new_nonce_hash1 against that, while MTProto's auth_key is the
+	// 256-byte number, as filedc and Telegram compute it. Telethon then
+	// runs a new exchange, as it does against Telegram.
+	shortKey := 0
 	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "at new auth_key failed: Step 3 invalid new nonce hash") && shortKey == 0 {
+			shortKey++
+			continue
+		}
 		if strings.HasPrefix(l, "telethon WARNING") || strings.HasPrefix(l, "telethon ERROR") || strings.HasPrefix(l, "telethon CRITICAL") ||
 			strings.Contains(l, "not found, remaining data") {
 			t.Errorf("telethon %s logged: %s", scenario, l)
@@ -352,57 +350,6 @@ func TestS5_TelethonLayer144RoundTrip(t *testing.T) {
 	}
 }
 
-// checkTelethonSizes checks the sizes Telethon downloaded with
-// download_media(thumb=i) and wrote to files: each decodes as a JPEG of the
-// announced dimensions (want, by type), the stripped "i" one, expanded by
-// Telethon, within 40×40 and as wide as the image. Telethon orders the
-// sizes itself (the stripped one first, then by size). It returns the sizes
-// by type.
-func checkTelethonSizes(t *testing.T, what string, sizes []telethonSize, want map[string][2]int) map[string]telethonSize {
-	t.Helper()
-	seen := map[string]telethonSize{}
-	for i, s := range sizes {
-		raw, err := os.ReadFile(s.File)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Thumb != i || len(raw) != s.Downloaded || sha256Hex(raw) != s.SHA256 {
-			t.Errorf("%s size %s: thumb=%d, the file written differs from what Telethon downloaded", what, s.Type, s.Thumb)
-		}
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
-		if err != nil {
-			t.Errorf("%s size %s (%s): %d bytes that do not decode as JPEG: %v", what, s.Type, s.Class, len(raw), err)
-			continue
-		}
-		switch s.Class {
-		case "PhotoStrippedSize":
-			if i != 0 || s.Type != "i" || cfg.Width > 40 || cfg.Height > 40 || cfg.Width < cfg.Height || s.GetFileCalls != 0 {
-				t.Errorf("%s stripped size %s (thumb=%d) expands to %dx%d", what, s.Type, i, cfg.Width, cfg.Height)
-			}
-		case "PhotoSize":
-			dims, ok := want[s.Type]
-			if !ok || s.W != dims[0] || s.H != dims[1] || cfg.Width != s.W || cfg.Height != s.H {
-				t.Errorf("%s size %s announced %dx%d, downloaded %dx%d", what, s.Type, s.W, s.H, cfg.Width, cfg.Height)
-			}
-			if s.Downloaded != s.Size || s.GetFileCalls != 1 {
-				t.Errorf("%s size %s announced %d bytes, downloaded %d in %d calls", what, s.Type, s.Size, s.Downloaded, s.GetFileCalls)
-			}
-			if i > 0 && sizes[i-1].Class == "PhotoSize" && sizes[i-1].Size > s.Size {
-				t.Errorf("%s: Telethon ordered size %s after the larger %s", what, s.Type, sizes[i-1].Type)
-			}
-		default:
-			t.Errorf("%s: unexpected size %s of class %s", what, s.Type, s.Class)
-		}
-		seen[s.Type] = s
-	}
-	for _, typ := range append(slices.Sorted(maps.Keys(want)), "i") {
-		if _, ok := seen[typ]; !ok {
-			t.Errorf("%s: no %s size", what, typ)
-		}
-	}
-	return seen
-}
-
 // TestM5_TelethonPhotoWithThumbnails: Telethon sends a JPEG as a photo,
 // reads it back with get_messages and downloads every size by thumb index,
 // the stripped one expanded by Telethon itself; then the same image as a
@@ -414,7 +361,7 @@ func TestM5_TelethonPhotoWithThumbnails(t *testing.T) {
 	if len(res.Sent) != 1 || res.ID != res.Sent[0] || res.PeerUserID != 7000001 || !res.Out || res.Message != "a photo" || res.DCID != 2 || res.PhotoID == 0 {
 		t.Errorf("photo message %d (sent %v) in %d, caption %q, photo %d on DC %d", res.ID, res.Sent, res.PeerUserID, res.Message, res.PhotoID, res.DCID)
 	}
-	sizes := checkTelethonSizes(t, "photo", res.Sizes,
+	sizes := checkClientSizes(t, "Telethon", true, "photo", res.Sizes,
 		map[string][2]int{"s": {100, 60}, "m": {320, 192}, "x": {800, 480}, "y": {1000, 600}})
 	if y := sizes["y"]; res.Full.SHA256 != y.SHA256 || res.Full.Downloaded != y.Downloaded {
 		t.Error("the photo's full download is not its largest size")
@@ -433,7 +380,7 @@ func TestM5_TelethonPhotoWithThumbnails(t *testing.T) {
 	if d.Size != len(img) || d.Downloaded != len(img) || d.SHA256 != sha256Hex(img) {
 		t.Errorf("image document of %d bytes, downloaded %d with SHA-256 %s; sent %d bytes", d.Size, d.Downloaded, d.SHA256, len(img))
 	}
-	checkTelethonSizes(t, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
+	checkClientSizes(t, "Telethon", true, "document", d.Thumbs, map[string][2]int{"m": {320, 192}})
 }
 
 // TestM4_TelethonVideoAttributes: Telethon sends a video with the attribute

@@ -1,6 +1,8 @@
 package layer
 
 import (
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/gotd/td/bin"
@@ -53,4 +55,44 @@ func BenchmarkS5_Bridge512K(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkOpenPack is what a start costs: reading the built-in pack's
+// index, no layer parsed.
+func BenchmarkOpenPack(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := OpenPack(packedSchemas, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFirstClientOfALayer is what the first client of a layer costs:
+// unpacking its file, parsing it and the server's, building the bridge.
+// The oldest layer is the far end of the stream.
+func BenchmarkFirstClientOfALayer(b *testing.B) {
+	for _, l := range []int{133, 198, 228} {
+		b.Run(strconv.Itoa(l), func(b *testing.B) {
+			b.ReportAllocs()
+			var heap uint64
+			for b.Loop() {
+				r, err := OpenPack(packedSchemas, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				if r.For(l) == nil {
+					b.Fatal("no bridge")
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				heap = after.HeapAlloc - before.HeapAlloc
+				runtime.KeepAlive(r)
+			}
+			b.ReportMetric(float64(heap)/(1<<20), "MiB-kept")
+		})
+	}
 }

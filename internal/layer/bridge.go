@@ -15,53 +15,19 @@ type Bridge struct {
 	// bytes and meaning in the server's layer; down the same for what the
 	// server sends to the client. Those pass without translation.
 	up, down map[uint32]bool
-	// wrappers are functions such as invokeWithLayer and
-	// invokeWithoutUpdates, the same in both layers: fixed-size fields
-	// (their byte count here, id included) and then the wrapped query.
-	wrappers map[uint32]int
 	calls    map[uint32]*Call // for the functions that pass up
 }
 
 // NewBridge compares two schemas once.
 func NewBridge(client, server *Schema) *Bridge {
 	br := &Bridge{Client: client, Server: server, up: passable(client, server), down: passable(server, client),
-		wrappers: wrappers(client, server), calls: make(map[uint32]*Call)}
+		calls: make(map[uint32]*Call)}
 	for id := range br.up {
 		if c := client.byID[id]; c.Function {
 			br.calls[id] = &Call{Name: c.Name, ClientResult: c.Result, ServerResult: server.byID[id].Result}
 		}
 	}
 	return br
-}
-
-func wrappers(a, b *Schema) map[uint32]int {
-	out := make(map[uint32]int)
-	for _, c := range a.funcs {
-		n := len(c.Fields)
-		if n == 0 || c.Fields[n-1].Type.Kind != KindQuery || b.byID[c.ID] == nil || !sameShape(c, b.byID[c.ID]) {
-			continue
-		}
-		size := 4
-		for _, f := range c.Fields[:n-1] {
-			switch {
-			case f.Flags >= 0:
-				size = -1
-			case f.Type.Kind == KindInt:
-				size += 4
-			case f.Type.Kind == KindLong:
-				size += 8
-			default:
-				size = -1
-			}
-			if size < 0 {
-				break
-			}
-		}
-		if size > 0 {
-			out[c.ID] = size
-		}
-	}
-	return out
 }
 
 // PassesUp reports whether a function or constructor the client sends
@@ -148,22 +114,15 @@ type Call struct {
 // ErrUntranslatable means a value has no counterpart in the other layer.
 var ErrUntranslatable = errors.New("layer: no counterpart in the other layer")
 
-// Request translates a call (body: a boxed function, wrappers included)
-// from the client's layer to the server's. A call identical in both comes
-// back as the same slice, not copied.
+// Request translates a call (body: a boxed function, its invoke wrappers
+// already taken off by internal/invoke) from the client's layer to the
+// server's. A call identical in both comes back as the same slice, not
+// copied.
 func (br *Bridge) Request(body []byte) ([]byte, *Call, error) {
-	// Look through wrappers the same in both layers for a call that
-	// passes as it is (upload.saveFilePart inside invokeWithoutUpdates).
-	for off := 0; len(body) >= off+4; {
-		id := binary.LittleEndian.Uint32(body[off:])
-		if call := br.calls[id]; call != nil {
+	if len(body) >= 4 {
+		if call := br.calls[binary.LittleEndian.Uint32(body)]; call != nil {
 			return body, call, nil
 		}
-		n, ok := br.wrappers[id]
-		if !ok {
-			break
-		}
-		off += n
 	}
 	q, err := br.Client.DecodeQuery(body)
 	if err != nil {
@@ -186,39 +145,16 @@ func (br *Bridge) Request(body []byte) ([]byte, *Call, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return out.Buf, &Call{Name: innermost(q).C.Name, ClientResult: cr, ServerResult: sr}, nil
+	return out.Buf, &Call{Name: q.C.Name, ClientResult: cr, ServerResult: sr}, nil
 }
 
-// innermost unwraps invokeWithLayer(initConnection(...)) and the like.
-func innermost(q *Object) *Object {
-	for q.C.Result.Kind == KindGeneric {
-		next := wrapped(q)
-		if next == nil {
-			return q
-		}
-		q = next
-	}
-	return q
-}
-
-func wrapped(q *Object) *Object {
-	for i, f := range q.C.Fields {
-		if f.Type.Kind == KindQuery {
-			o, _ := q.Fields[i].(*Object)
-			return o
-		}
-	}
-	return nil
-}
-
-// resultOf is the answer type of a call, looking through wrappers whose
-// result is their query's.
+// resultOf is the answer type of a call. A wrapper (its result is its
+// query's) must have been taken off before.
 func resultOf(q *Object) (*TypeRef, error) {
-	in := innermost(q)
-	if in.C.Result.Kind == KindGeneric {
-		return nil, fmt.Errorf("layer: %s wraps no query", in.C.Name)
+	if q.C.Result.Kind == KindGeneric {
+		return nil, fmt.Errorf("layer: %s is a wrapper, not a call", q.C.Name)
 	}
-	return in.C.Result, nil
+	return q.C.Result, nil
 }
 
 // PassAnswer reports whether an answer whose boxed constructor is id goes

@@ -8,11 +8,11 @@ import (
 
 // converter maps values decoded with one schema onto another by name:
 // constructors and functions by predicate (then by id), fields by name.
-// Numbers convert between int, long and double when the value fits: exactly
-// from an integer, rounded to the nearest from a double.
 // Fields the target lacks are left out: the target layer has no place for
 // them. Fields the source lacks stay absent, or get their zero value when
-// the target requires them; flags are recomputed on encode. A value with no
+// the target requires them; flags are recomputed on encode. Numbers keep
+// their value across int, long and double (a double to the nearest
+// integer) where it fits. A value with no
 // counterpart (a constructor the target does not have) leaves out the
 // optional field or the vector element holding it, and fails a required one.
 type converter struct {
@@ -39,29 +39,17 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 		} else {
 			x = v.(int64)
 		}
-		switch {
-		case to.Kind == KindLong:
-			return x, nil
-		case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
-			return int32(x), nil
-		case to.Kind == KindDouble && x >= -1<<53 && x <= 1<<53:
-			return Double(math.Float64bits(float64(x))), nil // exact
-		}
+		return cv.integer(x, to)
 	case KindDouble:
 		switch to.Kind {
 		case KindDouble:
 			return v, nil
 		case KindInt, KindLong:
-			// A number that became a double in a later layer (a video's
-			// duration: int seconds in layer 144, double since 160) is
-			// rounded to the nearest integer for the layer that has an
-			// integer; NaN, infinities and values out of range have none.
+			// A number that became a double (documentAttributeVideo's
+			// duration from layer 160 on), to the nearest integer.
 			f := math.Round(math.Float64frombits(uint64(v.(Double))))
-			if to.Kind == KindInt && f >= math.MinInt32 && f <= math.MaxInt32 {
-				return int32(f), nil
-			}
-			if to.Kind == KindLong && f >= -(1<<63) && f < 1<<63 {
-				return int64(f), nil
+			if f >= math.MinInt64 && f < math.MaxInt64 {
+				return cv.integer(int64(f), to)
 			}
 		}
 	case KindInt128, KindInt256:
@@ -106,6 +94,20 @@ func (cv *converter) value(v any, from, to *TypeRef, depth int) (any, error) {
 		return cv.object(o, to, depth)
 	}
 	return nil, untranslatable("%s to %s", from, to)
+}
+
+// integer converts a whole number to an int, long or double field; an int
+// it does not fit has no counterpart.
+func (cv *converter) integer(x int64, to *TypeRef) (any, error) {
+	switch {
+	case to.Kind == KindLong:
+		return x, nil
+	case to.Kind == KindInt && x >= math.MinInt32 && x <= math.MaxInt32:
+		return int32(x), nil
+	case to.Kind == KindDouble:
+		return Double(math.Float64bits(float64(x))), nil
+	}
+	return nil, untranslatable("%d to %s", x, to)
 }
 
 func (cv *converter) boolean(t bool) (any, error) {

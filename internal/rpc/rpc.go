@@ -72,6 +72,7 @@ type Handler struct {
 	cluster  cluster.Map
 	grantKey []byte
 	once     store.Once
+	takeouts *takeouts
 }
 
 // New returns a handler.
@@ -91,7 +92,8 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2)}
+	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2),
+		takeouts: newTakeouts()}
 	h.initDCs()
 	return h
 }
@@ -104,6 +106,8 @@ var (
 	errMethodInvalid = &server.RPCError{Code: 400, Message: "INPUT_METHOD_INVALID"}
 	errLocation      = &server.RPCError{Code: 400, Message: "LOCATION_INVALID"}
 	errInternal      = &server.RPCError{Code: 500, Message: "INTERNAL"}
+	errInputRequest  = &server.RPCError{Code: 400, Message: "INPUT_REQUEST_INVALID"}
+	errConnectionID  = &server.RPCError{Code: 400, Message: "CONNECTION_ID_INVALID"}
 )
 
 func badRequest(msg string) error { return &server.RPCError{Code: 400, Message: msg} }
@@ -123,13 +127,14 @@ type call struct {
 }
 
 // ServeRPC implements server.Handler.
+// The server has taken the call's wrappers off (internal/invoke).
 func (h *Handler) ServeRPC(ctx context.Context, r *server.Request) (bin.Encoder, error) {
-	id, err := h.unwrap(ctx, r)
+	id, err := r.Body.PeekID()
 	if err != nil {
-		return nil, badRequest("INPUT_REQUEST_INVALID")
+		return nil, errInputRequest
 	}
 	c := &call{Request: r, user: r.Key.Record().UserID}
-	res, err := h.dispatch(ctx, c, id)
+	res, err := h.serve(ctx, c, id)
 	return res, apiError(err)
 }
 
@@ -150,208 +155,6 @@ func apiError(err error) error {
 		return &server.RPCError{Code: 303, Message: mig.Error()}
 	}
 	return err // logged by the server, answered as 500 INTERNAL
-}
-
-func (h *Handler) dispatch(ctx context.Context, c *call, id uint32) (bin.Encoder, error) {
-	b := c.Body
-	switch id {
-	case tg.HelpGetConfigRequestTypeID:
-		return h.config(), nil
-	case tg.HelpGetNearestDCRequestTypeID:
-		return &tg.NearestDC{Country: "XX", ThisDC: h.cfg.DC, NearestDC: h.cfg.DC}, nil
-	case tg.AuthImportBotAuthorizationRequestTypeID:
-		var req tg.AuthImportBotAuthorizationRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.importBotAuthorization(ctx, c, &req)
-	case tg.AuthBindTempAuthKeyRequestTypeID:
-		var req tg.AuthBindTempAuthKeyRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.bindTempAuthKey(ctx, c, &req)
-	case tg.AuthSendCodeRequestTypeID:
-		var req tg.AuthSendCodeRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.sendCode(ctx, c, &req)
-	case tg.AuthSignInRequestTypeID:
-		var req tg.AuthSignInRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.signIn(ctx, c, &req)
-	case tg.AuthImportAuthorizationRequestTypeID:
-		var req tg.AuthImportAuthorizationRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.importAuthorization(ctx, c, &req)
-	case tg.AuthSignUpRequestTypeID:
-		var req tg.AuthSignUpRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.signUp(ctx, c, &req)
-	}
-	// Everything below needs a logged-in account, within its request rate.
-	if c.user == 0 {
-		// The login may have happened through another process of this DC.
-		if rec, err := c.ReloadKey(ctx); err == nil {
-			c.user = rec.UserID
-		}
-	}
-	if c.user == 0 {
-		return nil, errUnregistered
-	}
-	if err := h.allow(c.user); err != nil {
-		return nil, err
-	}
-	switch id {
-	case tg.UpdatesGetStateRequestTypeID:
-		return h.updatesState(ctx, c)
-	case tg.AuthExportAuthorizationRequestTypeID:
-		var req tg.AuthExportAuthorizationRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.exportAuthorization(ctx, c, &req)
-	case tg.UsersGetUsersRequestTypeID:
-		var req tg.UsersGetUsersRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getUsers(ctx, c, &req)
-	case tg.UploadSaveFilePartRequestTypeID, tg.UploadSaveBigFilePartRequestTypeID:
-		p, err := decodeSavePart(b)
-		if err != nil {
-			return nil, err
-		}
-		return h.saveFilePart(ctx, c, p)
-	case tg.UploadGetFileRequestTypeID:
-		var req tg.UploadGetFileRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getFile(ctx, c, &req)
-	case tg.UploadGetFileHashesRequestTypeID:
-		var req tg.UploadGetFileHashesRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getFileHashes(ctx, c, &req)
-	case tg.MessagesSendMediaRequestTypeID:
-		var req tg.MessagesSendMediaRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.sendMedia(ctx, c, &req)
-	case tg.MessagesSendMultiMediaRequestTypeID:
-		var req tg.MessagesSendMultiMediaRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.sendMultiMedia(ctx, c, &req)
-	case tg.MessagesGetMessagesRequestTypeID:
-		var req tg.MessagesGetMessagesRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getMessages(ctx, c, &req)
-	case tg.MessagesGetHistoryRequestTypeID:
-		var req tg.MessagesGetHistoryRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getHistory(ctx, c, &req)
-	case tg.PhotosUploadProfilePhotoRequestTypeID:
-		var req tg.PhotosUploadProfilePhotoRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.uploadProfilePhoto(ctx, c, &req)
-	case tg.PhotosUpdateProfilePhotoRequestTypeID:
-		var req tg.PhotosUpdateProfilePhotoRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.updateProfilePhoto(ctx, c, &req)
-	case tg.PhotosGetUserPhotosRequestTypeID:
-		var req tg.PhotosGetUserPhotosRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getUserPhotos(ctx, c, &req)
-	case tg.PhotosDeletePhotosRequestTypeID:
-		var req tg.PhotosDeletePhotosRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.deletePhotos(ctx, c, &req)
-	case tg.MessagesDeleteMessagesRequestTypeID:
-		var req tg.MessagesDeleteMessagesRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.deleteMessages(ctx, c, &req)
-	case tg.MessagesGetDocumentByHashRequestTypeID:
-		var req tg.MessagesGetDocumentByHashRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.getDocumentByHash(ctx, c, &req)
-	case tg.MessagesUploadMediaRequestTypeID:
-		var req tg.MessagesUploadMediaRequest
-		if err := req.Decode(b); err != nil {
-			return nil, err
-		}
-		return h.uploadMedia(ctx, c, &req)
-	}
-	return nil, errMethodInvalid
-}
-
-// peekID lets wrapper calls decode without knowing the call inside.
-type peekID struct{}
-
-func (peekID) Decode(b *bin.Buffer) error { _, err := b.PeekID(); return err }
-func (peekID) Encode(*bin.Buffer) error   { return errors.New("rpc: wrapper query is not encodable") }
-
-// unwrap strips invokeWithLayer, initConnection and invokeWithoutUpdates,
-// remembering the declared layer on the auth key (rule S5: GramJS does not
-// repeat it on its second connection).
-func (h *Handler) unwrap(ctx context.Context, r *server.Request) (uint32, error) {
-	for {
-		id, err := r.Body.PeekID()
-		if err != nil {
-			return 0, err
-		}
-		switch id {
-		case tg.InvokeWithLayerRequestTypeID:
-			req := tg.InvokeWithLayerRequest{Query: peekID{}}
-			if err := req.Decode(r.Body); err != nil {
-				return 0, err
-			}
-			if rec := r.Key.Record(); rec.Layer != req.Layer {
-				if _, err := r.UpdateKey(ctx, rec.ID, func(k *store.AuthKey) { k.Layer = req.Layer }); err != nil {
-					return 0, err
-				}
-			}
-		case tg.InitConnectionRequestTypeID:
-			req := tg.InitConnectionRequest{Query: peekID{}}
-			if err := req.Decode(r.Body); err != nil {
-				return 0, err
-			}
-		case tg.InvokeWithoutUpdatesRequestTypeID:
-			req := tg.InvokeWithoutUpdatesRequest{Query: peekID{}}
-			if err := req.Decode(r.Body); err != nil {
-				return 0, err
-			}
-		default:
-			return id, nil
-		}
-	}
 }
 
 // allow takes one call from the account's token bucket, or says how long to wait.

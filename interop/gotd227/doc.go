@@ -1,5 +1,5 @@
 // Package gotd227 runs gotd/td v0.150.0, a client of API layer 227, against a
 // real filedc process. It is a module of its own so that the older gotd/td
-// stays out of the main module; scripts/after.d/50-gotd227.sh builds filedc,
+// stays out of the main module; scripts/after.d/50-gotd.sh builds filedc,
 // exports FILEDC_TEST_BIN and runs these tests.
 package gotd227

@@ -2,7 +2,10 @@ module github.com/filedc/filedc/interop/gotd227
 
 go 1.26.8
 
-require github.com/gotd/td v0.150.0
+require (
+	github.com/filedc/filedc/interop/gotdtest v0.0.0
+	github.com/gotd/td v0.150.0
+)
 
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
@@ -41,3 +44,5 @@ require (
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )
+
+replace github.com/filedc/filedc/interop/gotdtest => ../gotdtest

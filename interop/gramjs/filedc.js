@@ -31,6 +31,7 @@ function env(name) {
   return v;
 }
 
+// --- begin trust-key
 // tlBytes serializes b as a TL "bytes" value.
 function tlBytes(b) {
   const head = b.length < 254
@@ -52,6 +53,7 @@ function trustServerKey(pemPath) {
   RSA._serverKeys.set(fp, { n: bigInt(n.toString('hex'), 16), e: Number(bigInt(e.toString('hex'), 16)) });
   return fp;
 }
+// --- end trust-key
 
 // StderrLogger keeps stdout for the JSON result.
 class StderrLogger extends Logger {
@@ -68,6 +70,7 @@ function sha256(b) {
 // or 443 for DCs from help.getConfig), so every connection, the first and
 // the file ones, is forced to the server's address.
 async function connect() {
+  // --- begin connect
   const [host, port] = env('FILEDC_ADDR').split(/:(?=\d+$)/);
   const dc = Number(env('FILEDC_DC'));
   trustServerKey(env('FILEDC_PUBLIC_KEY'));
@@ -86,6 +89,7 @@ async function connect() {
     baseLogger: new StderrLogger(process.env.FILEDC_GRAMJS_LOG || LogLevel.WARN),
   });
   await client.start({ botAuthToken: env('FILEDC_BOT_TOKEN') });
+  // --- end connect
   return client;
 }
 

@@ -86,7 +86,7 @@ def _recording_encrypt(fingerprint, data, *, use_old=False):
 rsa.encrypt = _recording_encrypt
 
 
-# --- connect: begin
+# --- begin connect
 async def connect(addr, dc, public_key_path, bot_token, auth_key=None):
     """Connects Telethon to the filedc DC `dc` at `addr` ("host:port") and logs
     in as a bot. The server's key is its public.pem ("BEGIN RSA PUBLIC KEY",
@@ -104,7 +104,7 @@ async def connect(addr, dc, public_key_path, bot_token, auth_key=None):
                             connection_retries=2, retry_delay=1)
     await client.start(bot_token=bot_token)
     return client
-# --- connect: end
+# --- end connect
 
 
 def sha256(b):

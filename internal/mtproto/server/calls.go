@@ -13,6 +13,7 @@ const (
 
 type callState struct {
 	done   bool
+	failed bool   // answered with rpc_error
 	answer []byte // the encoded answer, when kept
 }
 
@@ -21,6 +22,9 @@ type callLog struct {
 	calls map[int64]*callState
 	order []int64 // ring of msg_ids, oldest at next
 	next  int
+	// change is closed when a call begins or ends, for the calls waiting
+	// in invokeAfterMsg; nil while none waits.
+	change chan struct{}
 }
 
 // begin records a call; dup reports that its msg_id was seen before.
@@ -41,6 +45,7 @@ func (l *callLog) begin(msgID int64) (st *callState, dup bool) {
 		l.next = (l.next + 1) % rememberedCalls
 	}
 	l.calls[msgID] = st
+	l.changed()
 	return st, false
 }
 

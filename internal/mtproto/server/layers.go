@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/binary"
 
 	"github.com/gotd/td/bin"
-	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/store"
@@ -22,44 +20,18 @@ type callLayer struct {
 	declare int // a layer newly declared by this call, to persist; 0 if none
 }
 
-// layerOf reads the layer a call declares, or else the one its key
-// remembers. It runs in message order (before the call's goroutine starts),
-// so the calls after an invokeWithLayer see its layer. invokeWithLayer may
-// sit inside invokeWithoutUpdates (gotd sends both around every call).
-func (s *Server) layerOf(k *Key, body []byte) callLayer {
+// layerOf takes the layer a call declares (0: none), or else the one its
+// key remembers. It runs in message order (before the call's goroutine
+// starts), so the calls after an invokeWithLayer see its layer.
+func (s *Server) layerOf(k *Key, declaredNow int) callLayer {
 	var cl callLayer
 	declared := k.Record().Layer
-	if l := declaredLayer(body); l > 0 && l != declared {
-		k.Update(func(r *store.AuthKey) { r.Layer = l })
-		declared, cl.declare = l, l
+	if declaredNow > 0 && declaredNow != declared {
+		k.Update(func(r *store.AuthKey) { r.Layer = declaredNow })
+		declared, cl.declare = declaredNow, declaredNow
 	}
 	cl.bridge = s.cfg.Layers.For(declared)
 	return cl
-}
-
-// declaredLayer finds invokeWithLayer among the wrappers at the start of a
-// call; the innermost one wins, as in internal/rpc. 0: none.
-func declaredLayer(body []byte) int {
-	layer := 0
-	for len(body) >= 4 {
-		switch binary.LittleEndian.Uint32(body) {
-		case tg.InvokeWithoutUpdatesRequestTypeID:
-			body = body[4:]
-		case tg.InvokeAfterMsgRequestTypeID:
-			body = body[min(12, len(body)):]
-		case tg.InvokeWithLayerRequestTypeID:
-			if len(body) < 8 {
-				return layer
-			}
-			if l := int(int32(binary.LittleEndian.Uint32(body[4:]))); l > 0 {
-				layer = l
-			}
-			body = body[8:]
-		default:
-			return layer
-		}
-	}
-	return layer
 }
 
 // persistLayer stores a newly declared layer with the key.

@@ -76,7 +76,7 @@ func benchGetFile(b *testing.B, reg *layer.Registry, l int, payload []byte) {
 	addr, _ := serveTest(b, b.TempDir(), "127.0.0.1:0", server.Config{
 		Layers: reg,
 		Handler: server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
-			id, err := unwrap(r.Body)
+			id, err := r.Body.PeekID()
 			if err != nil {
 				return nil, err
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/proto"
 
+	"github.com/filedc/filedc/internal/invoke"
 	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/session"
@@ -41,8 +42,12 @@ type Request struct {
 	Key     *Key        // the auth key the call came with
 	Session int64       // the client's session id
 	MsgID   int64       // the call's msg_id
-	Body    *bin.Buffer // the TL-encoded call
-	srv     *Server
+	Body    *bin.Buffer // the TL-encoded call, its wrappers taken off
+	// Invoke is what the call's wrappers asked for (invokeWithTakeout and
+	// the others); the server has already honoured the layer and
+	// invokeAfterMsg(s).
+	Invoke invoke.Wrappers
+	srv    *Server
 }
 
 // UpdateKey changes an auth key (the call's own or another, such as the
@@ -86,6 +91,9 @@ type Config struct {
 	// Layers translates calls and answers of clients in other layers (S5);
 	// default: the schemas built into filedc.
 	Layers *layer.Registry
+	// AfterMsgWait is how long a call wrapped in invokeAfterMsg(s) waits
+	// for the calls it names (default 10 s), then MSG_WAIT_TIMEOUT.
+	AfterMsgWait time.Duration
 	// MaxConnsPerIP bounds the open connections from one address (S7,
 	// default 256); over it a connection gets transport error -429.
 	MaxConnsPerIP int
@@ -114,6 +122,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.AfterMsgWait <= 0 {
+		cfg.AfterMsgWait = defaultAfterMsgWait
 	}
 	if cfg.Layers == nil {
 		cfg.Layers = layer.Default()

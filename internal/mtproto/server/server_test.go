@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/binary"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -37,36 +36,6 @@ var (
 	rsaKey  *rsa.PrivateKey
 )
 
-// peekID lets the wrappers' Query fields be decoded without knowing the call.
-type peekID struct{}
-
-func (peekID) Decode(b *bin.Buffer) error { _, err := b.PeekID(); return err }
-func (peekID) Encode(*bin.Buffer) error   { return errors.New("not encodable") }
-
-// unwrap strips invokeWithLayer, initConnection and invokeWithoutUpdates.
-func unwrap(b *bin.Buffer) (uint32, error) {
-	for {
-		id, err := b.PeekID()
-		if err != nil {
-			return 0, err
-		}
-		var d bin.Decoder
-		switch id {
-		case tg.InvokeWithLayerRequestTypeID:
-			d = &tg.InvokeWithLayerRequest{Query: peekID{}}
-		case tg.InitConnectionRequestTypeID:
-			d = &tg.InitConnectionRequest{Query: peekID{}}
-		case tg.InvokeWithoutUpdatesRequestTypeID:
-			d = &tg.InvokeWithoutUpdatesRequest{Query: peekID{}}
-		default:
-			return id, nil
-		}
-		if err := d.Decode(b); err != nil {
-			return 0, err
-		}
-	}
-}
-
 type testDC struct {
 	addr *net.TCPAddr
 	key  *rsa.PrivateKey
@@ -85,7 +54,7 @@ func startDCAt(t *testing.T, dir, addr string) *testDC {
 	t.Helper()
 	dc := &testDC{dir: dir, calls: map[uint32]int{}}
 	handler := server.HandlerFunc(func(ctx context.Context, r *server.Request) (bin.Encoder, error) {
-		id, err := unwrap(r.Body)
+		id, err := r.Body.PeekID() // the server took the wrappers off
 		if err != nil {
 			return nil, err
 		}

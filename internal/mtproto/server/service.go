@@ -16,6 +16,7 @@ import (
 	"github.com/gotd/td/mt"
 	"github.com/gotd/td/proto"
 
+	"github.com/filedc/filedc/internal/invoke"
 	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/mtproto/session"
 )
@@ -122,9 +123,26 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		if plain != nil {
 			plain.hold()
 		}
-		cl := s.layerOf(sess.key, body)
+		// The wrappers are read here, in message order, so that the calls
+		// after an invokeWithLayer see its layer.
+		w, query, err := invoke.Unwrap(body)
+		var packed *plaintext
+		if err == nil && len(query) >= 4 && binary.LittleEndian.Uint32(query) == proto.GZIPTypeID {
+			// TDLib packs the query inside its wrappers:
+			// invokeAfterMsg(gzip_packed(...)). What it unpacks to may
+			// hold more wrappers.
+			if packed, err = inflate(&bin.Buffer{Buf: query}); err == nil {
+				var inner invoke.Wrappers
+				inner, query, err = invoke.Unwrap(packed.buf)
+				w = w.Merge(inner)
+			}
+		}
+		cl := s.layerOf(sess.key, w.Layer)
 		go func() {
-			s.call(ctx, sess, msgID, body, st, cl)
+			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err}, st, cl)
+			if packed != nil {
+				packed.release()
+			}
 			if plain != nil {
 				plain.release()
 			}
@@ -163,15 +181,31 @@ func (r rpcResult) Encode(b *bin.Buffer) error {
 	return r.answer.Encode(b)
 }
 
+// rpcCall is a call as process read it: the query inside its wrappers, in
+// the client's layer, or the error that reading them gave.
+type rpcCall struct {
+	query  []byte
+	invoke invoke.Wrappers
+	err    error
+}
+
 // call runs one RPC call and sends its rpc_result. Small answers are kept in
 // st for a client that sends the call again.
-func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []byte, st *callState, cl callLayer) {
+func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCall, st *callState, cl callLayer) {
 	var res bin.Encoder
-	var err error
 	var lcall *layer.Call
-	if cl.declare != 0 {
+	err := rc.err
+	if err != nil {
+		s.log.Debug("invoke", "msg_id", msgID, "err", err)
+		err = errLayerRequest
+	}
+	if err == nil && cl.declare != 0 {
 		err = s.persistLayer(ctx, sess.key)
 	}
+	if err == nil && len(rc.invoke.AfterMsgs) > 0 {
+		err = s.waitAfter(ctx, sess, msgID, rc.invoke.AfterMsgs)
+	}
+	body := rc.query
 	if err == nil && cl.bridge != nil {
 		// Translated before the handler decodes it (S5).
 		if body, lcall, err = cl.bridge.Request(body); err != nil {
@@ -180,19 +214,20 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []by
 		}
 	}
 	if err == nil {
-		res, err = s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID, Body: &bin.Buffer{Buf: body}, srv: s})
+		res, err = s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID,
+			Body: &bin.Buffer{Buf: body}, Invoke: rc.invoke, srv: s})
 	}
 	if err == nil && lcall != nil {
 		res, err = translateAnswer(cl.bridge, lcall, res)
 	}
 	if err == nil {
 		if _, pooled := res.(Releaser); pooled {
-			s.finish(sess, st, nil) // a file chunk: recomputed if asked again
+			s.finish(sess, st, nil, false) // a file chunk: recomputed if asked again
 		} else {
 			// Small answers: encode once, keep, send the bytes.
 			var b bin.Buffer
 			if err = res.Encode(&b); err == nil {
-				s.finish(sess, st, b.Buf)
+				s.finish(sess, st, b.Buf, false)
 				res = rawAnswer(b.Buf)
 			}
 		}
@@ -216,17 +251,19 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, body []by
 	}
 	var b bin.Buffer
 	(&mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}).Encode(&b)
-	s.finish(sess, st, b.Buf)
+	s.finish(sess, st, b.Buf, true)
 	sess.send(rpcResult{msgID, rawAnswer(b.Buf)}, true, proto.MessageServerResponse)
 }
 
-// finish marks a call answered, keeping its answer when it is small.
-func (s *Server) finish(sess *Session, st *callState, answer []byte) {
+// finish marks a call answered, keeping its answer when it is small;
+// failed says the answer was an rpc_error (for invokeAfterMsg).
+func (s *Server) finish(sess *Session, st *callState, answer []byte, failed bool) {
 	sess.mu.Lock()
-	st.done = true
+	st.done, st.failed = true, failed
 	if len(answer) <= maxKeptAnswer {
 		st.answer = answer
 	}
+	sess.calls.changed()
 	sess.mu.Unlock()
 }
 

@@ -1,0 +1,130 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+)
+
+// A route is one API method: its name, whether it needs a logged-in
+// account, and how to serve it. Every call goes through serve, the one
+// place where logins, rate limits (and later metrics) apply, in the manner
+// of grpc-go's MethodDesc with interceptors.
+type route struct {
+	name  string
+	login bool // needs a logged-in account, within its request rate
+	serve func(h *Handler, ctx context.Context, c *call) (bin.Encoder, error)
+}
+
+// method adapts a handler taking its decoded request: one generic decoder
+// for every method.
+func method[Req any, P interface {
+	*Req
+	bin.Decoder
+	TypeName() string
+}](login bool, f func(*Handler, context.Context, *call, P) (bin.Encoder, error)) route {
+	return route{name: P(new(Req)).TypeName(), login: login, serve: func(h *Handler, ctx context.Context, c *call) (bin.Encoder, error) {
+		req := P(new(Req))
+		if err := req.Decode(c.Body); err != nil {
+			return nil, errInputRequest
+		}
+		return f(h, ctx, c, req)
+	}}
+}
+
+const (
+	noLogin    = false // answered before login
+	needsLogin = true
+)
+
+// routes maps a method's constructor id (in the server's layer) to its route.
+var routes = map[uint32]route{
+	// help.*: the DC itself.
+	tg.HelpGetConfigRequestTypeID: method(noLogin, func(h *Handler, _ context.Context, _ *call, _ *tg.HelpGetConfigRequest) (bin.Encoder, error) {
+		return h.config(), nil
+	}),
+	tg.HelpGetNearestDCRequestTypeID: method(noLogin, func(h *Handler, _ context.Context, _ *call, _ *tg.HelpGetNearestDCRequest) (bin.Encoder, error) {
+		return &tg.NearestDC{Country: "XX", ThisDC: h.cfg.DC, NearestDC: h.cfg.DC}, nil
+	}),
+
+	// auth.*: logging in, keys, other DCs.
+	tg.AuthImportBotAuthorizationRequestTypeID: method(noLogin, (*Handler).importBotAuthorization),
+	tg.AuthBindTempAuthKeyRequestTypeID:        method(noLogin, (*Handler).bindTempAuthKey),
+	tg.AuthSendCodeRequestTypeID:               method(noLogin, (*Handler).sendCode),
+	tg.AuthSignInRequestTypeID:                 method(noLogin, (*Handler).signIn),
+	tg.AuthSignUpRequestTypeID:                 method(noLogin, (*Handler).signUp),
+	tg.AuthImportAuthorizationRequestTypeID:    method(noLogin, (*Handler).importAuthorization),
+	tg.AuthExportAuthorizationRequestTypeID:    method(needsLogin, (*Handler).exportAuthorization),
+
+	// account.*: takeout sessions (invokeWithTakeout).
+	tg.AccountInitTakeoutSessionRequestTypeID:   method(needsLogin, (*Handler).initTakeoutSession),
+	tg.AccountFinishTakeoutSessionRequestTypeID: method(needsLogin, (*Handler).finishTakeoutSession),
+
+	// users.*, updates.*
+	tg.UsersGetUsersRequestTypeID: method(needsLogin, (*Handler).getUsers),
+	tg.UpdatesGetStateRequestTypeID: method(needsLogin, func(h *Handler, ctx context.Context, c *call, _ *tg.UpdatesGetStateRequest) (bin.Encoder, error) {
+		return h.updatesState(ctx, c)
+	}),
+
+	// upload.*: parts in, ranges out. Saving parts decodes without copying.
+	tg.UploadSaveFilePartRequestTypeID:    savePartRoute("upload.saveFilePart"),
+	tg.UploadSaveBigFilePartRequestTypeID: savePartRoute("upload.saveBigFilePart"),
+	tg.UploadGetFileRequestTypeID:         method(needsLogin, (*Handler).getFile),
+	tg.UploadGetFileHashesRequestTypeID:   method(needsLogin, (*Handler).getFileHashes),
+
+	// messages.*: media that uses uploaded files.
+	tg.MessagesUploadMediaRequestTypeID:       method(needsLogin, (*Handler).uploadMedia),
+	tg.MessagesSendMediaRequestTypeID:         method(needsLogin, (*Handler).sendMedia),
+	tg.MessagesSendMultiMediaRequestTypeID:    method(needsLogin, (*Handler).sendMultiMedia),
+	tg.MessagesGetMessagesRequestTypeID:       method(needsLogin, (*Handler).getMessages),
+	tg.MessagesGetHistoryRequestTypeID:        method(needsLogin, (*Handler).getHistory),
+	tg.MessagesDeleteMessagesRequestTypeID:    method(needsLogin, (*Handler).deleteMessages),
+	tg.MessagesGetDocumentByHashRequestTypeID: method(needsLogin, (*Handler).getDocumentByHash),
+
+	// photos.*: profile photos and videos.
+	tg.PhotosUploadProfilePhotoRequestTypeID: method(needsLogin, (*Handler).uploadProfilePhoto),
+	tg.PhotosUpdateProfilePhotoRequestTypeID: method(needsLogin, (*Handler).updateProfilePhoto),
+	tg.PhotosGetUserPhotosRequestTypeID:      method(needsLogin, (*Handler).getUserPhotos),
+	tg.PhotosDeletePhotosRequestTypeID:       method(needsLogin, (*Handler).deletePhotos),
+}
+
+func savePartRoute(name string) route {
+	return route{name: name, login: needsLogin, serve: func(h *Handler, ctx context.Context, c *call) (bin.Encoder, error) {
+		p, err := decodeSavePart(c.Body)
+		if err != nil {
+			return nil, errInputRequest
+		}
+		return h.saveFilePart(ctx, c, p)
+	}}
+}
+
+// serve runs one call through its route.
+func (h *Handler) serve(ctx context.Context, c *call, id uint32) (bin.Encoder, error) {
+	rt, ok := routes[id]
+	if !ok {
+		return nil, errMethodInvalid
+	}
+	w := &c.Invoke
+	if w.BusinessConnection != "" {
+		return nil, errConnectionID // filedc has no business connections
+	}
+	if rt.login || w.HasTakeout {
+		if c.user == 0 {
+			// The login may have happened through another process of this DC.
+			if rec, err := c.ReloadKey(ctx); err == nil {
+				c.user = rec.UserID
+			}
+		}
+		if c.user == 0 {
+			return nil, errUnregistered
+		}
+		if err := h.allow(c.user); err != nil {
+			return nil, err
+		}
+	}
+	if w.HasTakeout && !h.takeouts.valid(c.user, w.Takeout) {
+		return nil, errTakeoutInvalid
+	}
+	return rt.serve(h, ctx, c)
+}

@@ -1,0 +1,123 @@
+package rpc
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/tg"
+
+	wrap "github.com/filedc/filedc/internal/invoke"
+	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/store"
+)
+
+// TestS5_RouteTable: every route is filed under its method's constructor id
+// and named after it, and only the calls a client makes before it has an
+// account (config, login, key binding) go without one.
+func TestS5_RouteTable(t *testing.T) {
+	names := tg.NamesMap()
+	noLoginWanted := map[string]bool{
+		"help.getConfig": true, "help.getNearestDc": true, "auth.importBotAuthorization": true,
+		"auth.bindTempAuthKey": true, "auth.sendCode": true, "auth.signIn": true, "auth.signUp": true,
+		"auth.importAuthorization": true,
+	}
+	for id, rt := range routes {
+		if names[rt.name] != id {
+			t.Errorf("route %q filed under %#x, its id is %#x", rt.name, id, names[rt.name])
+		}
+		if rt.login == noLoginWanted[rt.name] {
+			t.Errorf("route %q: needs login %v", rt.name, rt.login)
+		}
+	}
+	h := New(Config{DC: 2})
+	anon := &server.Key{}
+	for id, rt := range routes {
+		if !rt.login {
+			continue
+		}
+		// The login check comes before the request is decoded: an id alone.
+		var b bin.Buffer
+		b.PutID(id)
+		_, err := h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b})
+		wantRPCError(t, rt.name+" before login", err, 401, "AUTH_KEY_UNREGISTERED")
+	}
+	var b bin.Buffer
+	b.PutID(0x12345678)
+	_, err := h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b})
+	wantRPCError(t, "an unknown method", err, 400, "INPUT_METHOD_INVALID")
+	b.Reset()
+	b.PutID(tg.HelpGetNearestDCRequestTypeID)
+	if _, err := h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b}); err != nil {
+		t.Errorf("help.getNearestDc: %v", err)
+	}
+	b.Reset()
+	b.PutID(tg.AuthImportBotAuthorizationRequestTypeID)
+	_, err = h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b})
+	wantRPCError(t, "a request that does not decode", err, 400, "INPUT_REQUEST_INVALID")
+}
+
+// TestS5_InvokeWithTakeout: account.initTakeoutSession opens a takeout that
+// invokeWithTakeout must name; any other id, a finished one included, is
+// TAKEOUT_INVALID, and before login AUTH_KEY_UNREGISTERED. Bots have no
+// takeout sessions (BOT_METHOD_INVALID).
+func TestS5_InvokeWithTakeout(t *testing.T) {
+	d := newTestDC(t, 2, "secret")
+	ctx := context.Background()
+	user := store.Account{ID: 1001, Name: "user", Phone: "9996621234", AccessKey: 5}
+	bot := store.Account{ID: 1002, Name: "bot", Bot: true, Secret: "s", AccessKey: 6}
+	for _, a := range []store.Account{user, bot} {
+		if err := d.meta.PutAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self := &tg.UsersGetUsersRequest{ID: []tg.InputUserClass{&tg.InputUserSelf{}}}
+	with := func(key *server.Key, w wrap.Wrappers, req bin.Encoder) (bin.Encoder, error) {
+		var b bin.Buffer
+		if err := req.Encode(&b); err != nil {
+			t.Fatal(err)
+		}
+		return d.h.ServeRPC(ctx, &server.Request{Key: key, Body: &b, Invoke: w})
+	}
+	key := loggedIn(user.ID)
+	_, err := with(key, wrap.Wrappers{HasTakeout: true, Takeout: 77}, self)
+	wantRPCError(t, "an unknown takeout", err, 400, "TAKEOUT_INVALID")
+	_, err = with(&server.Key{}, wrap.Wrappers{HasTakeout: true, Takeout: 77}, &tg.HelpGetConfigRequest{})
+	wantRPCError(t, "a takeout before login", err, 401, "AUTH_KEY_UNREGISTERED")
+	_, err = with(loggedIn(bot.ID), wrap.Wrappers{}, &tg.AccountInitTakeoutSessionRequest{})
+	wantRPCError(t, "a bot's takeout", err, 400, "BOT_METHOD_INVALID")
+
+	res, err := with(key, wrap.Wrappers{}, &tg.AccountInitTakeoutSessionRequest{Files: true, FileMaxSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(*tg.AccountTakeout).ID
+	res, err = with(key, wrap.Wrappers{HasTakeout: true, Takeout: id}, self)
+	if err != nil {
+		t.Fatalf("users.getUsers in the takeout: %v", err)
+	}
+	if u := res.(*tg.UserClassVector).Elems; len(u) != 1 || u[0].(*tg.User).ID != user.ID {
+		t.Fatalf("users.getUsers in the takeout: %+v", res)
+	}
+	// Another account cannot use it.
+	_, err = with(loggedIn(bot.ID), wrap.Wrappers{HasTakeout: true, Takeout: id}, self)
+	wantRPCError(t, "another account's takeout", err, 400, "TAKEOUT_INVALID")
+	if _, err := with(key, wrap.Wrappers{}, &tg.AccountFinishTakeoutSessionRequest{Success: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = with(key, wrap.Wrappers{HasTakeout: true, Takeout: id}, self)
+	wantRPCError(t, "a finished takeout", err, 400, "TAKEOUT_INVALID")
+	_, err = with(key, wrap.Wrappers{}, &tg.AccountFinishTakeoutSessionRequest{})
+	wantRPCError(t, "finishing twice", err, 400, "TAKEOUT_INVALID")
+}
+
+// TestS5_InvokeWithBusinessConnection: filedc has no business connections,
+// so every id is CONNECTION_ID_INVALID; the call does not run.
+func TestS5_InvokeWithBusinessConnection(t *testing.T) {
+	h := New(Config{DC: 2})
+	var b bin.Buffer
+	(&tg.HelpGetConfigRequest{}).Encode(&b)
+	_, err := h.ServeRPC(context.Background(), &server.Request{Key: loggedIn(1), Body: &b,
+		Invoke: wrap.Wrappers{BusinessConnection: "abc"}})
+	wantRPCError(t, "invokeWithBusinessConnection", err, 400, "CONNECTION_ID_INVALID")
+}

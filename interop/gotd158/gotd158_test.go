@@ -1,0 +1,47 @@
+package gotd158
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/interop/gotdtest"
+)
+
+// TestS5_Gotd158Layer: the gotd/td this module builds with is v0.80.0, the
+// release of layer 158 (a newer one, raised by another module's
+// requirement, would speak a newer layer).
+func TestS5_Gotd158Layer(t *testing.T) {
+	if tg.Layer != 158 {
+		t.Fatalf("gotd/td of this module speaks layer %d, want 158", tg.Layer)
+	}
+}
+
+// TestS5_Gotd158Roundtrip: bot login, a 1 MiB and a 30 MiB file up with 4
+// threads, to Saved Messages, back with getMessages, down with 4 threads.
+func TestS5_Gotd158Roundtrip(t *testing.T) { gotdtest.Roundtrip(t, 30<<20) }
+
+// TestM3_Gotd158Album: three documents as one album.
+func TestM3_Gotd158Album(t *testing.T) { gotdtest.Album(t) }
+
+// TestM5_Gotd158PhotoSizes: a photo and each of its sizes.
+func TestM5_Gotd158PhotoSizes(t *testing.T) { gotdtest.PhotoSizes(t) }
+
+// TestS5_Gotd158VideoDuration: layer 158 has a video's duration as int
+// seconds, the server's layer a double. The 7 the client declares comes back
+// as 7, in sendMedia's answer and in getMessages'.
+func TestS5_Gotd158VideoDuration(t *testing.T) {
+	video := &tg.DocumentAttributeVideo{SupportsStreaming: true, Duration: 7, W: 640, H: 360}
+	gotdtest.DeclaredAttributes(t, "video/mp4", []tg.DocumentAttributeClass{video}, func(d *tg.Document) error {
+		for _, a := range d.Attributes {
+			if v, ok := a.(*tg.DocumentAttributeVideo); ok {
+				if v.Duration != 7 || v.W != 640 || v.H != 360 || !v.SupportsStreaming {
+					return fmt.Errorf("video attribute %+v", v)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no video attribute in %v", d.Attributes)
+	})
+}
