@@ -12,18 +12,34 @@
 //   FILEDC_PUBLIC_KEY  path of its RSA public key (PEM, PKCS#1)
 //   FILEDC_BOT_TOKEN   bot token to log in with
 //   FILEDC_OUT         directory for downloaded photo sizes
-//   FILEDC_MTCUTE_LOG  mtcute's log level (0 off ... 5 verbose, default 2)
+//   MTCUTE_LOG_LEVEL   mtcute's own: its log level (0 off ... 5 verbose, default 2)
 //   FILEDC_TIMEOUT_MS  the whole run fails after this long (default 240000)
 
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
+import { format } from 'node:util';
 import { InputMedia, MemoryStorage, MtClient, TelegramClient } from '@mtcute/node';
-import schema from '@mtcute/core/tl/api-schema.json' with { type: 'json' };
 import { NodeCryptoProvider, parsePublicKey } from '@mtcute/node/utils.js';
 
+// calls counts the API methods mtcute calls, by name, and rpcErrors the
+// RPC errors it gets, by "method: ERROR". unknownObjects lists the
+// constructors of what the server sent that mtcute could not decode (it logs
+// them, resets its session and sends its calls again), with the phase:
+// "start" until tg.start returns, then "run".
+const calls = {};
+const rpcErrors = {};
+const unknownObjects = [];
+let phase = 'start';
+
 // mtcute logs with console.log; stdout is kept for the result.
-console.log = console.error;
+console.log = (...args) => {
+  const line = format(...args);
+  const m = /received unknown object ([0-9a-f]+)/.exec(line);
+  if (m) unknownObjects.push({ id: m[1].padStart(8, '0'), phase });
+  process.stderr.write(line + '\n');
+};
 
 function env(name) {
   const v = process.env[name];
@@ -35,35 +51,32 @@ function sha256(b) {
   return createHash('sha256').update(b).digest('hex');
 }
 
-// calls counts the API methods mtcute calls, by name, and the RPC errors it
-// gets, by "method: ERROR".
-const calls = {};
-const rpcErrors = {};
-
 // connect logs in as the bot.
 async function connect() {
-  const [host, port] = env('FILEDC_ADDR').split(/:(?=\d+$)/);
+  const [host, portText] = env('FILEDC_ADDR').split(/:(?=\d+$)/);
+  const port = Number(portText);
+  const dcId = Number(env('FILEDC_DC'));
   const pemPath = env('FILEDC_PUBLIC_KEY');
   const botToken = env('FILEDC_BOT_TOKEN');
   // --- begin connect
-  // filedc writes its key on first start: DATA/public.pem (PKCS#1). mtcute
-  // 0.30 looks a server's fingerprint up in hex without leading zeros, so a
-  // key is added under both spellings (addPublicKey adds only the padded one).
+  // filedc writes its key on first start: DATA/public.pem (PKCS#1).
   const crypto = new NodeCryptoProvider();
   const key = parsePublicKey(crypto, readFileSync(pemPath, 'utf8'));
-  const keys = (await import(new URL('tl/binary/rsa-keys.js', import.meta.resolve('@mtcute/core')))).__publicKeyIndex;
+  // mtcute 0.30 looks fingerprints up as hex without leading zeros, but
+  // addPublicKey files them with: add the key under both spellings.
+  const rsaKeys = new URL('tl/binary/rsa-keys.js', import.meta.resolve('@mtcute/core'));
+  const { __publicKeyIndex: keys } = await import(rsaKeys);
   keys[key.fingerprint] = keys[BigInt(`0x${key.fingerprint}`).toString(16)] = key;
-  const dc = { id: Number(env('FILEDC_DC')), ipAddress: host, port: Number(port) };
+  const dc = { id: dcId, ipAddress: host, port };
   const tg = new TelegramClient({
     apiId: 1,
     apiHash: 'any-api-hash',
     crypto,
-    storage: new MemoryStorage(), // no native sqlite needed
+    storage: new MemoryStorage(), // from @mtcute/core: no native sqlite needed
     defaultDcs: { main: dc, media: dc },
-    logLevel: Number(process.env.FILEDC_MTCUTE_LOG ?? 2),
   });
   const self = await tg.start({ botToken });
-  // --- end connect
+// --- end connect
   return { tg, self };
 }
 
@@ -235,24 +248,26 @@ async function main() {
     throw new Error(`usage: node filedc.mjs ${Object.keys(scenarios).join('|')} FILE...`);
   }
   const { tg, self } = await connect();
+  phase = 'run';
   const me = await tg.getMe();
   const result = await run(tg, paths);
   await tg.destroy();
   return {
     // The layer of mtcute's schema, and the one it declares in invokeWithLayer.
-    layer: schema.l,
+    layer: createRequire(import.meta.url)('@mtcute/core/tl/api-schema.json').l,
     declared_layer: tg._client.mt._layer,
     self: { id: String(self.id), bot: self.isBot },
     me: { id: String(me.id), bot: me.isBot, username: me.username ?? '' },
     calls,
     rpc_errors: rpcErrors,
+    unknown_objects: unknownObjects,
     ...result,
   };
 }
 
 const timeout = Number(process.env.FILEDC_TIMEOUT_MS || 240000);
 const timer = setTimeout(() => {
-  process.stdout.write(JSON.stringify({ error: `timed out after ${timeout} ms`, calls, rpc_errors: rpcErrors }) + '\n');
+  process.stdout.write(JSON.stringify({ error: `timed out after ${timeout} ms`, calls, rpc_errors: rpcErrors, unknown_objects: unknownObjects }) + '\n');
   process.exit(3);
 }, timeout);
 
@@ -264,7 +279,7 @@ main().then(
   },
   (err) => {
     clearTimeout(timer);
-    process.stdout.write(JSON.stringify({ error: String((err && err.stack) || err), calls, rpc_errors: rpcErrors }) + '\n');
+    process.stdout.write(JSON.stringify({ error: String((err && err.stack) || err), calls, rpc_errors: rpcErrors, unknown_objects: unknownObjects }) + '\n');
     process.exit(1);
   },
 );
