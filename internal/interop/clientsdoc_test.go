@@ -57,7 +57,7 @@ func region(t *testing.T, path, name string) string {
 }
 
 // TestO1_ClientsDocQuotesTheTestedCode: every snippet of docs/clients.md for
-// a client that CI runs (gotd, GramJS, Telethon) is, character for
+// a client that CI runs (gotd, GramJS, Telethon, mtcute) is, character for
 // character, the code the interop tests run, so the two cannot drift.
 func TestO1_ClientsDocQuotesTheTestedCode(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -74,7 +74,7 @@ func TestO1_ClientsDocQuotesTheTestedCode(t *testing.T) {
 			t.Errorf("docs/clients.md quotes %s %q, which now reads:\n%s", path, name, want)
 		}
 	}
-	for _, f := range []string{"internal/interop/connect_test.go", "interop/gramjs/filedc.js", "interop/telethon/filedc.py"} {
+	for _, f := range []string{"internal/interop/connect_test.go", "interop/gramjs/filedc.js", "interop/telethon/filedc.py", "interop/mtcute/filedc.mjs"} {
 		if !files[f] {
 			t.Errorf("docs/clients.md quotes nothing of %s", f)
 		}
