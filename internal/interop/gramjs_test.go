@@ -1,18 +1,11 @@
 package interop
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"maps"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,20 +17,7 @@ import (
 // exports FILEDC_TEST_GRAMJS.
 const gramjsLayer = 198
 
-type gramjsMessage struct {
-	ID         int    `json:"id"`
-	PeerUserID string `json:"peer_user_id"`
-	Out        bool   `json:"out"`
-	Message    string `json:"message"`
-	GroupedID  string `json:"grouped_id"`
-	DocID      string `json:"doc_id"`
-	Size       int    `json:"size"`
-	MimeType   string `json:"mime_type"`
-	FileName   string `json:"file_name"`
-	DCID       int    `json:"dc_id"`
-	Downloaded int    `json:"downloaded"`
-	SHA256     string `json:"sha256"`
-}
+type gramjsMessage = nodeMessage
 
 type gramjsSize = clientSize
 
@@ -75,43 +55,15 @@ type gramjsResult struct {
 func runGramJS(t *testing.T, srv *dc, scenario string, files map[string][]byte) (*gramjsResult, string) {
 	t.Helper()
 	dir := testenv.Require(t, "FILEDC_TEST_GRAMJS")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed")
-	}
-	tmp := t.TempDir()
-	args := []string{filepath.Join(dir, "filedc.js"), scenario}
-	// Files go in name order.
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, p)
-	}
-	// The script gives up after 4 minutes; the context is a backstop if node
-	// itself hangs.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = dir
-	cmd.WaitDelay = 10 * time.Second
-	cmd.Env = append(os.Environ(),
-		"FILEDC_ADDR="+srv.addr.String(),
-		"FILEDC_DC=2",
-		"FILEDC_PUBLIC_KEY="+filepath.Join(srv.data, "public.pem"),
-		"FILEDC_BOT_TOKEN="+botToken,
-		"FILEDC_OUT="+tmp,
-		"FILEDC_TIMEOUT_MS=240000",
-	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	// The script gives up after 4 minutes; the backstop is for node itself.
+	script := clientScript{command: node(t), script: filepath.Join(dir, "filedc.js"), dir: dir, backstop: 5 * time.Minute,
+		env: append(serverEnv(srv), "FILEDC_TIMEOUT_MS=240000")}
 	var res gramjsResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || runErr != nil || res.Error != "" {
-		t.Fatalf("gramjs %s: %v (exit: %v)\nerror: %s\nstderr:\n%s", scenario, err, runErr, res.Error, tail(stderr.String(), 4000))
+	run, err := script.run(t, scenario, files, &res)
+	if err != nil || res.Error != "" {
+		t.Fatalf("gramjs %s: %v\nerror: %s\nstderr:\n%s", scenario, err, res.Error, tail(run.stderr, 4000))
 	}
+	tmp := run.dir
 	if res.Layer != gramjsLayer {
 		t.Errorf("GramJS declares layer %d, want %d", res.Layer, gramjsLayer)
 	}
@@ -133,34 +85,6 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// checkGramJSDocuments checks messages read back with getMessages and
-// downloaded by GramJS against the files sent, in order.
-func checkGramJSDocuments(t *testing.T, res *gramjsResult, names []string, files map[string][]byte, caption func(string) string) {
-	t.Helper()
-	if len(res.Messages) != len(names) || len(res.Sent) != len(names) {
-		t.Fatalf("sent %v and read back %d messages, want %d", res.Sent, len(res.Messages), len(names))
-	}
-	for i, m := range res.Messages {
-		data := files[names[i]]
-		if m.ID != res.Sent[i] {
-			t.Errorf("message %d: getMessages answered id %d, sent %d", i, m.ID, res.Sent[i])
-		}
-		if m.PeerUserID != "7000001" || !m.Out {
-			t.Errorf("message %d: peer %s out %v, want Saved Messages of 7000001", m.ID, m.PeerUserID, m.Out)
-		}
-		if m.Message != caption(names[i]) {
-			t.Errorf("message %d: caption %q, want %q", m.ID, m.Message, caption(names[i]))
-		}
-		if m.FileName != names[i] || m.MimeType != "application/octet-stream" || m.DCID != 2 {
-			t.Errorf("message %d: document %q %s on DC %d", m.ID, m.FileName, m.MimeType, m.DCID)
-		}
-		if m.Size != len(data) || m.Downloaded != len(data) || m.SHA256 != sha256Hex(data) {
-			t.Errorf("message %d: document of %d bytes, downloaded %d bytes with SHA-256 %s; sent %d bytes with %s",
-				m.ID, m.Size, m.Downloaded, m.SHA256, len(data), sha256Hex(data))
-		}
-	}
-}
-
 // TestS5_GramJSFilesRoundtrip: GramJS (layer 198) logs in as a bot, uploads
 // a 1 MiB file (small path) and a 30 MiB file (big path) with 4 workers,
 // sends them to Saved Messages, reads them back with getMessages and
@@ -172,7 +96,7 @@ func TestS5_GramJSFilesRoundtrip(t *testing.T) {
 		"b-big.bin":   randomBytes(199, 30<<20),
 	}
 	res, _ := runGramJS(t, srv, "files", files)
-	checkGramJSDocuments(t, res, []string{"a-small.bin", "b-big.bin"}, files, func(n string) string { return n })
+	checkNodeDocuments(t, res.Sent, res.Messages, []string{"a-small.bin", "b-big.bin"}, files, func(n string) string { return n })
 }
 
 // TestM3_GramJSAlbum: GramJS sends three files as one album
@@ -188,7 +112,7 @@ func TestM3_GramJSAlbum(t *testing.T) {
 		names = append(names, name)
 	}
 	res, _ := runGramJS(t, srv, "album", files)
-	checkGramJSDocuments(t, res, names, files, func(n string) string { return "album " + n })
+	checkNodeDocuments(t, res.Sent, res.Messages, names, files, func(n string) string { return "album " + n })
 	for _, m := range res.Messages {
 		if m.GroupedID == "" || m.GroupedID == "0" || m.GroupedID != res.Messages[0].GroupedID {
 			t.Errorf("message %d: grouped_id %q, want one shared non-zero id", m.ID, m.GroupedID)

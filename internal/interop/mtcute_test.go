@@ -1,20 +1,14 @@
 package interop
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,20 +46,7 @@ var mtcuteKnownErrors = map[string]string{
 // reconnects (about 1 s) and logs in again, in layer 227.
 const mtcuteLoginRace = "b1b8cc83"
 
-type mtcuteMessage struct {
-	ID         int    `json:"id"`
-	PeerUserID string `json:"peer_user_id"`
-	Out        bool   `json:"out"`
-	Message    string `json:"message"`
-	GroupedID  string `json:"grouped_id"`
-	DocID      string `json:"doc_id"`
-	Size       int    `json:"size"`
-	MimeType   string `json:"mime_type"`
-	FileName   string `json:"file_name"`
-	DCID       int    `json:"dc_id"`
-	Downloaded int    `json:"downloaded"`
-	SHA256     string `json:"sha256"`
-}
+type mtcuteMessage = nodeMessage
 
 // mtcuteResult is what filedc.mjs prints; each scenario fills its part.
 type mtcuteResult struct {
@@ -117,45 +98,18 @@ type mtcuteResult struct {
 func runMtcute(t *testing.T, srv *dc, scenario string, files map[string][]byte) (*mtcuteResult, string) {
 	t.Helper()
 	dir := testenv.Require(t, "FILEDC_TEST_MTCUTE")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed")
-	}
-	tmp := t.TempDir()
-	args := []string{filepath.Join(dir, "filedc.mjs"), scenario}
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, p)
-	}
 	// The script gives up after 50 s (mtcute retries a failing connection
-	// for ever); the context is a backstop if node itself hangs.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = dir
-	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = append(os.Environ(),
-		"FILEDC_ADDR="+srv.addr.String(),
-		"FILEDC_DC=2",
-		"FILEDC_PUBLIC_KEY="+filepath.Join(srv.data, "public.pem"),
-		"FILEDC_BOT_TOKEN="+botToken,
-		"FILEDC_OUT="+tmp,
-		"FILEDC_TIMEOUT_MS=50000",
-	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	// for ever); the backstop is for node itself.
+	script := clientScript{command: node(t), script: filepath.Join(dir, "filedc.mjs"), dir: dir, backstop: 60 * time.Second,
+		env: append(serverEnv(srv), "FILEDC_TIMEOUT_MS=50000")}
 	var res mtcuteResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || runErr != nil || res.Error != "" {
-		t.Fatalf("mtcute %s: %v (exit: %v)\nerror: %s\ncalls: %v\nrpc errors: %v\nstderr:\n%s",
-			scenario, err, runErr, res.Error, res.Calls, res.RPCErrors, tail(stderr.String(), 4000))
+	run, err := script.run(t, scenario, files, &res)
+	if err != nil || res.Error != "" {
+		t.Fatalf("mtcute %s: %v\nerror: %s\ncalls: %v\nrpc errors: %v\nstderr:\n%s",
+			scenario, err, res.Error, res.Calls, res.RPCErrors, tail(run.stderr, 4000))
 	}
-	t.Logf("mtcute %s: %s, calls %v", scenario, time.Since(start).Round(time.Millisecond), res.Calls)
+	tmp := run.dir
+	t.Logf("mtcute %s: %s, calls %v", scenario, run.elapsed, res.Calls)
 	if res.Layer != mtcuteLayer || res.DeclaredLayer != mtcuteLayer {
 		t.Errorf("mtcute's schema is layer %d and it declares %d, want %d", res.Layer, res.DeclaredLayer, mtcuteLayer)
 	}
@@ -179,34 +133,6 @@ func runMtcute(t *testing.T, srv *dc, scenario string, files map[string][]byte) 
 		t.Errorf("mtcute could not decode constructor %s the server sent (%s)", u.ID, u.Phase)
 	}
 	return &res, tmp
-}
-
-// checkMtcuteDocuments checks messages read back with getMessages and
-// downloaded by mtcute against the files sent, in order.
-func checkMtcuteDocuments(t *testing.T, res *mtcuteResult, names []string, files map[string][]byte, caption func(string) string) {
-	t.Helper()
-	if len(res.Messages) != len(names) || len(res.Sent) != len(names) {
-		t.Fatalf("sent %v and read back %d messages, want %d", res.Sent, len(res.Messages), len(names))
-	}
-	for i, m := range res.Messages {
-		data := files[names[i]]
-		if m.ID != res.Sent[i] {
-			t.Errorf("message %d: getMessages answered id %d, sent %d", i, m.ID, res.Sent[i])
-		}
-		if m.PeerUserID != "7000001" || !m.Out {
-			t.Errorf("message %d: peer %s out %v, want Saved Messages of 7000001", m.ID, m.PeerUserID, m.Out)
-		}
-		if m.Message != caption(names[i]) {
-			t.Errorf("message %d: caption %q, want %q", m.ID, m.Message, caption(names[i]))
-		}
-		if m.FileName != names[i] || m.MimeType != "application/octet-stream" || m.DCID != 2 {
-			t.Errorf("message %d: document %q %s on DC %d", m.ID, m.FileName, m.MimeType, m.DCID)
-		}
-		if m.Size != len(data) || m.Downloaded != len(data) || m.SHA256 != sha256Hex(data) {
-			t.Errorf("message %d: document of %d bytes, downloaded %d bytes with SHA-256 %s; sent %d bytes with %s",
-				m.ID, m.Size, m.Downloaded, m.SHA256, len(data), sha256Hex(data))
-		}
-	}
 }
 
 // startServerWithLeadingZeroKey runs `filedc serve` on an RSA key whose
@@ -269,7 +195,7 @@ func TestS5_MtcuteLayer227RoundTrip(t *testing.T) {
 		"b-big.bin":   randomBytes(228, 30<<20),
 	}
 	res, _ := runMtcute(t, srv, "files", files)
-	checkMtcuteDocuments(t, res, []string{"a-small.bin", "b-big.bin"}, files, func(n string) string { return n })
+	checkNodeDocuments(t, res.Sent, res.Messages, []string{"a-small.bin", "b-big.bin"}, files, func(n string) string { return n })
 	// 128 KiB parts: 8 small ones, 240 big ones; the downloads in as many
 	// chunks.
 	if res.Calls["upload.saveFilePart"] != 8 || res.Calls["upload.saveBigFilePart"] != 240 ||
@@ -291,7 +217,7 @@ func TestM3_MtcuteAlbum(t *testing.T) {
 		names = append(names, name)
 	}
 	res, _ := runMtcute(t, srv, "album", files)
-	checkMtcuteDocuments(t, res, names, files, func(n string) string { return "album " + n })
+	checkNodeDocuments(t, res.Sent, res.Messages, names, files, func(n string) string { return "album " + n })
 	for _, m := range res.Messages {
 		if m.GroupedID == "" || m.GroupedID == "0" || m.GroupedID != res.Messages[0].GroupedID {
 			t.Errorf("message %d: grouped_id %q, want one shared non-zero id", m.ID, m.GroupedID)

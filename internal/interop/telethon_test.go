@@ -1,14 +1,9 @@
 package interop
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -147,40 +142,16 @@ func telethonEnv(srv *dc) []string {
 func runTelethon(t *testing.T, env []string, scenario string, files map[string][]byte) (*telethonResult, string) {
 	t.Helper()
 	python := testenv.Require(t, "FILEDC_TEST_TELETHON")
-	tmp := t.TempDir()
-	args := []string{telethonScript(t), scenario}
-	// Files go in name order.
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, p)
-	}
-	// The script gives up after 2 minutes; the context is a backstop if
-	// Python itself hangs.
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, args...)
-	cmd.Dir = tmp
-	cmd.WaitDelay = 10 * time.Second
-	cmd.Env = append(append(os.Environ(),
-		"FILEDC_BOT_TOKEN="+botToken,
-		"FILEDC_OUT="+tmp,
-		"FILEDC_TIMEOUT=120",
-		"FILEDC_TELETHON_LOG=INFO",
-	), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	// The script gives up after 2 minutes; the backstop is for Python itself.
+	script := clientScript{command: python, script: telethonScript(t), backstop: 150 * time.Second,
+		env: append([]string{"FILEDC_BOT_TOKEN=" + botToken, "FILEDC_TIMEOUT=120", "FILEDC_TELETHON_LOG=INFO"}, env...)}
 	var res telethonResult
-	err := json.Unmarshal([]byte(lines[len(lines)-1]), &res)
-	t.Logf("telethon %s: %v (AES: %s)", scenario, time.Since(start).Round(time.Millisecond), res.AES)
-	if err != nil || runErr != nil || res.Error != "" {
-		t.Fatalf("telethon %s: %v (exit: %v)\nerror: %s\nstderr:\n%s", scenario, err, runErr, res.Error, tail(stderr.String(), 6000))
+	run, err := script.run(t, scenario, files, &res)
+	t.Logf("telethon %s: %v (AES: %s)", scenario, run.elapsed, res.AES)
+	if err != nil || res.Error != "" {
+		t.Fatalf("telethon %s: %v\nerror: %s\nstderr:\n%s", scenario, err, res.Error, tail(run.stderr, 6000))
 	}
+	tmp := run.dir
 	// Telethon logs what it tolerates from a server (security checks that
 	// failed, bad buffers) as warnings, and a message of a constructor it
 	// does not know, which it then drops, at INFO.
@@ -190,7 +161,7 @@ func runTelethon(t *testing.T, env []string, scenario string, files map[string][
 	// 256-byte number, as filedc and Telegram compute it. Telethon then
 	// runs a new exchange, as it does against Telegram.
 	shortKey := 0
-	for _, l := range strings.Split(stderr.String(), "\n") {
+	for _, l := range strings.Split(run.stderr, "\n") {
 		if strings.Contains(l, "at new auth_key failed: Step 3 invalid new nonce hash") && shortKey == 0 {
 			shortKey++
 			continue
