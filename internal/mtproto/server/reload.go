@@ -21,12 +21,13 @@ func (r *Request) ReloadKey(ctx context.Context) (store.AuthKey, error) {
 	if err != nil {
 		return r.Key.Record(), err
 	}
-	// A layer declared by a call of this process may not be stored yet
-	// (its call persists it): the stored record does not take it back.
+	// The reload is for the login. The layer is what this key's calls
+	// declared here, which their calls store only later: a stored record
+	// does not take it back.
 	return r.Key.Update(func(k *store.AuthKey) {
 		layer := k.Layer
 		*k = rec
-		if rec.Layer == 0 {
+		if layer != 0 {
 			k.Layer = layer
 		}
 	}), nil

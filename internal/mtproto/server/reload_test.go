@@ -26,9 +26,15 @@ func TestS5_ReloadKeepsALayerNotStoredYet(t *testing.T) {
 	if rec.UserID != 42 || rec.Layer != 227 || k.Record().Layer != 227 {
 		t.Fatalf("after the reload: %+v", rec)
 	}
-	// A layer stored by another process wins.
+	// An older layer stored before does not take it back either; a key
+	// that declared nothing here takes the stored one.
 	keys.keys[id] = store.AuthKey{ID: id, UserID: 42, Layer: 198}
-	if rec, _ := (&Request{Key: k, srv: s}).ReloadKey(context.Background()); rec.Layer != 198 {
-		t.Fatalf("the stored layer: %+v", rec)
+	if rec, _ := (&Request{Key: k, srv: s}).ReloadKey(context.Background()); rec.Layer != 227 {
+		t.Fatalf("over a stored older layer: %+v", rec)
+	}
+	fresh := &Key{}
+	fresh.Update(func(r *store.AuthKey) { r.ID = id })
+	if rec, _ := (&Request{Key: fresh, srv: s}).ReloadKey(context.Background()); rec.Layer != 198 || rec.UserID != 42 {
+		t.Fatalf("a key that declared nothing here: %+v", rec)
 	}
 }
