@@ -39,7 +39,7 @@ func (l *callLog) after(self int64, ids []int64) afterState {
 		switch {
 		case st == nil && len(l.order) == rememberedCalls && id < l.order[l.next]:
 			// forgotten: answered long ago
-		case st == nil || !st.done:
+		case st == nil || !st.sent:
 			state = afterPending
 		case st.failed:
 			return afterFailed

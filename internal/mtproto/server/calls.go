@@ -13,6 +13,7 @@ const (
 
 type callState struct {
 	done   bool
+	sent   bool   // the answer was written (invokeAfterMsg waits for it)
 	failed bool   // answered with rpc_error
 	answer []byte // the encoded answer, when kept
 }

@@ -221,25 +221,27 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCal
 		res, err = translateAnswer(cl.bridge, lcall, res)
 	}
 	if err == nil {
-		if _, pooled := res.(Releaser); pooled {
-			s.finish(sess, st, nil, false) // a file chunk: recomputed if asked again
-		} else {
-			// Small answers: encode once, keep, send the bytes.
+		// Small answers: encode once, keep, send the bytes. A file chunk
+		// (pooled) is recomputed if asked again.
+		var kept []byte
+		if _, pooled := res.(Releaser); !pooled {
 			var b bin.Buffer
 			if err = res.Encode(&b); err == nil {
-				s.finish(sess, st, b.Buf, false)
+				kept = b.Buf
 				res = rawAnswer(b.Buf)
 			}
 		}
-	}
-	if err == nil {
-		err = sess.send(rpcResult{msgID, res}, true, proto.MessageServerResponse)
-		if r, ok := res.(Releaser); ok {
-			r.Release()
-		}
-		var ne net.Error
-		if err == nil || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
-			return // sent, or the connection is gone
+		if err == nil {
+			s.finish(sess, st, kept, false)
+			err = sess.send(rpcResult{msgID, res}, true, proto.MessageServerResponse)
+			if r, ok := res.(Releaser); ok {
+				r.Release()
+			}
+			var ne net.Error
+			if err == nil || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
+				s.sent(sess, st)
+				return // sent, or the connection is gone
+			}
 		}
 		// The answer could not be encoded: say so instead of leaving the
 		// client waiting.
@@ -253,6 +255,7 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCal
 	(&mt.RPCError{ErrorCode: re.Code, ErrorMessage: re.Message}).Encode(&b)
 	s.finish(sess, st, b.Buf, true)
 	sess.send(rpcResult{msgID, rawAnswer(b.Buf)}, true, proto.MessageServerResponse)
+	s.sent(sess, st)
 }
 
 // finish marks a call answered, keeping its answer when it is small;
@@ -263,6 +266,14 @@ func (s *Server) finish(sess *Session, st *callState, answer []byte, failed bool
 	if len(answer) <= maxKeptAnswer {
 		st.answer = answer
 	}
+	sess.mu.Unlock()
+}
+
+// sent marks a call's answer written, waking the calls that wait for it in
+// invokeAfterMsg: they must not answer before it.
+func (s *Server) sent(sess *Session, st *callState) {
+	sess.mu.Lock()
+	st.sent = true
 	sess.calls.changed()
 	sess.mu.Unlock()
 }
