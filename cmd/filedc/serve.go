@@ -70,6 +70,7 @@ func serveCmd() *cobra.Command {
 		stores    backend.Options
 		clusterD  string
 		dcOptions []string
+		cdnOpts   cdnOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -94,7 +95,13 @@ Scale-out backends replace parts of the embedded default, in any combination:
                   --temp-max-ttl: redis://[:PASSWORD@]HOST:PORT[/DB][?prefix=P]
                   (keys start with P, default "filedc:"; without --s3 the part
                   bytes and files stay under DIR/objects)
-Several processes of one DC share these; each still needs its own --data.`,
+Several processes of one DC share these; each still needs its own --data.
+
+CDN DCs (rules C1–C4): ` + "`filedc serve --cdn --dc 201 --cdn-secret FILE`" + ` runs a CDN DC with
+its own RSA key (in --data) that keeps encrypted blocks in memory only. A master
+names it with --cdn-dc ID=IP:PORT@HTTP_HOST:PORT (its MTProto address for clients,
+its --http address for pushes) and writes the secret they share to DIR/cdn.secret;
+copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -109,8 +116,12 @@ Several processes of one DC share these; each still needs its own --data.`,
 					*e.url = os.Getenv(e.env)
 				}
 			}
-			return serve(ctx, serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools})
+			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts}
+			if cdnOpts.node {
+				return serveCDN(ctx, o)
+			}
+			return serve(ctx, o)
 		},
 	}
 	f := cmd.Flags()
@@ -133,6 +144,7 @@ Several processes of one DC share these; each still needs its own --data.`,
 	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
 	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
+	cdnFlags(f, &cdnOpts)
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
@@ -153,6 +165,7 @@ type serveOptions struct {
 	stores             backend.Options // where content, parts and records live
 	cluster            string          // shared key directory (several DCs or processes)
 	dcOptions          []string        // ID=IP:PORT of every DC
+	cdn                cdnOptions
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -206,6 +219,11 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	go b.Engine.Run(ctx, time.Minute)
+	cdnMaster, err := openCDNMaster(o, salt, b.Engine, log)
+	if err != nil {
+		mtLn.Close()
+		return err
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -231,7 +249,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster}); err != nil {
 			errc <- err
 		}
 	}()

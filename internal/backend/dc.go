@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
@@ -38,6 +39,8 @@ type DCConfig struct {
 	Logger *slog.Logger
 	// Cluster lists every DC of the deployment (O2); empty: this DC alone.
 	Cluster cluster.Map
+	// CDN sends downloads through CDN DCs; nil: none.
+	CDN *cdn.Master
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -47,7 +50,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
-		Cluster: cfg.Cluster, Once: onceOf(b.Meta),
+		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

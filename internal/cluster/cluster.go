@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gotd/td/tg"
 
@@ -162,4 +163,40 @@ func Derive(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("filedc cluster key: " + purpose))
 	return m.Sum(nil)
+}
+
+// Config is help.getConfig of DC this, listing opts.
+func Config(this int, opts []tg.DCOption, now time.Time) *tg.Config {
+	return &tg.Config{
+		Date:                    int(now.Unix()),
+		Expires:                 int(now.Add(time.Hour).Unix()),
+		ThisDC:                  this,
+		DCOptions:               opts,
+		DCTxtDomainName:         "localhost",
+		ChatSizeMax:             200,
+		MegagroupSizeMax:        200000,
+		ForwardedCountMax:       100,
+		OnlineUpdatePeriodMs:    210000,
+		OfflineBlurTimeoutMs:    5000,
+		OfflineIdleTimeoutMs:    30000,
+		OnlineCloudTimeoutMs:    300000,
+		NotifyCloudDelayMs:      30000,
+		NotifyDefaultDelayMs:    1500,
+		PushChatPeriodMs:        60000,
+		PushChatLimit:           2,
+		EditTimeLimit:           172800,
+		RevokeTimeLimit:         2147483647,
+		RevokePmTimeLimit:       2147483647,
+		RatingEDecay:            2419200,
+		StickersRecentLimit:     200,
+		ChannelsReadMediaPeriod: 604800,
+		CallReceiveTimeoutMs:    20000,
+		CallRingTimeoutMs:       90000,
+		CallConnectTimeoutMs:    30000,
+		CallPacketTimeoutMs:     10000,
+		MeURLPrefix:             "https://t.me/",
+		CaptionLengthMax:        1024,
+		MessageLengthMax:        4096,
+		WebfileDCID:             this,
+	}
 }

@@ -73,6 +73,11 @@ var routes = map[uint32]route{
 	tg.UploadGetFileRequestTypeID:         method(needsLogin, (*Handler).getFile),
 	tg.UploadGetFileHashesRequestTypeID:   method(needsLogin, (*Handler).getFileHashes),
 
+	// CDN downloads, on the master (C3, C4).
+	tg.HelpGetCDNConfigRequestTypeID:       method(noLogin, (*Handler).getCdnConfig),
+	tg.UploadReuploadCDNFileRequestTypeID:  method(needsLogin, (*Handler).reuploadCdnFile),
+	tg.UploadGetCDNFileHashesRequestTypeID: method(needsLogin, (*Handler).getCdnFileHashes),
+
 	// messages.*: media that uses uploaded files.
 	tg.MessagesUploadMediaRequestTypeID:       method(needsLogin, (*Handler).uploadMedia),
 	tg.MessagesSendMediaRequestTypeID:         method(needsLogin, (*Handler).sendMedia),

@@ -17,6 +17,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
@@ -54,6 +55,8 @@ type Config struct {
 	// Secret is then the cluster's secret: exported authorizations are
 	// signed with a key derived from it.
 	Cluster cluster.Map
+	// CDN sends downloads through CDN DCs (C1–C4, D8); nil: no CDN.
+	CDN *cdn.Master
 	// Once keeps imported authorizations single-use (default: in memory,
 	// which is enough for one process per DC).
 	Once store.Once
@@ -172,37 +175,9 @@ func (h *Handler) allow(user int64) error {
 }
 
 func (h *Handler) config() *tg.Config {
-	now := h.cfg.Now()
-	return &tg.Config{
-		Date:                    int(now.Unix()),
-		Expires:                 int(now.Add(time.Hour).Unix()),
-		ThisDC:                  h.cfg.DC,
-		DCOptions:               h.cluster.DCOptions(),
-		DCTxtDomainName:         "localhost",
-		ChatSizeMax:             200,
-		MegagroupSizeMax:        200000,
-		ForwardedCountMax:       100,
-		OnlineUpdatePeriodMs:    210000,
-		OfflineBlurTimeoutMs:    5000,
-		OfflineIdleTimeoutMs:    30000,
-		OnlineCloudTimeoutMs:    300000,
-		NotifyCloudDelayMs:      30000,
-		NotifyDefaultDelayMs:    1500,
-		PushChatPeriodMs:        60000,
-		PushChatLimit:           2,
-		EditTimeLimit:           172800,
-		RevokeTimeLimit:         2147483647,
-		RevokePmTimeLimit:       2147483647,
-		RatingEDecay:            2419200,
-		StickersRecentLimit:     200,
-		ChannelsReadMediaPeriod: 604800,
-		CallReceiveTimeoutMs:    20000,
-		CallRingTimeoutMs:       90000,
-		CallConnectTimeoutMs:    30000,
-		CallPacketTimeoutMs:     10000,
-		MeURLPrefix:             "https://t.me/",
-		CaptionLengthMax:        1024,
-		MessageLengthMax:        4096,
-		WebfileDCID:             h.cfg.DC,
+	opts := h.cluster.DCOptions()
+	if h.cfg.CDN != nil {
+		opts = append(opts, h.cfg.CDN.DCOptions()...)
 	}
+	return cluster.Config(h.cfg.DC, opts, h.cfg.Now())
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -116,6 +117,15 @@ func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileReq
 	if err != nil {
 		return nil, err
 	}
+	if req.CDNSupported && h.cfg.CDN != nil {
+		if err := files.CheckRange(req.Offset, req.Limit, req.Precise); err != nil {
+			return nil, err
+		}
+		redirect, err := h.cfg.CDN.Redirect(ctx, ref, req.Offset)
+		if err != nil || redirect != nil {
+			return redirect, err // D8
+		}
+	}
 	buf := chunkBufs.Get().(*[]byte)
 	chunk, err := h.cfg.Engine.Read(ctx, ref, req.Offset, req.Limit, req.Precise, *buf)
 	if err != nil {
@@ -178,4 +188,35 @@ func storageType(t files.FileType) tg.StorageFileTypeClass {
 		return &tg.StorageFilePartial{}
 	}
 	return &tg.StorageFileUnknown{}
+}
+
+// The master's side of CDN downloads (C3, C4).
+
+func (h *Handler) getCdnConfig(ctx context.Context, _ *call, _ *tg.HelpGetCDNConfigRequest) (bin.Encoder, error) {
+	if h.cfg.CDN == nil {
+		return &tg.CDNConfig{PublicKeys: []tg.CDNPublicKey{}}, nil
+	}
+	return h.cfg.CDN.CDNConfig(ctx), nil
+}
+
+func (h *Handler) reuploadCdnFile(ctx context.Context, _ *call, req *tg.UploadReuploadCDNFileRequest) (bin.Encoder, error) {
+	if h.cfg.CDN == nil {
+		return nil, cdn.ErrFileToken
+	}
+	hs, err := h.cfg.CDN.Reupload(ctx, req.FileToken, req.RequestToken)
+	if err != nil {
+		return nil, err
+	}
+	return &tg.FileHashVector{Elems: hs}, nil
+}
+
+func (h *Handler) getCdnFileHashes(ctx context.Context, _ *call, req *tg.UploadGetCDNFileHashesRequest) (bin.Encoder, error) {
+	if h.cfg.CDN == nil {
+		return nil, cdn.ErrFileToken
+	}
+	hs, err := h.cfg.CDN.Hashes(ctx, req.FileToken, req.Offset)
+	if err != nil {
+		return nil, err
+	}
+	return &tg.FileHashVector{Elems: hs}, nil
 }

@@ -133,3 +133,12 @@ func Secret(dir, name string) ([]byte, error) {
 	}
 	return b, writeAtomic(path, b, 0o600)
 }
+
+// WriteSecret writes a 32-byte secret derived elsewhere (such as the one a
+// master shares with its CDNs), atomically, readable by its owner only.
+func WriteSecret(path string, b []byte) error {
+	if old, err := ReadSecret(path); err == nil && string(old) == string(b) {
+		return nil
+	}
+	return writeAtomic(path, b, 0o600)
+}
