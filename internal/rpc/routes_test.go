@@ -21,7 +21,7 @@ func TestS5_RouteTable(t *testing.T) {
 		"help.getConfig": true, "help.getNearestDc": true, "auth.importBotAuthorization": true,
 		"auth.bindTempAuthKey": true, "auth.sendCode": true, "auth.signIn": true, "auth.signUp": true,
 		"auth.importAuthorization": true,
-		"help.getCdnConfig": true, // public keys
+		"help.getCdnConfig":        true, // public keys
 	}
 	for id, rt := range routes {
 		if names[rt.name] != id {
