@@ -318,7 +318,9 @@ func (m *Master) Reupload(ctx context.Context, fileToken, requestToken []byte) (
 	}
 	first := int64(rt.Block) * BlockSize
 	end := min(first+pushAhead*BlockSize, max(size, first+1))
-	for off := first; off < end; off += BlockSize {
+	// The block asked for goes last, so that it is the freshest in the
+	// CDN's cache even when the cache is smaller than a push.
+	for off := (end - 1) / BlockSize * BlockSize; off >= first; off -= BlockSize {
 		if err := m.push(ctx, peer, ref, size, int(off/BlockSize)); err != nil {
 			return nil, err
 		}
