@@ -138,11 +138,20 @@ func (d dcTarget) client(mws ...telegram.Middleware) (*telegram.Client, error) {
 		NoUpdates:         true,
 		Middlewares:       mws,
 		CompressThreshold: d.compress,
+		AllowCDN:          true, // downloads follow upload.fileCdnRedirect (C1)
 	}), nil
 }
 
 // asBot connects, logs in with the bot token and runs f.
 func (d dcTarget) asBot(ctx context.Context, token string, f func(ctx context.Context, api *tg.Client) error, mws ...telegram.Middleware) error {
+	return d.asBotClient(ctx, token, func(ctx context.Context, client *telegram.Client) error {
+		return f(ctx, client.API())
+	}, mws...)
+}
+
+// asBotClient is asBot handing f the whole client (its downloader follows
+// CDN redirects).
+func (d dcTarget) asBotClient(ctx context.Context, token string, f func(ctx context.Context, client *telegram.Client) error, mws ...telegram.Middleware) error {
 	client, err := d.client(mws...)
 	if err != nil {
 		return err
@@ -151,7 +160,7 @@ func (d dcTarget) asBot(ctx context.Context, token string, f func(ctx context.Co
 		if _, err := client.Auth().Bot(ctx, token); err != nil {
 			return fmt.Errorf("bot login: %w", err)
 		}
-		return f(ctx, client.API())
+		return f(ctx, client)
 	})
 }
 
@@ -457,7 +466,9 @@ func downloadCmd() *cobra.Command {
 		Short: "Download a document from a DC as a bot",
 		Long: `Download a document with gotd's downloader into OUT ("-" for stdout), with
 --threads parallel upload.getFile calls. Every 128 KiB range is checked
-against upload.getFileHashes unless --no-verify is given.
+against upload.getFileHashes unless --no-verify is given. A file the DC sends
+through a CDN DC (upload.fileCdnRedirect) is fetched from the CDN, decrypted
+and checked against the master's hashes.
 
 The arguments are the document's ID, ACCESS_HASH and optional
 FILE_REFERENCE_HEX, or the whole line "filedc upload" printed:
@@ -482,8 +493,10 @@ A progress bar goes to stderr when stderr is a terminal.`,
 			if err != nil {
 				return err
 			}
-			return dc.asBot(ctx, token, func(ctx context.Context, api *tg.Client) error {
-				return downloadTo(ctx, api, ref, out, threads, !noVerify, cmd.OutOrStdout())
+			return dc.asBotClient(ctx, token, func(ctx context.Context, client *telegram.Client) error {
+				loc := &tg.InputDocumentFileLocation{ID: ref.ID, AccessHash: ref.AccessHash, FileReference: ref.FileReference}
+				b := client.Download(loc).WithThreads(threads).WithVerify(!noVerify)
+				return downloadTo(ctx, b, ref, out, cmd.OutOrStdout())
 			})
 		},
 	}
@@ -496,8 +509,7 @@ A progress bar goes to stderr when stderr is a terminal.`,
 
 // downloadTo downloads a document into the file out, or to stdout for "-".
 // A failed download removes what it wrote.
-func downloadTo(ctx context.Context, api *tg.Client, ref docRef, out string, threads int, verify bool, stdout io.Writer) error {
-	b := downloadBuilder(api, ref, threads, verify)
+func downloadTo(ctx context.Context, b *downloader.Builder, ref docRef, out string, stdout io.Writer) error {
 	if out == "-" {
 		bar := startProgress("download", ref.Size)
 		_, err := b.Stream(ctx, countingWriter{w: stdout, p: bar}) // a pipe cannot take parallel writes

@@ -384,24 +384,32 @@ func (m *Master) sendBlock(ctx context.Context, p Peer, ref files.FileRef, size 
 		data = chunk.Bytes
 		fileKey(m.master, ref.ID).XORAt(data, data, off)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+p.HTTP+pushPath, bytes.NewReader(data))
+	if err := PushBlock(ctx, m.cfg.Client, p.HTTP, m.shared, p.DC, ref.ID, block, size, data); err != nil {
+		m.cfg.Logger.Warn("cdn: push failed", "cdn", p.DC, "err", err)
+		return errPushFailed
+	}
+	return nil
+}
+
+// PushBlock sends one encrypted block of a file to the CDN DC dc at
+// httpAddr, signed with the shared secret.
+func PushBlock(ctx context.Context, client *http.Client, httpAddr string, shared []byte, dc int, file int64, block int, size int64, encrypted []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+httpAddr+pushPath, bytes.NewReader(encrypted))
 	if err != nil {
 		return err
 	}
-	req.Header.Set(headerFile, strconv.FormatInt(ref.ID, 10))
+	req.Header.Set(headerFile, strconv.FormatInt(file, 10))
 	req.Header.Set(headerBlock, strconv.Itoa(block))
 	req.Header.Set(headerSize, strconv.FormatInt(size, 10))
-	req.Header.Set(headerMAC, hex.EncodeToString(pushMAC(m.shared, p.DC, ref.ID, block, size, data)))
-	resp, err := m.cfg.Client.Do(req)
+	req.Header.Set(headerMAC, hex.EncodeToString(pushMAC(shared, dc, file, block, size, encrypted)))
+	resp, err := client.Do(req)
 	if err != nil {
-		m.cfg.Logger.Warn("cdn: push failed", "cdn", p.DC, "err", err)
-		return errPushFailed
+		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		m.cfg.Logger.Warn("cdn: push refused", "cdn", p.DC, "status", resp.Status)
-		return errPushFailed
+		return fmt.Errorf("push refused: %s", resp.Status)
 	}
 	return nil
 }

@@ -50,6 +50,10 @@ func parseFileTokenBody(b []byte) (FileToken, bool) {
 	}, true
 }
 
+// ParseFileToken reads a file token without checking it, for tools and
+// tests that need the file it names.
+func ParseFileToken(b []byte) (FileToken, bool) { return parseFileTokenBody(b) }
+
 // issueFileToken signs t with both keys.
 func issueFileToken(master, shared []byte, t FileToken) []byte {
 	b := t.body()
