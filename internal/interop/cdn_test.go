@@ -255,4 +255,3 @@ func TestC3_GotdRenewsAnExpiredFileToken(t *testing.T) {
 		return nil
 	})
 }
-
