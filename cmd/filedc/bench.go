@@ -40,6 +40,7 @@ func benchCmd() *cobra.Command {
 		sizes, transportName, serverLog, serverProfile, cpuProfile string
 		streams, compress, processes                               int
 		stores                                                     backend.Options
+		viaCDN                                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -81,7 +82,14 @@ each knowing only its process. The calls are dealt out round-robin over the
 clients: the parts of each file are saved through every process (finalized
 through the first) and its chunks downloaded through every process. The
 table's server figures are summed over the processes; a second table gives
-each process's calls, CPU and peak RSS.`,
+each process's calls, CPU and peak RSS.
+
+With --cdn it also starts a CDN DC process (serve --cdn) that the server
+sends downloads to, and downloads each file twice more with gotd's
+downloader following the redirect (Options.AllowCDN): cold, when every block
+is pushed to the CDN on upload.reuploadCdnFile, and warm, from the CDN's
+cache. A table prints the three rates side by side with the CPU per MiB of
+the master and of the CDN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := parseSizes(sizes)
@@ -96,6 +104,9 @@ each process's calls, CPU and peak RSS.`,
 			}
 			if processes < 1 {
 				return fmt.Errorf("--processes %d: want at least 1", processes)
+			}
+			if viaCDN && processes > 1 {
+				return errors.New("--cdn runs with one server process")
 			}
 			if processes > 1 && (stores.S3 == "" || stores.Postgres == "" || stores.Redis == "") {
 				// Without all three, each process would keep some state in its own --data.
@@ -117,7 +128,7 @@ each process's calls, CPU and peak RSS.`,
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
 				sizes: list, streams: streams, transport: transportName, compress: compress,
 				serverLog: serverLog, serverProfile: serverProfile,
-				serverArgs: stores.Args(), processes: processes,
+				serverArgs: stores.Args(), processes: processes, cdn: viaCDN,
 			})
 		},
 	}
@@ -132,6 +143,7 @@ each process's calls, CPU and peak RSS.`,
 	f.StringVar(&stores.S3, "s3", "", "run the server with --s3 URL (content in S3; see serve --help)")
 	f.StringVar(&stores.Postgres, "postgres", "", "run the server with --postgres URL (records in PostgreSQL)")
 	f.StringVar(&stores.Redis, "redis", "", "run the server with --redis URL (part state in Redis)")
+	f.BoolVar(&viaCDN, "cdn", false, "also start a CDN DC (serve --cdn) and download each file through it, cold (every block pushed) and warm, beside the direct download")
 	f.IntVar(&processes, "processes", 1, "server processes of one DC (more than 1 needs --s3, --postgres and --redis); the calls are spread round-robin over them")
 	return cmd
 }
@@ -141,6 +153,7 @@ type benchOptions struct {
 	streams, compress, processes        int
 	transport, serverLog, serverProfile string
 	serverArgs                          []string // backend flags for serve
+	cdn                                 bool     // download through a CDN DC too
 }
 
 // benchResult is what one size measured.
@@ -156,6 +169,7 @@ type benchResult struct {
 	procs             []procFigures
 	peakRSSSinceReset bool
 	ceil              ceiling // measured before the transfers
+	viaCDN            []cdnFigures
 }
 
 // ratios are the two directions' rates as fractions of the ceiling.
@@ -197,8 +211,24 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	if err != nil {
 		return err
 	}
+	var cdnAddrs []string
+	if o.cdn {
+		if cdnAddrs, err = freeLoopbackAddrs(2); err != nil {
+			return err
+		}
+		o.serverArgs = append(o.serverArgs, "--cdn-dc", fmt.Sprintf("%d=%s@%s", benchCDNDC, cdnAddrs[0], cdnAddrs[1]))
+	}
 	srvs, err := startBenchServers(ctx, dir, token, o)
+	var cdnSrv *benchServer
+	if err == nil && o.cdn {
+		cdnSrv, err = startBenchCDN(ctx, dir, token, cdnAddrs, o.sizes)
+	}
 	defer func() {
+		if cdnSrv != nil {
+			if serr := cdnSrv.stop(); err == nil {
+				err = serr
+			}
+		}
 		for _, srv := range srvs {
 			if serr := srv.stop(); err == nil {
 				err = serr
@@ -245,7 +275,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	err = asBots(ctx, srvs, key, token, o, lat, func(ctx context.Context, sp *spreadInvoker) error {
 		api := tg.NewClient(sp)
 		for _, size := range o.sizes {
-			r, err := benchSize(ctx, api, sp, srvs, lat, size, o.streams)
+			r, err := benchSize(ctx, api, sp, srvs, lat, size, o.streams, cdnSrv)
 			if err != nil {
 				return fmt.Errorf("%s: %w", formatSize(size), err)
 			}
@@ -262,7 +292,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 }
 
 // benchSize uploads and downloads size random bytes.
-func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*benchServer, lat *latencyRecorder, size int64, streams int) (benchResult, error) {
+func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*benchServer, lat *latencyRecorder, size int64, streams int, cdnSrv *benchServer) (benchResult, error) {
 	r := benchResult{size: size}
 	data := make([]byte, size)
 	var seed [32]byte
@@ -325,6 +355,12 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 		rss = append(rss, p.peakRSS>>10)
 	}
 	r.peakRSS = sumKnown(rss) << 10
+	if cdnSrv != nil {
+		client := sp.clients[0].(*telegram.Client)
+		if r.viaCDN, err = downloadViaCDN(ctx, client, srvs[0], cdnSrv, ref, streams, sum); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 
@@ -361,6 +397,7 @@ func printBench(w io.Writer, results []benchResult) {
 		}
 		tw.Flush()
 	}
+	printCDN(w, results)
 	fmt.Fprintln(w)
 	for _, r := range results {
 		up, down := r.ratios()

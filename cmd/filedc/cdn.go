@@ -158,8 +158,8 @@ func serveCDN(ctx context.Context, o serveOptions) error {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("filedc CDN serving", "listen", mtLn.Addr().String(), "dc", o.dc, "fingerprint", key.Fingerprint, "http", ln.Addr().String(), "cache", cacheBytes)
-	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d (CDN), key fingerprint %d (%s), cache %s, health http://%s/healthz\n",
-		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, formatSize(cacheBytes), ln.Addr())
+	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, CDN cache %s in memory, health http://%s/healthz\n",
+		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, formatSize(cacheBytes), ln.Addr())
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	dcDone := make(chan struct{})
