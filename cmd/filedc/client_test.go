@@ -288,3 +288,26 @@ func TestParseSizes(t *testing.T) {
 		t.Errorf("formatSize(200 MiB) = %q", s)
 	}
 }
+
+// TestC1_BenchThroughTheCDN: bench --cdn starts a CDN DC beside the server
+// and prints the downloads through it, cold and warm, beside the direct one.
+func TestC1_BenchThroughTheCDN(t *testing.T) {
+	bin := buildBinary(t)
+	stdout, stderr, err := run(t, nil, bin, "bench", "--cdn", "--sizes", "3MiB", "--streams", "2")
+	if err != nil {
+		t.Fatalf("bench --cdn: %v\n%s\n%s", err, stdout, stderr)
+	}
+	t.Logf("bench output:\n%s", stdout)
+	for _, what := range []string{"direct", "via CDN, cold", "via CDN, warm"} {
+		m := regexp.MustCompile(`(?m)^\s+3MiB\s+` + what + `\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+|-)\s*$`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no %q line in:\n%s", what, stdout)
+		}
+		if v, _ := strconv.ParseFloat(m[1], 64); v <= 0 {
+			t.Errorf("%s: %s MiB/s", what, m[1])
+		}
+	}
+	if _, _, err := run(t, nil, bin, "bench", "--cdn", "--processes", "2"); err == nil {
+		t.Error("bench --cdn --processes 2 ran")
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -254,4 +257,28 @@ func TestC3_GotdRenewsAnExpiredFileToken(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Rule C1 for our own client: `filedc download` follows the master's
+// redirect to the CDN, and the bytes it writes are the uploaded ones.
+func TestC1_FiledcDownloadFollowsTheCDN(t *testing.T) {
+	s := startWithCDN(t)
+	data := randomBytes(204, 6<<20+77)
+	var doc *tg.Document
+	s.run(t, func(ctx context.Context, client *telegram.Client) (err error) {
+		doc, err = uploadDocument(ctx, client.API(), data)
+		return err
+	})
+	out := filepath.Join(t.TempDir(), "out.bin")
+	cmd := exec.Command(filedcBinary(t), "download", fmt.Sprint(doc.ID), fmt.Sprint(doc.AccessHash), hex.EncodeToString(doc.FileReference),
+		"-o", out, "--bot-token", botToken, "--addr", s.master.addr.String(), "--key", filepath.Join(s.master.data, "public.pem"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("filedc download: %v\n%s", err, b)
+	}
+	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("filedc download wrote %d bytes (%v) that differ from the %d uploaded", len(got), err, len(data))
+	}
+	if n := s.cacheBlocks(t); n < 7 {
+		t.Fatalf("the CDN holds %d blocks: the download did not go through it", n)
+	}
 }
