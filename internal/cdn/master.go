@@ -278,7 +278,7 @@ func (m *Master) peer(dc int) (Peer, bool) {
 
 // fileOf checks a file token and returns the file it names.
 func (m *Master) fileOf(ctx context.Context, token []byte) (FileToken, files.FileRef, int64, error) {
-	t, err := checkFileToken(m.master, true, token, m.cfg.Now())
+	t, err := checkFileToken(m.master, m.shared, token, m.cfg.Now())
 	if err != nil {
 		return t, files.FileRef{}, 0, err
 	}

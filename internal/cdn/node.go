@@ -87,7 +87,7 @@ func (n *Node) ServeRPC(_ context.Context, r *server.Request) (bin.Encoder, erro
 }
 
 func (n *Node) getCdnFile(req *tg.UploadGetCDNFileRequest) (bin.Encoder, error) {
-	t, err := checkFileToken(n.cfg.Shared, false, req.FileToken, n.cfg.Now())
+	t, err := checkFileToken(nil, n.cfg.Shared, req.FileToken, n.cfg.Now())
 	if err != nil || t.CDN != n.cfg.DC {
 		return nil, ErrFileToken
 	}

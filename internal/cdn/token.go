@@ -61,18 +61,18 @@ func issueFileToken(master, shared []byte, t FileToken) []byte {
 	return append(b, mac(shared, "file token", b[:fileTokenBody])[:macSize]...)
 }
 
-// checkFileToken reads a token the master issued, checking the MAC under
-// key (the master's, or the shared one on a CDN) and the expiry.
-func checkFileToken(key []byte, master bool, b []byte, now time.Time) (FileToken, error) {
+// checkFileToken reads a token the master issued, checking the shared MAC
+// (what a CDN can check), the master's MAC when master is given, and the
+// expiry.
+func checkFileToken(master, shared, b []byte, now time.Time) (FileToken, error) {
 	t, ok := parseFileTokenBody(b)
 	if !ok {
 		return FileToken{}, ErrFileToken
 	}
-	sum := b[fileTokenBody+macSize:]
-	if master {
-		sum = b[fileTokenBody : fileTokenBody+macSize]
-	}
-	if !hmac.Equal(sum, mac(key, "file token", b[:fileTokenBody])[:macSize]) || !now.Before(t.Expires) {
+	body := b[:fileTokenBody]
+	if !hmac.Equal(b[fileTokenBody+macSize:], mac(shared, "file token", body)[:macSize]) ||
+		(master != nil && !hmac.Equal(b[fileTokenBody:fileTokenBody+macSize], mac(master, "file token", body)[:macSize])) ||
+		!now.Before(t.Expires) {
 		return FileToken{}, ErrFileToken
 	}
 	return t, nil
