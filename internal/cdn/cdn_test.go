@@ -260,7 +260,7 @@ func TestC3_ExpiredAndForgedFileTokens(t *testing.T) {
 		_, err := r.getCdnFile(t, forged, 0, 4096)
 		_, merr := r.master.Hashes(ctx, forged, 0)
 		wantRPC(t, "master, forged token", merr, "FILE_TOKEN_INVALID") // it checks both MACs
-		if i < 29 || i >= 29+16 { // the body and the shared MAC; the master's the CDN cannot tell
+		if i < 29 || i >= 29+16 {                                      // the body and the shared MAC; the master's the CDN cannot tell
 			wantRPC(t, "CDN, forged token", err, "FILE_TOKEN_INVALID")
 		}
 	}
