@@ -279,6 +279,32 @@ func (t Tools) Frame(ctx context.Context, src Source, w, h int, at float64, box 
 	return out, err
 }
 
+// AlphaFrame returns the first frame of a video sticker as a PNG that keeps
+// its transparency, scaled to fit box×box. VP9 carries alpha in a side
+// channel that only libvpx's decoder reads, so a VP9 stream is decoded with
+// it.
+func (t Tools) AlphaFrame(ctx context.Context, src Source, info Info, box int) ([]byte, error) {
+	if t.FFmpeg == "" {
+		return nil, ErrDisabled
+	}
+	v := info.Video
+	if v == nil || v.W <= 0 || v.H <= 0 || v.W > MaxSide || v.H > MaxSide || box <= 0 {
+		return nil, fmt.Errorf("%w: no video to take a frame of", ErrNotMedia)
+	}
+	args := input()
+	if v.Codec == "vp9" {
+		args = append(args, "-c:v", "libvpx-vp9")
+	}
+	scale := fmt.Sprintf("scale=w='min(%d,iw)':h='min(%d,ih)':force_original_aspect_ratio=decrease,format=rgba", box, box)
+	args = append(args, "-i", "{url}", "-an", "-sn", "-dn", "-frames:v", "1", "-vf", scale,
+		"-f", "image2pipe", "-c:v", "png", "-")
+	out, err := t.run(ctx, t.FFmpeg, src, args)
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%w: no video frame", ErrNotMedia)
+	}
+	return out, err
+}
+
 // capped keeps at most max bytes. Past that, a strict one fails the write
 // (and so the tool) and notes it; another drops the rest.
 type capped struct {

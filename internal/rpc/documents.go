@@ -118,6 +118,7 @@ func contentMime(typ files.FileType, head []byte) string {
 type docAttrs struct {
 	list           []tg.DocumentAttributeClass
 	name, size, av bool // a file name, an image size, a video or audio attribute
+	sticker        bool // documentAttributeSticker
 }
 
 func (a *docAttrs) add(x tg.DocumentAttributeClass) {
@@ -128,6 +129,8 @@ func (a *docAttrs) add(x tg.DocumentAttributeClass) {
 		a.size = true
 	case *tg.DocumentAttributeVideo, *tg.DocumentAttributeAudio:
 		a.av = true
+	case *tg.DocumentAttributeSticker:
+		a.sticker = true
 	}
 	a.list = append(a.list, x)
 }
@@ -213,20 +216,24 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 			attrs.add(&tg.DocumentAttributeFilename{FileName: name})
 		}
 	}
-	var thumb []byte // an image the thumbnail is made of
-	if _, w, hgt, err := media.ImageSize(head); err == nil {
+	var thumb []byte    // an image the thumbnail is made of
+	var art *stickerArt // a sticker's outline and thumbnail (M9)
+	if format, w, hgt, err := media.ImageSize(head); err == nil {
 		if !attrs.size {
 			attrs.add(&tg.DocumentAttributeImageSize{W: w, H: hgt})
 		}
-		if rec.Size <= maxThumbBytes && m.Thumb == nil {
+		if rec.Size <= maxThumbBytes && (m.Thumb == nil || attrs.sticker || format == "webp") {
 			if thumb, err = h.cfg.Engine.ReadAll(ctx, ref, maxThumbBytes); err != nil {
 				return nil, err
 			}
+			if art = h.staticSticker(ctx, attrs, format, thumb, m.ForceFile); art != nil || m.Thumb != nil {
+				thumb = nil
+			}
 		}
 	} else if h.cfg.Probe.Enabled() && isAV(mimeType) {
-		thumb = h.probeDocument(ctx, attrs, probe.Source{R: r, Size: rec.Size}, m)
+		thumb, art = h.probeDocument(ctx, attrs, probe.Source{R: r, Size: rec.Size}, m)
 	}
-	if m.Thumb != nil {
+	if m.Thumb != nil && art == nil {
 		// The client's own thumbnail wins over one made here.
 		if thumb, err = h.clientThumb(ctx, c, m.Thumb); err != nil {
 			return nil, err
@@ -237,6 +244,11 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 		Mime: mimeType, Date: rec.Created, Size: rec.Size, SHA256: rec.SHA256}
 	if d.Attributes, err = encodeAttrs(attrs.list); err != nil {
 		return nil, err
+	}
+	if art != nil {
+		if err := h.stickerThumbs(ctx, c, &d, art); err != nil {
+			return nil, err
+		}
 	}
 	if thumb != nil {
 		if err := h.documentThumb(ctx, c, &d, thumb); err != nil && m.Thumb != nil {
@@ -255,15 +267,15 @@ func isAV(mimeType string) bool {
 
 // probeDocument adds video or audio attributes from ffprobe and returns a
 // frame of a video for its thumbnail, if ffmpeg can take one.
-func (h *Handler) probeDocument(ctx context.Context, attrs *docAttrs, src probe.Source, m *tg.InputMediaUploadedDocument) []byte {
+func (h *Handler) probeDocument(ctx context.Context, attrs *docAttrs, src probe.Source, m *tg.InputMediaUploadedDocument) ([]byte, *stickerArt) {
 	if !h.takeSlot(ctx, h.probeSlots) {
-		return nil
+		return nil, nil
 	}
 	defer func() { <-h.probeSlots }()
 	info, err := h.cfg.Probe.Probe(ctx, src)
 	if err != nil {
 		h.cfg.Logger.Debug("probe", "err", err)
-		return nil
+		return nil, nil
 	}
 	if !attrs.av && !m.ForceFile {
 		switch {
@@ -284,15 +296,21 @@ func (h *Handler) probeDocument(ctx context.Context, attrs *docAttrs, src probe.
 			attrs.add(a)
 		}
 	}
-	if info.Video == nil || m.Thumb != nil || !h.cfg.Probe.CanFrame() {
-		return nil
+	if info.Video == nil || !h.cfg.Probe.CanFrame() {
+		return nil, nil
+	}
+	if attrs.sticker {
+		return nil, h.videoSticker(ctx, src, info)
+	}
+	if m.Thumb != nil {
+		return nil, nil
 	}
 	frame, err := h.cfg.Probe.Frame(ctx, src, info.Video.W, info.Video.H, 0, media.ThumbBoxes[0].Side)
 	if err != nil {
 		h.cfg.Logger.Debug("video frame", "err", err)
-		return nil
+		return nil, nil
 	}
-	return frame
+	return frame, nil
 }
 
 // clientThumb reads the thumbnail a client uploaded with a document. Its
@@ -451,6 +469,9 @@ func (h *Handler) tgDocument(d store.Document, o origin) (*tg.Document, error) {
 		Size:          d.Size,
 		DCID:          h.fileDC(d.ID),
 		Attributes:    attrs,
+	}
+	if len(d.Outline) > 0 {
+		doc.Thumbs = append(doc.Thumbs, &tg.PhotoPathSize{Type: "j", Bytes: d.Outline})
 	}
 	if len(d.Stripped) > 0 {
 		doc.Thumbs = append(doc.Thumbs, &tg.PhotoStrippedSize{Type: "i", Bytes: d.Stripped})

@@ -282,6 +282,7 @@ type Document struct {
 	SHA256     [32]byte    // of the content, for messages.getDocumentByHash (M6)
 	Thumbs     []PhotoSize // thumbnails, each a stored file of its own ("m")
 	Stripped   []byte      // photoStrippedSize "i" of the thumbnail
+	Outline    []byte      // photoPathSize "j" of a sticker (M9)
 }
 
 // Documents stores documents.

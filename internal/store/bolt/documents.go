@@ -37,6 +37,7 @@ type document struct {
 	SHA256     []byte            `json:"sha256,omitempty"`
 	Thumbs     []store.PhotoSize `json:"thumbs,omitempty"`
 	Stripped   []byte            `json:"stripped,omitempty"`
+	Outline    []byte            `json:"outline,omitempty"`
 }
 
 // PutDocument implements store.Documents. Bolt runs one write transaction
@@ -78,7 +79,7 @@ func (m *Meta) PutDocument(ctx context.Context, d store.Document) (store.Documen
 				return err
 			}
 		}
-		v, err := json.Marshal(document{out.AccessHash, out.File, out.FileAccess, out.Mime, out.Attributes, unixNano(out.Date), out.Size, out.SHA256[:], out.Thumbs, out.Stripped})
+		v, err := json.Marshal(document{out.AccessHash, out.File, out.FileAccess, out.Mime, out.Attributes, unixNano(out.Date), out.Size, out.SHA256[:], out.Thumbs, out.Stripped, out.Outline})
 		if err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func (m *Meta) Document(ctx context.Context, id int64) (store.Document, error) {
 
 func (r document) document(id int64) store.Document {
 	d := store.Document{ID: id, AccessHash: r.AccessHash, File: r.File, FileAccess: r.FileAccess, Mime: r.Mime,
-		Attributes: r.Attributes, Date: fromUnixNano(r.Date), Size: r.Size, Thumbs: r.Thumbs, Stripped: r.Stripped}
+		Attributes: r.Attributes, Date: fromUnixNano(r.Date), Size: r.Size, Thumbs: r.Thumbs, Stripped: r.Stripped, Outline: r.Outline}
 	if d.FileAccess == 0 {
 		d.FileAccess = d.AccessHash
 	}

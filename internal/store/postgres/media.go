@@ -299,13 +299,13 @@ func (s *Store) PutDocument(ctx context.Context, d store.Document) (store.Docume
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO documents (id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs, stripped)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		_, err = tx.Exec(ctx, `INSERT INTO documents (id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs, stripped, outline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (id) DO UPDATE SET access_hash = $2, file = $3, mime = $4, attributes = $5, date = $6,
-				size = $7, sha256 = $8, file_access = $9, thumbs = $10, stripped = $11,
+				size = $7, sha256 = $8, file_access = $9, thumbs = $10, stripped = $11, outline = $12,
 				seq = nextval(pg_get_serial_sequence('documents', 'seq'))`,
 			out.ID, out.AccessHash, out.File, out.Mime, out.Attributes, unixNano(out.Date), out.Size, sum,
-			out.FileAccess, string(thumbs), out.Stripped)
+			out.FileAccess, string(thumbs), out.Stripped, out.Outline)
 		return err
 	})
 	if err != nil {
@@ -321,14 +321,14 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-const documentColumns = `id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs::text, stripped`
+const documentColumns = `id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs::text, stripped, outline`
 
 func scanDocument(row pgx.Row) (store.Document, error) {
 	var d store.Document
 	var date int64
 	var sum, thumbs []byte
 	if err := row.Scan(&d.ID, &d.AccessHash, &d.File, &d.Mime, &d.Attributes, &date, &d.Size, &sum,
-		&d.FileAccess, &thumbs, &d.Stripped); err != nil {
+		&d.FileAccess, &thumbs, &d.Stripped, &d.Outline); err != nil {
 		return d, notFound(err)
 	}
 	if err := json.Unmarshal(thumbs, &d.Thumbs); err != nil {

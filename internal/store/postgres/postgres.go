@@ -181,6 +181,9 @@ var migrations = [][]string{
 	4: { // documents sharing a stored file (M6), found when the last one goes
 		`CREATE INDEX documents_file ON documents (file)`,
 	},
+	5: { // sticker outlines (M9)
+		`ALTER TABLE documents ADD COLUMN outline bytea`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

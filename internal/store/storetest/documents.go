@@ -13,14 +13,15 @@ func TestDocuments(t *testing.T, open func(t *testing.T) store.Documents) {
 	ctx := context.Background()
 	s := open(t)
 	d := store.Document{ID: -3, AccessHash: 4, File: 5, FileAccess: 6, Mime: "image/png", Attributes: []byte{1, 2, 3, 4}, Date: savedAt(1), Size: 99, SHA256: [32]byte{7, 7},
-		Thumbs: []store.PhotoSize{{Type: "m", W: 320, H: 200, File: 8, FileAccess: 9, Size: 1000}}, Stripped: []byte{1, 2, 3}}
+		Thumbs: []store.PhotoSize{{Type: "m", W: 320, H: 200, File: 8, FileAccess: 9, Size: 1000}}, Stripped: []byte{1, 2, 3}, Outline: []byte{0xc0, 4, 5}}
 	if stored, err := s.PutDocument(ctx, d); err != nil || stored.ID != d.ID || stored.File != d.File || stored.FileAccess != d.FileAccess {
 		t.Fatalf("PutDocument: %+v, %v", stored, err)
 	}
 	got, err := s.Document(ctx, d.ID)
 	if err != nil || got.ID != d.ID || got.AccessHash != 4 || got.File != 5 || got.Mime != d.Mime ||
 		string(got.Attributes) != string(d.Attributes) || !got.Date.Equal(d.Date) || got.Size != 99 ||
-		got.FileAccess != 6 || len(got.Thumbs) != 1 || got.Thumbs[0] != d.Thumbs[0] || string(got.Stripped) != "\x01\x02\x03" {
+		got.FileAccess != 6 || len(got.Thumbs) != 1 || got.Thumbs[0] != d.Thumbs[0] || string(got.Stripped) != "\x01\x02\x03" ||
+		string(got.Outline) != "\xc0\x04\x05" {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	if _, err := s.Document(ctx, 1); !errors.Is(err, store.ErrNotFound) {
