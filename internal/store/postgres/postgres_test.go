@@ -93,8 +93,8 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 	if err := stores[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM filedc_migrations`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 4 {
-		t.Fatalf("%d migrations recorded, want 4", versions)
+	if versions != 5 {
+		t.Fatalf("%d migrations recorded, want 5", versions)
 	}
 	rec := storetest.Record(1)
 	if err := stores[1].CommitFile(t.Context(), rec, storetest.Hashes(1, 2)); err != nil {
