@@ -71,6 +71,7 @@ func serveCmd() *cobra.Command {
 		clusterD  string
 		dcOptions []string
 		cdnOpts   cdnOptions
+		web       webOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -117,7 +118,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -145,6 +146,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	cdnFlags(f, &cdnOpts)
+	webFlags(f, &web)
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
@@ -166,6 +168,7 @@ type serveOptions struct {
 	cluster            string          // shared key directory (several DCs or processes)
 	dcOptions          []string        // ID=IP:PORT of every DC
 	cdn                cdnOptions
+	web                webOptions
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -224,6 +227,11 @@ func serve(ctx context.Context, o serveOptions) error {
 		mtLn.Close()
 		return err
 	}
+	web, err := o.web.fetcher()
+	if err != nil {
+		mtLn.Close()
+		return err
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +257,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web}); err != nil {
 			errc <- err
 		}
 	}()

@@ -22,6 +22,7 @@ import (
 	"github.com/filedc/filedc/internal/rpc"
 	"github.com/filedc/filedc/internal/serverkey"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/webfetch"
 )
 
 // DCConfig says how a data center runs on a backend.
@@ -41,6 +42,8 @@ type DCConfig struct {
 	Cluster cluster.Map
 	// CDN sends downloads through CDN DCs; nil: none.
 	CDN *cdn.Master
+	// Web fetches media sent by URL; nil: public addresses only.
+	Web *webfetch.Fetcher
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -50,7 +53,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
-		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN,
+		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

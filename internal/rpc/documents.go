@@ -181,6 +181,12 @@ func (h *Handler) uploadedDocument(ctx context.Context, c *call, m *tg.InputMedi
 	if err != nil {
 		return nil, err
 	}
+	return h.documentOf(ctx, c, rec, attrs, m)
+}
+
+// documentOf makes a document of a stored file: m says what the client
+// declared (its file is already rec).
+func (h *Handler) documentOf(ctx context.Context, c *call, rec store.FileRecord, attrs *docAttrs, m *tg.InputMediaUploadedDocument) (*tg.Document, error) {
 	ref := files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}
 	// On an error the upload is consumed and its file dropped; once it is
 	// a document's, or shown to be a duplicate, the document code owns it.

@@ -53,6 +53,18 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 			return nil, err
 		}
 		return &tg.MessageMediaPhoto{Photo: photo}, nil
+	case *tg.InputMediaPhotoExternal:
+		photo, err := h.externalPhoto(ctx, c, m.URL)
+		if err != nil {
+			return nil, err
+		}
+		return &tg.MessageMediaPhoto{Photo: photo}, nil
+	case *tg.InputMediaDocumentExternal:
+		doc, err := h.externalDocument(ctx, c, m.URL)
+		if err != nil {
+			return nil, err
+		}
+		return &tg.MessageMediaDocument{Document: doc}, nil
 	case *tg.InputMediaPhoto:
 		in, ok := m.ID.(*tg.InputPhoto)
 		if !ok {

@@ -23,6 +23,7 @@ import (
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/webfetch"
 )
 
 // Config is what the handler serves from.
@@ -55,6 +56,9 @@ type Config struct {
 	// Secret is then the cluster's secret: exported authorizations are
 	// signed with a key derived from it.
 	Cluster cluster.Map
+	// Web fetches media sent by URL (M10); nil: a fetcher of public
+	// addresses with the default caps.
+	Web *webfetch.Fetcher
 	// CDN sends downloads through CDN DCs (C1–C4, D8); nil: no CDN.
 	CDN *cdn.Master
 	// Once keeps imported authorizations single-use (default: in memory,
@@ -69,6 +73,7 @@ type Handler struct {
 	limits     sync.Map // account id -> *rate.Limiter
 	photoSlots chan struct{}
 	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
+	webSlots   chan struct{} // fetches of media sent by URL at once
 	// mediaMu: sends hold it shared from resolving their media to storing
 	// the message; deleting unreferenced media holds it alone (M6).
 	mediaMu  sync.RWMutex
@@ -95,7 +100,10 @@ func New(cfg Config) *Handler {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
-	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2),
+	if cfg.Web == nil {
+		cfg.Web, _ = webfetch.New(webfetch.Config{}) // no rules: cannot fail
+	}
+	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2), webSlots: make(chan struct{}, 8),
 		takeouts: newTakeouts()}
 	h.initDCs()
 	return h
