@@ -177,3 +177,30 @@ func downloadDoc(ctx context.Context, api *tg.Client, d *tg.Document, out *write
 	_, err := downloader.NewDownloader().Download(api, docLocation(d)).Parallel(ctx, out)
 	return err
 }
+
+// Rule M10 with GramJS (layer 198): sendFile with an http URL sends
+// inputMediaPhotoExternal (an image) or inputMediaDocumentExternal; both
+// arrive as ordinary media that GramJS downloads.
+func TestM10_GramJSMediaByURL(t *testing.T) {
+	site := newMediaSite(t)
+	srv := startServer(t, "--web-allow", "127.0.0.1/32")
+	urls := site.URL + "/cat.png\n" + site.URL + "/files/report.pdf\n"
+	res, _ := runGramJS(t, srv, "external", map[string][]byte{"urls.txt": []byte(urls)})
+	if len(res.Sent) != 2 || res.ID != res.Sent[0] || res.Message != "a photo by URL" || res.DCID != 2 {
+		t.Fatalf("photo by URL: message %d (sent %v), caption %q, DC %d", res.ID, res.Sent, res.Message, res.DCID)
+	}
+	var types string
+	for _, s := range res.Sizes {
+		types += s.Type
+	}
+	if types != "smx" || res.Full.Downloaded == 0 {
+		t.Errorf("photo by URL: sizes %q, largest downloaded %d bytes", types, res.Full.Downloaded)
+	}
+	if len(res.Messages) != 1 {
+		t.Fatalf("document by URL: %+v", res.Messages)
+	}
+	d := res.Messages[0]
+	if d.MimeType != "application/pdf" || d.FileName != "report.pdf" || d.Size != len(site.pdf) || d.SHA256 != sha256Hex(site.pdf) {
+		t.Errorf("document by URL: %s %q %d bytes, SHA-256 %s", d.MimeType, d.FileName, d.Size, d.SHA256)
+	}
+}

@@ -227,7 +227,35 @@ async function imageDocument(client, file, outDir) {
   };
 }
 
-const scenarios = { files, album, photo };
+// external: media sent by URL (inputMediaPhotoExternal and
+// inputMediaDocumentExternal); the file holds the photo's URL and the
+// document's, one a line. The photo's largest size and the document are
+// downloaded.
+async function external(client, paths) {
+  const [photoURL, docURL] = fs.readFileSync(paths[0], 'utf8').trim().split('\n');
+  const sent = await client.sendFile('me', { file: photoURL, caption: 'a photo by URL' });
+  const [m] = await client.getMessages('me', { ids: [sent.id] });
+  if (!m || !(m.media instanceof Api.MessageMediaPhoto) || !(m.media.photo instanceof Api.Photo)) {
+    throw new Error(`getMessages answered ${m && m.className} with media ${m && m.media && m.media.className}`);
+  }
+  const sizes = m.media.photo.sizes
+    .filter((s) => s instanceof Api.PhotoSize)
+    .map((s) => ({ class: s.className, type: s.type, w: s.w, h: s.h, size: s.size }));
+  const full = await client.downloadMedia(m, {});
+  const doc = await client.sendFile('me', { file: docURL, forceDocument: true, caption: 'a document by URL' });
+  return {
+    sent: [sent.id, doc.id],
+    id: m.id,
+    message: m.message,
+    photo_id: m.media.photo.id.toString(),
+    dc_id: m.media.photo.dcId,
+    sizes,
+    full: { downloaded: full.length, sha256: sha256(full) },
+    messages: await readBack(client, [doc]),
+  };
+}
+
+const scenarios = { files, album, photo, external };
 
 async function main() {
   const [scenario, ...paths] = process.argv.slice(2);
