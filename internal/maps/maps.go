@@ -30,8 +30,8 @@ const TileSize = 256
 
 // Limits of a preview, as Telegram documents them.
 const (
-	MinSide, MaxSide = 16, 1024
-	MinZoom, MaxZoom = 13, 20
+	MinSide, MaxSide   = 16, 1024
+	MinZoom, MaxZoom   = 13, 20
 	MinScale, MaxScale = 1, 3
 )
 
