@@ -232,6 +232,11 @@ func serve(ctx context.Context, o serveOptions) error {
 		mtLn.Close()
 		return err
 	}
+	mapper, err := o.web.renderer(web)
+	if err != nil {
+		mtLn.Close()
+		return err
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +262,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web}); err != nil {
+		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper}); err != nil {
 			errc <- err
 		}
 	}()

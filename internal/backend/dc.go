@@ -14,6 +14,7 @@ import (
 
 	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/cluster"
+	"github.com/filedc/filedc/internal/maps"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
@@ -44,6 +45,8 @@ type DCConfig struct {
 	CDN *cdn.Master
 	// Web fetches media sent by URL; nil: public addresses only.
 	Web *webfetch.Fetcher
+	// Maps renders map previews; nil: none.
+	Maps *maps.Renderer
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -53,7 +56,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
-		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web,
+		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

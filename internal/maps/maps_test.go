@@ -4,47 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"image"
 	"image/color"
 	"image/png"
 	"math"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
+	"github.com/filedc/filedc/internal/maps/mapstest"
 	"github.com/filedc/filedc/internal/webfetch"
 )
-
-// TileColor is what the test tile server paints at world pixel (gx, gy):
-// the low bits of both coordinates, so that a rendered pixel tells which
-// world pixel it shows.
-func TileColor(gx, gy int64) color.NRGBA {
-	return color.NRGBA{R: uint8(gx), G: uint8(gy), B: uint8((gx>>8)&15<<4 | (gy>>8)&15), A: 255}
-}
-
-// TileServer serves generated tiles at /{z}/{x}/{y}.png and counts them.
-func TileServer(t testing.TB) (*httptest.Server, *atomic.Int32) {
-	var hits atomic.Int32
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var z, x, y int64
-		if _, err := fmt.Sscanf(r.URL.Path, "/%d/%d/%d.png", &z, &x, &y); err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		hits.Add(1)
-		img := image.NewNRGBA(image.Rect(0, 0, TileSize, TileSize))
-		for j := 0; j < TileSize; j++ {
-			for i := 0; i < TileSize; i++ {
-				img.SetNRGBA(i, j, TileColor(x*TileSize+int64(i), y*TileSize+int64(j)))
-			}
-		}
-		png.Encode(w, img)
-	}))
-	t.Cleanup(s.Close)
-	return s, &hits
-}
 
 func renderer(t *testing.T, tiles string, cfg Config) *Renderer {
 	t.Helper()
@@ -65,7 +32,7 @@ func renderer(t *testing.T, tiles string, cfg Config) *Renderer {
 // the marker in the middle: checked pixel by pixel against the Web
 // Mercator position computed here.
 func TestM10_MapPreviewPixelByPixel(t *testing.T) {
-	s, _ := TileServer(t)
+	s, _ := mapstest.TileServer(t)
 	r := renderer(t, s.URL+"/{z}/{x}/{y}.png", Config{})
 	for _, v := range []View{
 		{Lat: 55.7558, Long: 37.6173, W: 200, H: 100, Zoom: 15, Scale: 1},
@@ -106,7 +73,7 @@ func TestM10_MapPreviewPixelByPixel(t *testing.T) {
 				gx := int64(math.Floor(cx + px/float64(v.Scale)))
 				gy := int64(math.Floor(cy + py/float64(v.Scale)))
 				gx = ((gx % int64(world)) + int64(world)) % int64(world)
-				if want := TileColor(gx, gy); got != want {
+				if want := mapstest.TileColor(gx, gy); got != want {
 					bad++
 					if bad < 5 {
 						t.Errorf("%+v: (%d, %d) is %v, want world pixel (%d, %d) %v", v, X, Y, got, gx, gy, want)
@@ -123,7 +90,7 @@ func TestM10_MapPreviewPixelByPixel(t *testing.T) {
 // Rule M10: tiles are fetched once, kept within the cache's budget;
 // pictures are cached for the windows a client downloads them in.
 func TestM10_MapTilesCachedWithinBudget(t *testing.T) {
-	s, hits := TileServer(t)
+	s, hits := mapstest.TileServer(t)
 	r := renderer(t, s.URL+"/{z}/{x}/{y}.png", Config{TileCacheBytes: 4 * TileSize * TileSize * 4})
 	v := View{Lat: 48.8566, Long: 2.3522, W: 256, H: 256, Zoom: 14, Scale: 1}
 	if _, err := r.Render(context.Background(), v); err != nil {
@@ -155,7 +122,7 @@ func TestM10_MapPreviewErrors(t *testing.T) {
 	if _, err := off.Render(context.Background(), View{Lat: 1, Long: 1, W: 100, H: 100, Zoom: 15, Scale: 1}); !errors.Is(err, ErrNoTiles) {
 		t.Fatalf("no tiles: %v", err)
 	}
-	s, _ := TileServer(t)
+	s, _ := mapstest.TileServer(t)
 	r := renderer(t, s.URL+"/{z}/{x}/{y}.png", Config{})
 	for _, v := range []View{
 		{W: 15, H: 100, Zoom: 15, Scale: 1}, {W: 100, H: 1025, Zoom: 15, Scale: 1}, {W: 100, H: 100, Zoom: 12, Scale: 1},

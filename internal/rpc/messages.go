@@ -53,6 +53,8 @@ func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaCla
 			return nil, err
 		}
 		return &tg.MessageMediaPhoto{Photo: photo}, nil
+	case *tg.InputMediaGeoPoint:
+		return h.geoMedia(m)
 	case *tg.InputMediaPhotoExternal:
 		photo, err := h.externalPhoto(ctx, c, m.URL)
 		if err != nil {

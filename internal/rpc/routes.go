@@ -73,6 +73,9 @@ var routes = map[uint32]route{
 	tg.UploadGetFileRequestTypeID:         method(needsLogin, (*Handler).getFile),
 	tg.UploadGetFileHashesRequestTypeID:   method(needsLogin, (*Handler).getFileHashes),
 
+	// Web files: map previews (M10).
+	tg.UploadGetWebFileRequestTypeID: method(needsLogin, (*Handler).getWebFile),
+
 	// CDN downloads, on the master (C3, C4).
 	tg.HelpGetCDNConfigRequestTypeID:       method(noLogin, (*Handler).getCdnConfig),
 	tg.UploadReuploadCDNFileRequestTypeID:  method(needsLogin, (*Handler).reuploadCdnFile),

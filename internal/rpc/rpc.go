@@ -20,6 +20,7 @@ import (
 	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/maps"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/store"
@@ -59,6 +60,8 @@ type Config struct {
 	// Web fetches media sent by URL (M10); nil: a fetcher of public
 	// addresses with the default caps.
 	Web *webfetch.Fetcher
+	// Maps renders map previews; nil or without tiles: none.
+	Maps *maps.Renderer
 	// CDN sends downloads through CDN DCs (C1–C4, D8); nil: no CDN.
 	CDN *cdn.Master
 	// Once keeps imported authorizations single-use (default: in memory,
