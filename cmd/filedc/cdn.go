@@ -160,26 +160,9 @@ func serveCDN(ctx context.Context, o serveOptions) error {
 	log.Info("filedc CDN serving", "listen", mtLn.Addr().String(), "dc", o.dc, "fingerprint", key.Fingerprint, "http", ln.Addr().String(), "cache", cacheBytes)
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, CDN cache %s in memory, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, formatSize(cacheBytes), ln.Addr())
-	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
-	dcDone := make(chan struct{})
-	go func() {
-		defer close(dcDone)
-		if err := srv.Serve(ctx, mtLn); err != nil {
-			errc <- err
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	err = runServers(ctx, hs, ln, func() error { return srv.Serve(ctx, mtLn) })
+	if err == nil {
+		log.Info("filedc CDN stopped")
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	<-dcDone
-	log.Info("filedc CDN stopped")
-	return nil
+	return err
 }

@@ -257,12 +257,25 @@ func serve(ctx context.Context, o serveOptions) error {
 		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
+	err = runServers(ctx, srv, ln, func() error {
+		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper})
+	})
+	if err == nil {
+		log.Info("filedc stopped")
+	}
+	return err
+}
+
+// runServers runs the HTTP server on ln and the DC until ctx ends or one of
+// them fails; on shutdown the DC's in-flight calls finish (and the caller's
+// stores close only after).
+func runServers(ctx context.Context, hs *http.Server, ln net.Listener, serveDC func() error) error {
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- hs.Serve(ln) }()
 	dcDone := make(chan struct{})
 	go func() {
 		defer close(dcDone)
-		if err := b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper}); err != nil {
+		if err := serveDC(); err != nil {
 			errc <- err
 		}
 	}()
@@ -273,10 +286,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	<-dcDone // in-flight calls finish before the store closes
-	log.Info("filedc stopped")
+	<-dcDone
 	return nil
 }
