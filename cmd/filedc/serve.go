@@ -227,6 +227,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		mtLn.Close()
 		return err
 	}
+	if cdnMaster != nil {
+		go cdnMaster.Watch(ctx, 5*time.Second)
+	}
 	web, err := o.web.fetcher()
 	if err != nil {
 		mtLn.Close()

@@ -50,6 +50,8 @@ type rig struct {
 	data   []byte
 	clock  *clock
 	pushes *int64
+	// closeCDN stops the CDN's HTTP server, as if the CDN went down.
+	closeCDN func()
 }
 
 const cdnDC = 201
@@ -103,7 +105,7 @@ func newRig(t *testing.T, size int, policy cdn.Policy, cacheBytes int64) *rig {
 	m := cdn.NewMaster(cdn.MasterConfig{DCSecret: secret, Peers: []cdn.Peer{peer}, Policy: policy, TokenTTL: time.Minute,
 		Engine: b.Engine, Now: clk.now})
 	return &rig{master: m, node: node, engine: b.Engine, ref: files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash},
-		data: data, clock: clk, pushes: &pushes}
+		data: data, clock: clk, pushes: &pushes, closeCDN: hs.Close}
 }
 
 // getCdnFile calls the node as a client would.
@@ -459,5 +461,27 @@ func TestC4_UnsignedPushRefused(t *testing.T) {
 	mux.ServeHTTP(w, req)
 	if w.Code != http.StatusForbidden || node.Cache().Stats().Blocks != 0 {
 		t.Fatalf("unsigned push: %d, %+v", w.Code, node.Cache().Stats())
+	}
+}
+
+// Rule D8: a CDN that cannot take a push is marked down: the reupload
+// answers FILE_TOKEN_INVALID (gotd then asks the master's getFile again),
+// and the master serves the file itself until the CDN answers again.
+func TestD8_UnreachableCDNFallsBackToTheMaster(t *testing.T) {
+	r := newRig(t, 2<<20, cdn.Policy{Mode: "all"}, 64<<20)
+	ctx := context.Background()
+	redirect, err := r.master.Redirect(ctx, r.ref, 0)
+	if err != nil || redirect == nil {
+		t.Fatal(redirect, err)
+	}
+	need := mustNeed(t, r, redirect.FileToken)
+	r.closeCDN()
+	_, err = r.master.Reupload(ctx, redirect.FileToken, need.RequestToken)
+	wantRPC(t, "reupload to a CDN that is down", err, "FILE_TOKEN_INVALID")
+	if rd, err := r.master.Redirect(ctx, r.ref, 0); err != nil || rd != nil {
+		t.Fatalf("redirect while the CDN is down: %v %v", rd, err)
+	}
+	if cfg := r.master.CDNConfig(ctx); len(cfg.PublicKeys) != 0 {
+		t.Fatalf("getCdnConfig lists a CDN that is down: %+v", cfg.PublicKeys)
 	}
 }

@@ -106,9 +106,13 @@ type Master struct {
 }
 
 type peerKey struct {
-	pem     []byte // nil until fetched
-	retryAt time.Time
+	pem     []byte    // nil until fetched, and while the CDN is down
+	retryAt time.Time // when to ask the CDN again
 }
+
+// keyRefresh is how often a CDN's key is asked for again: a CDN whose data
+// was lost comes back with a new key.
+const keyRefresh = 5 * time.Minute
 
 // pushAhead is how many blocks one reupload pushes: the one asked for and
 // the next ones, so that a sequential download asks again once per 4 MiB.
@@ -165,21 +169,62 @@ func (m *Master) CDNConfig(ctx context.Context) *tg.CDNConfig {
 func (m *Master) key(ctx context.Context, p Peer) []byte {
 	m.mu.Lock()
 	k := m.keys[p.DC]
-	if k.pem != nil || m.cfg.Now().Before(k.retryAt) {
+	old := k.pem
+	if m.cfg.Now().Before(k.retryAt) {
 		defer m.mu.Unlock()
 		return k.pem
 	}
-	k.retryAt = m.cfg.Now().Add(10 * time.Second)
+	k.retryAt = m.cfg.Now().Add(10 * time.Second) // other callers meanwhile use what is known
 	m.mu.Unlock()
 	pem, err := m.fetchKey(ctx, p)
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if err != nil {
-		m.cfg.Logger.Warn("cdn: cannot reach a CDN; its files are served here", "cdn", p.DC, "http", p.HTTP, "err", err)
+		if old != nil || k.pem == nil {
+			m.cfg.Logger.Warn("cdn: cannot reach a CDN; its files are served here", "cdn", p.DC, "http", p.HTTP, "err", err)
+		}
+		k.pem = nil
 		return nil
 	}
-	m.mu.Lock()
-	k.pem = pem
-	m.mu.Unlock()
+	k.pem, k.retryAt = pem, m.cfg.Now().Add(keyRefresh)
 	return pem
+}
+
+// Watch asks every CDN for its key each interval until ctx ends, so that a
+// CDN that went down stops getting redirects within an interval, and one
+// that came back (perhaps with a new key) gets them again.
+func (m *Master) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for _, p := range m.cfg.Peers {
+			pem, err := m.fetchKey(ctx, p)
+			m.mu.Lock()
+			k := m.keys[p.DC]
+			switch {
+			case err == nil:
+				k.pem, k.retryAt = pem, m.cfg.Now().Add(keyRefresh)
+			case k.pem != nil:
+				m.cfg.Logger.Warn("cdn: a CDN stopped answering; its files are served here", "cdn", p.DC, "err", err)
+				k.pem, k.retryAt = nil, m.cfg.Now().Add(interval)
+			}
+			m.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// down marks a CDN unreachable: its files are served by the master until
+// it answers again.
+func (m *Master) down(p Peer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := m.keys[p.DC]
+	k.pem, k.retryAt = nil, m.cfg.Now().Add(10*time.Second)
 }
 
 func (m *Master) fetchKey(ctx context.Context, p Peer) ([]byte, error) {
@@ -321,7 +366,12 @@ func (m *Master) Reupload(ctx context.Context, fileToken, requestToken []byte) (
 	// The block asked for goes last, so that it is the freshest in the
 	// CDN's cache even when the cache is smaller than a push.
 	for off := (end - 1) / BlockSize * BlockSize; off >= first; off -= BlockSize {
-		if err := m.push(ctx, peer, ref, size, int(off/BlockSize)); err != nil {
+		if err := m.push(ctx, peer, ref, size, int(off/BlockSize)); errors.Is(err, errPushFailed) {
+			// The client asks getFile again on FILE_TOKEN_INVALID and is
+			// then served here.
+			m.down(peer)
+			return nil, ErrFileToken
+		} else if err != nil {
 			return nil, err
 		}
 	}

@@ -282,3 +282,46 @@ func TestC1_FiledcDownloadFollowsTheCDN(t *testing.T) {
 		t.Fatalf("the CDN holds %d blocks: the download did not go through it", n)
 	}
 }
+
+// Rule D8 over the wire: when the CDN process dies, the master notices
+// within seconds (it asks each CDN for its key every 5 s), stops
+// redirecting, and gotd's downloader, CDN allowed, gets the file from the
+// master itself.
+func TestD8_DeadCDNFallsBackToTheMaster(t *testing.T) {
+	s := startWithCDN(t)
+	data := randomBytes(205, 3<<20+5)
+	s.run(t, func(ctx context.Context, client *telegram.Client) error {
+		doc, err := uploadDocument(ctx, client.API(), data)
+		if err != nil {
+			return err
+		}
+		s.cdn.cmd.Process.Kill()
+		s.cdn.cmd.Wait()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			cfg, err := client.API().HelpGetCDNConfig(ctx)
+			if err != nil {
+				return err
+			}
+			if len(cfg.PublicKeys) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("the master still lists a dead CDN after 20 s")
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		res, err := client.API().UploadGetFile(ctx, &tg.UploadGetFileRequest{Location: docLocation(doc), Limit: 4096, CDNSupported: true})
+		if err != nil {
+			return err
+		}
+		if _, ok := res.(*tg.UploadFile); !ok {
+			return fmt.Errorf("with the CDN dead, getFile(cdn_supported) answered %T", res)
+		}
+		got, err := downloadVia(ctx, client, doc, 2)
+		if err != nil || !bytes.Equal(got, data) {
+			return fmt.Errorf("download with the CDN dead: %v", err)
+		}
+		return nil
+	})
+}
