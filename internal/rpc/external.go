@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gotd/td/tg"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/filedc/filedc/internal/media"
 	"github.com/filedc/filedc/internal/webfetch"
@@ -26,6 +27,48 @@ var (
 
 // maxURLLen bounds a URL a client names.
 const maxURLLen = 2048
+
+// prefetch fetches the URLs of media sent by URL, at once, before the call
+// takes the media lock: a slow remote server must not hold it (a deletion
+// waiting for it would stall every send).
+func (h *Handler) prefetch(ctx context.Context, c *call, media ...tg.InputMediaClass) error {
+	var urls []string
+	for _, m := range media {
+		switch m := m.(type) {
+		case *tg.InputMediaPhotoExternal:
+			urls = append(urls, m.URL)
+		case *tg.InputMediaDocumentExternal:
+			urls = append(urls, m.URL)
+		}
+	}
+	if len(urls) == 0 {
+		return nil
+	}
+	results := make([]webfetch.Result, len(urls))
+	var g errgroup.Group
+	for i, u := range urls {
+		g.Go(func() (err error) {
+			results[i], err = h.fetch(ctx, u)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	c.fetched = make(map[string]webfetch.Result, len(urls))
+	for i, u := range urls {
+		c.fetched[u] = results[i]
+	}
+	return nil
+}
+
+// fetched returns what prefetch brought for rawURL, or fetches it now.
+func (h *Handler) fetched(ctx context.Context, c *call, rawURL string) (webfetch.Result, error) {
+	if res, ok := c.fetched[rawURL]; ok {
+		return res, nil
+	}
+	return h.fetch(ctx, rawURL)
+}
 
 func (h *Handler) fetch(ctx context.Context, rawURL string) (webfetch.Result, error) {
 	if rawURL == "" || len(rawURL) > maxURLLen {
@@ -51,7 +94,7 @@ func (h *Handler) fetch(ctx context.Context, rawURL string) (webfetch.Result, er
 }
 
 func (h *Handler) externalPhoto(ctx context.Context, c *call, rawURL string) (*tg.Photo, error) {
-	res, err := h.fetch(ctx, rawURL)
+	res, err := h.fetched(ctx, c, rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +112,7 @@ func (h *Handler) externalPhoto(ctx context.Context, c *call, rawURL string) (*t
 }
 
 func (h *Handler) externalDocument(ctx context.Context, c *call, rawURL string) (*tg.Document, error) {
-	res, err := h.fetch(ctx, rawURL)
+	res, err := h.fetched(ctx, c, rawURL)
 	if err != nil {
 		return nil, err
 	}

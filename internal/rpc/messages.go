@@ -32,6 +32,9 @@ func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUplo
 	if _, err := h.peerAccount(ctx, c, req.Peer); err != nil {
 		return nil, err
 	}
+	if err := h.prefetch(ctx, c, req.Media); err != nil {
+		return nil, err
+	}
 	h.mediaMu.RLock()
 	defer h.mediaMu.RUnlock()
 	return h.messageMedia(ctx, c, req.Media)
@@ -234,6 +237,9 @@ func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.M
 }
 
 func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
+	if err := h.prefetch(ctx, c, req.Media); err != nil {
+		return nil, err
+	}
 	// Media found here stays until the message that names it is stored.
 	h.mediaMu.RLock()
 	defer h.mediaMu.RUnlock()
@@ -253,14 +259,21 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 }
 
 func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesSendMultiMediaRequest) (bin.Encoder, error) {
-	h.mediaMu.RLock()
-	defer h.mediaMu.RUnlock()
 	if len(req.MultiMedia) > maxAlbum {
 		return nil, badRequest("MULTI_MEDIA_TOO_LONG")
 	}
 	if len(req.MultiMedia) == 0 {
 		return nil, badRequest("MEDIA_EMPTY")
 	}
+	media := make([]tg.InputMediaClass, len(req.MultiMedia))
+	for i, sm := range req.MultiMedia {
+		media[i] = sm.Media
+	}
+	if err := h.prefetch(ctx, c, media...); err != nil {
+		return nil, err
+	}
+	h.mediaMu.RLock()
+	defer h.mediaMu.RUnlock()
 	peer, err := h.peerAccount(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err

@@ -137,7 +137,8 @@ func (e *rpcMigrate) Error() string { return e.prefix + strconv.Itoa(e.dc) }
 // call is the context of one call.
 type call struct {
 	*server.Request
-	user int64 // logged-in account, 0 if none
+	user    int64                      // logged-in account, 0 if none
+	fetched map[string]webfetch.Result // media sent by URL, fetched before the media lock
 }
 
 // ServeRPC implements server.Handler.
