@@ -198,6 +198,26 @@ func mark(img *image.NRGBA, x, y, s float64) {
 	}
 }
 
+// decodeTile decodes a tile server's answer: a PNG or JPEG of exactly
+// TileSize×TileSize, checked from its header before anything is allocated
+// for its pixels.
+func decodeTile(b []byte) (*image.NRGBA, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width != TileSize || cfg.Height != TileSize {
+		return nil, fmt.Errorf("not a %d-pixel PNG or JPEG tile", TileSize)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if b := img.Bounds(); b.Dx() != TileSize || b.Dy() != TileSize {
+		return nil, fmt.Errorf("a tile of %v", b)
+	}
+	t := image.NewNRGBA(image.Rect(0, 0, TileSize, TileSize))
+	draw.Draw(t, t.Bounds(), img, img.Bounds().Min, draw.Src)
+	return t, nil
+}
+
 type tileKey struct {
 	z    int
 	x, y int64
@@ -214,16 +234,10 @@ func (r *Renderer) tile(ctx context.Context, k tileKey) (*image.NRGBA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrTile, url, err)
 		}
-		cfg, _, err := image.DecodeConfig(bytes.NewReader(res.Body))
-		if err != nil || cfg.Width != TileSize || cfg.Height != TileSize {
-			return nil, fmt.Errorf("%w: %s is not a %d-pixel PNG or JPEG tile", ErrTile, url, TileSize)
-		}
-		img, _, err := image.Decode(bytes.NewReader(res.Body))
+		t, err := decodeTile(res.Body)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrTile, url, err)
 		}
-		t := image.NewNRGBA(image.Rect(0, 0, TileSize, TileSize))
-		draw.Draw(t, t.Bounds(), img, img.Bounds().Min, draw.Src)
 		r.tiles.put(k, t, int64(len(t.Pix)))
 		return t, nil
 	})
