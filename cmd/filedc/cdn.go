@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/filedc/filedc/internal/cdn"
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
@@ -92,8 +93,8 @@ func openCDNMaster(o serveOptions, dcSecret []byte, engine *files.Engine, log *s
 // encrypted blocks in memory, nothing of the content on disk (C4).
 func serveCDN(ctx context.Context, o serveOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if o.dc <= 0 || o.dc > 255 {
-		return fmt.Errorf("--dc %d: a data center id is 1..255", o.dc)
+	if o.dc <= 0 || o.dc > cluster.MaxDC {
+		return fmt.Errorf("--dc %d: a data center id is 1..%d", o.dc, cluster.MaxDC)
 	}
 	if o.cdn.secret == "" {
 		return errors.New("--cdn needs --cdn-secret FILE: the cdn.secret its master wrote into its --data directory")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 )
 
@@ -39,8 +40,8 @@ func ParsePeer(s string) (Peer, error) {
 		return Peer{}, fmt.Errorf("cdn %q: want ID=IP:PORT@HTTP_HOST:PORT, such as 201=192.0.2.20:443@10.0.0.20:4431", s)
 	}
 	id, err := strconv.Atoi(idText)
-	if err != nil || id < 1 || id > 255 {
-		return Peer{}, fmt.Errorf("cdn %q: the DC id must be 1..255", s)
+	if err != nil || id < 1 || id > cluster.MaxDC {
+		return Peer{}, fmt.Errorf("cdn %q: the DC id must be 1..%d", s, cluster.MaxDC)
 	}
 	addr, err := netip.ParseAddrPort(mt)
 	if err != nil || addr.Port() == 0 || addr.Addr().IsUnspecified() {
@@ -108,6 +109,7 @@ type Master struct {
 type peerKey struct {
 	pem     []byte    // nil until fetched, and while the CDN is down
 	retryAt time.Time // when to ask the CDN again
+	warned  bool      // its being down was logged
 }
 
 // keyRefresh is how often a CDN's key is asked for again: a CDN whose data
@@ -169,24 +171,35 @@ func (m *Master) CDNConfig(ctx context.Context) *tg.CDNConfig {
 func (m *Master) key(ctx context.Context, p Peer) []byte {
 	m.mu.Lock()
 	k := m.keys[p.DC]
-	old := k.pem
 	if m.cfg.Now().Before(k.retryAt) {
 		defer m.mu.Unlock()
 		return k.pem
 	}
-	k.retryAt = m.cfg.Now().Add(10 * time.Second) // other callers meanwhile use what is known
+	k.retryAt = m.cfg.Now().Add(retryDown) // other callers meanwhile use what is known
 	m.mu.Unlock()
+	return m.refresh(ctx, p, retryDown)
+}
+
+// retryDown is how long a CDN that did not answer goes without redirects
+// before it is asked again.
+const retryDown = 10 * time.Second
+
+// refresh asks a CDN for its key and records the answer: the key, asked for
+// again after keyRefresh, or none (the CDN is down) until retry.
+func (m *Master) refresh(ctx context.Context, p Peer, retry time.Duration) []byte {
 	pem, err := m.fetchKey(ctx, p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	k := m.keys[p.DC]
 	if err != nil {
-		if old != nil || k.pem == nil {
-			m.cfg.Logger.Warn("cdn: cannot reach a CDN; its files are served here", "cdn", p.DC, "http", p.HTTP, "err", err)
+		if k.pem != nil || !k.warned {
+			m.cfg.Logger.Warn("cdn: a CDN does not answer; its files are served here", "cdn", p.DC, "http", p.HTTP, "err", err)
+			k.warned = true
 		}
-		k.pem = nil
+		k.pem, k.retryAt = nil, m.cfg.Now().Add(retry)
 		return nil
 	}
-	k.pem, k.retryAt = pem, m.cfg.Now().Add(keyRefresh)
+	k.pem, k.retryAt, k.warned = pem, m.cfg.Now().Add(keyRefresh), false
 	return pem
 }
 
@@ -198,17 +211,7 @@ func (m *Master) Watch(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	for {
 		for _, p := range m.cfg.Peers {
-			pem, err := m.fetchKey(ctx, p)
-			m.mu.Lock()
-			k := m.keys[p.DC]
-			switch {
-			case err == nil:
-				k.pem, k.retryAt = pem, m.cfg.Now().Add(keyRefresh)
-			case k.pem != nil:
-				m.cfg.Logger.Warn("cdn: a CDN stopped answering; its files are served here", "cdn", p.DC, "err", err)
-				k.pem, k.retryAt = nil, m.cfg.Now().Add(interval)
-			}
-			m.mu.Unlock()
+			m.refresh(ctx, p, interval)
 		}
 		select {
 		case <-ctx.Done():
@@ -224,7 +227,7 @@ func (m *Master) down(p Peer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := m.keys[p.DC]
-	k.pem, k.retryAt = nil, m.cfg.Now().Add(10*time.Second)
+	k.pem, k.retryAt = nil, m.cfg.Now().Add(retryDown)
 }
 
 func (m *Master) fetchKey(ctx context.Context, p Peer) ([]byte, error) {
@@ -266,36 +269,36 @@ func (m *Master) Redirect(ctx context.Context, ref files.FileRef, offset int64) 
 	if len(m.cfg.Peers) == 0 {
 		return nil, nil
 	}
-	rec, err := m.cfg.Engine.File(ctx, ref)
-	if err != nil {
+	// Clients send cdn_supported with every chunk they ask the master
+	// for: a file the policy keeps here costs no more than that.
+	if picked, err := m.picks(ctx, ref, offset); err != nil || !picked {
 		return nil, err
 	}
-	if !m.picks(rec.ID, rec.Size, offset) {
-		return nil, nil
-	}
-	peer, ok := m.peerFor(ctx, rec.ID)
+	peer, ok := m.peerFor(ctx, ref.ID)
 	if !ok {
 		return nil, nil
 	}
-	hs, err := m.cfg.Engine.Hashes(ctx, ref, offset)
+	hs, err := m.cfg.Engine.Hashes(ctx, ref, offset) // checks the file and its access hash
 	if err != nil {
 		return nil, err
 	}
-	fk := fileKey(m.master, rec.ID)
-	tok := issueFileToken(m.master, m.shared, FileToken{FileID: rec.ID, AccessHash: ref.AccessHash, CDN: peer.DC,
+	fk := fileKey(m.master, ref.ID)
+	tok := issueFileToken(m.master, m.shared, FileToken{FileID: ref.ID, AccessHash: ref.AccessHash, CDN: peer.DC,
 		Expires: m.cfg.Now().Add(m.cfg.TokenTTL)})
 	return &tg.UploadFileCDNRedirect{DCID: peer.DC, FileToken: tok, EncryptionKey: fk.Key[:], EncryptionIv: fk.IV[:],
 		FileHashes: fileHashes(hs)}, nil
 }
 
-func (m *Master) picks(id, size, offset int64) bool {
+// picks applies the policy; only the size policy reads the file's record.
+func (m *Master) picks(ctx context.Context, ref files.FileRef, offset int64) (bool, error) {
 	switch m.cfg.Policy.Mode {
 	case "size":
-		return size >= m.cfg.Policy.MinSize
+		rec, err := m.cfg.Engine.File(ctx, ref)
+		return err == nil && rec.Size >= m.cfg.Policy.MinSize, err
 	case "hot":
-		return m.hot.hit(id, offset == 0, m.cfg.Now())
+		return m.hot.hit(ref.ID, offset == 0, m.cfg.Now()), nil
 	}
-	return true
+	return true, nil
 }
 
 // peerFor picks the CDN of a file: the same one every time while it is
@@ -381,9 +384,9 @@ func (m *Master) Reupload(ctx context.Context, fileToken, requestToken []byte) (
 		if err != nil || len(hs) == 0 {
 			return out, err
 		}
-		for _, h := range hs {
+		for _, h := range fileHashes(hs) {
 			if h.Offset < end {
-				out = append(out, tg.FileHash{Offset: h.Offset, Limit: h.Limit, Hash: h.Hash[:]})
+				out = append(out, h)
 			}
 		}
 		off = hs[len(hs)-1].Offset + int64(hs[len(hs)-1].Limit)

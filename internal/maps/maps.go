@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/filedc/filedc/internal/lru"
 	"github.com/filedc/filedc/internal/webfetch"
 )
 
@@ -56,8 +57,8 @@ type Config struct {
 // Renderer renders previews.
 type Renderer struct {
 	cfg    Config
-	tiles  *lru[tileKey, *image.NRGBA]
-	images *lru[View, []byte]
+	tiles  *lru.Cache[tileKey, *image.NRGBA]
+	images *lru.Cache[View, []byte]
 	fetch  singleflight.Group
 	slots  chan struct{} // renders at once: each holds up to 36 MiB
 }
@@ -80,8 +81,8 @@ func New(cfg Config) (*Renderer, error) {
 	if cfg.ImageCacheBytes <= 0 {
 		cfg.ImageCacheBytes = 32 << 20
 	}
-	return &Renderer{cfg: cfg, tiles: newLRU[tileKey, *image.NRGBA](cfg.TileCacheBytes),
-		images: newLRU[View, []byte](cfg.ImageCacheBytes), slots: make(chan struct{}, 2)}, nil
+	return &Renderer{cfg: cfg, tiles: lru.New[tileKey, *image.NRGBA](cfg.TileCacheBytes),
+		images: lru.New[View, []byte](cfg.ImageCacheBytes), slots: make(chan struct{}, 2)}, nil
 }
 
 // Enabled reports whether a tile server is configured.
@@ -127,7 +128,7 @@ func (r *Renderer) Render(ctx context.Context, v View) ([]byte, error) {
 	if !v.Valid() {
 		return nil, ErrBadView
 	}
-	if b, ok := r.images.get(v); ok {
+	if b, ok := r.images.Get(v); ok {
 		return b, nil
 	}
 	select {
@@ -140,7 +141,7 @@ func (r *Renderer) Render(ctx context.Context, v View) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.images.put(v, b, int64(len(b)))
+	r.images.Put(v, b, int64(len(b)))
 	return b, nil
 }
 
@@ -225,7 +226,7 @@ type tileKey struct {
 
 // tile returns a decoded tile, fetching it once however many renders ask.
 func (r *Renderer) tile(ctx context.Context, k tileKey) (*image.NRGBA, error) {
-	if t, ok := r.tiles.get(k); ok {
+	if t, ok := r.tiles.Get(k); ok {
 		return t, nil
 	}
 	url := strings.NewReplacer("{z}", strconv.Itoa(k.z), "{x}", strconv.FormatInt(k.x, 10), "{y}", strconv.FormatInt(k.y, 10)).Replace(r.cfg.Tiles)
@@ -238,7 +239,7 @@ func (r *Renderer) tile(ctx context.Context, k tileKey) (*image.NRGBA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrTile, url, err)
 		}
-		r.tiles.put(k, t, int64(len(t.Pix)))
+		r.tiles.Put(k, t, int64(len(t.Pix)))
 		return t, nil
 	})
 	if err != nil {

@@ -109,7 +109,7 @@ func TestM10_MapTilesCachedWithinBudget(t *testing.T) {
 		if _, err := r.Render(context.Background(), v2); err != nil {
 			t.Fatal(err)
 		}
-		if used := r.tiles.bytes(); used > 4*TileSize*TileSize*4 {
+		if used := r.tiles.Stats().Bytes; used > 4*TileSize*TileSize*4 {
 			t.Fatalf("tile cache at %d bytes over its budget", used)
 		}
 	}

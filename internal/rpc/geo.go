@@ -11,7 +11,6 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
-	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/maps"
 )
 
@@ -21,13 +20,11 @@ import (
 
 var errGeoInvalid = badRequest("GEO_POINT_INVALID")
 
-func (h *Handler) geoKey() []byte { return cluster.Derive(h.cfg.Secret, "geo point access hash") }
-
 func (h *Handler) geoHash(lat, long float64) int64 {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], math.Float64bits(lat))
 	binary.BigEndian.PutUint64(b[8:], math.Float64bits(long))
-	m := hmac.New(sha256.New, h.geoKey())
+	m := hmac.New(sha256.New, h.geoKey)
 	m.Write(b[:])
 	return int64(binary.BigEndian.Uint64(m.Sum(nil)) &^ (1 << 63))
 }

@@ -77,6 +77,7 @@ type Handler struct {
 	photoSlots chan struct{}
 	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
 	webSlots   chan struct{} // fetches of media sent by URL at once
+	geoKey     []byte        // signs geoPoint access hashes (M10)
 	// mediaMu: sends hold it shared from resolving their media to storing
 	// the message; deleting unreferenced media holds it alone (M6).
 	mediaMu  sync.RWMutex
@@ -108,6 +109,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2), webSlots: make(chan struct{}, 8),
 		takeouts: newTakeouts()}
+	h.geoKey = cluster.Derive(cfg.Secret, "geo point access hash")
 	h.initDCs()
 	return h
 }
