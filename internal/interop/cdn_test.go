@@ -88,6 +88,20 @@ func (s *cdnSetup) run(t *testing.T, f func(ctx context.Context, client *telegra
 		if _, err := client.Auth().Bot(ctx, botToken); err != nil {
 			return err
 		}
+		// The CDN starts after the master (it needs the secret the master
+		// writes); the master picks it up within its 5 s watch.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			cfg, err := client.API().HelpGetCDNConfig(ctx)
+			if err != nil {
+				return err
+			}
+			if len(cfg.PublicKeys) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("the master did not reach its CDN within 20 s")
+			}
+		}
 		return f(ctx, client)
 	})
 	if err != nil {
