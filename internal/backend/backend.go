@@ -22,6 +22,7 @@ type Records interface {
 	store.Messages
 	store.Documents
 	store.Photos
+	store.Chats
 }
 
 // Embedded is an assembled backend: the engine and the records it serves

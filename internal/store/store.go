@@ -223,9 +223,9 @@ func NewAccountID(ctx context.Context, a Accounts, min int64, random func() int6
 // Message is one message in an account's history. As in Telegram's private
 // chats, every account has its own copy and its own message ids.
 type Message struct {
-	Owner     int64 // whose history
+	Owner     int64 // whose history: an account, or a channel's peer (Chat.Peer)
 	ID        int   // per-owner id, assigned by AddMessages (1, 2, ...)
-	Peer      int64 // the other account; Owner itself for Saved Messages
+	Peer      int64 // the other account, Owner itself for Saved Messages, or a chat's peer
 	From      int64 // the sender
 	Out       bool  // sent by Owner
 	Date      time.Time
@@ -233,6 +233,9 @@ type Message struct {
 	RandomID  int64  // the sender's random_id, for updateMessageID
 	GroupedID int64  // album
 	Media     []byte // TL encoding of the MessageMedia, nil for none
+	// Action is the TL encoding of a service message's MessageAction (a
+	// chat created, its photo changed, ...), nil for an ordinary message.
+	Action []byte
 	// Objects are the documents and photos Media refers to: while a
 	// message names one, it is not deleted (M6).
 	Objects []int64

@@ -205,3 +205,14 @@ func TestOnce(t *testing.T) {
 		return m
 	})
 }
+
+func TestChats(t *testing.T) {
+	storetest.TestChats(t, func(t *testing.T) storetest.ChatRecords {
+		m, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}

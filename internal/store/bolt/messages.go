@@ -34,6 +34,7 @@ type message struct {
 	Media     []byte  `json:"media,omitempty"`
 	Objects   []int64 `json:"objects,omitempty"`
 	Twin      int     `json:"twin,omitempty"`
+	Action    []byte  `json:"action,omitempty"`
 }
 
 func msgKey(id int) []byte {
@@ -115,7 +116,7 @@ func (m *Meta) AddMessages(ctx context.Context, msgs []*store.Message) error {
 		}
 		for _, msg := range msgs {
 			v, err := json.Marshal(message{msg.Peer, msg.From, msg.Out, unixNano(msg.Date), msg.Text,
-				msg.RandomID, msg.GroupedID, msg.Media, msg.Objects, msg.Twin})
+				msg.RandomID, msg.GroupedID, msg.Media, msg.Objects, msg.Twin, msg.Action})
 			if err != nil {
 				return err
 			}
@@ -239,7 +240,7 @@ func decodeMessage(owner int64, k, v []byte) (store.Message, error) {
 	}
 	return store.Message{Owner: owner, ID: int(binary.BigEndian.Uint32(k)), Peer: r.Peer, From: r.From,
 		Out: r.Out, Date: fromUnixNano(r.Date), Text: r.Text, RandomID: r.RandomID,
-		GroupedID: r.GroupedID, Media: r.Media, Objects: r.Objects, Twin: r.Twin}, nil
+		GroupedID: r.GroupedID, Media: r.Media, Action: r.Action, Objects: r.Objects, Twin: r.Twin}, nil
 }
 
 // appendMessage appends the message stored under k in b, if there is one.

@@ -89,6 +89,9 @@ func (m *Meta) CollectPhoto(ctx context.Context, id int64) (store.Photo, bool, e
 				}
 			}
 		}
+		if chatPhoto(tx, id) {
+			return nil
+		}
 		p = store.Photo{ID: id, AccessHash: r.AccessHash, Owner: r.Owner, Date: fromUnixNano(r.Date),
 			Sizes: r.Sizes, Stripped: r.Stripped, Video: r.Video, VideoStart: r.VideoStart}
 		deleted = true

@@ -136,9 +136,9 @@ func (s *Store) AddMessages(ctx context.Context, msgs []*store.Message) error {
 			if objs == nil {
 				objs = []int64{}
 			}
-			batch.Queue(`INSERT INTO messages (owner, id, peer, sender, out, date, text, random_id, grouped_id, media, objects, twin)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				m.Owner, ids[i], m.Peer, m.From, m.Out, unixNano(m.Date), m.Text, m.RandomID, m.GroupedID, m.Media, objs, twins[i])
+			batch.Queue(`INSERT INTO messages (owner, id, peer, sender, out, date, text, random_id, grouped_id, media, objects, twin, action)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				m.Owner, ids[i], m.Peer, m.From, m.Out, unixNano(m.Date), m.Text, m.RandomID, m.GroupedID, m.Media, objs, twins[i], m.Action)
 		}
 		return tx.SendBatch(ctx, batch).Close()
 	})
@@ -152,7 +152,7 @@ func (s *Store) AddMessages(ctx context.Context, msgs []*store.Message) error {
 	return nil
 }
 
-const messageColumns = `owner, id, peer, sender, out, date, text, random_id, grouped_id, media, objects, twin`
+const messageColumns = `owner, id, peer, sender, out, date, text, random_id, grouped_id, media, objects, twin, action`
 
 func collectMessages(rows pgx.Rows, err error) ([]store.Message, error) {
 	if err != nil {
@@ -161,7 +161,7 @@ func collectMessages(rows pgx.Rows, err error) ([]store.Message, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Message, error) {
 		var m store.Message
 		var date int64
-		err := row.Scan(&m.Owner, &m.ID, &m.Peer, &m.From, &m.Out, &date, &m.Text, &m.RandomID, &m.GroupedID, &m.Media, &m.Objects, &m.Twin)
+		err := row.Scan(&m.Owner, &m.ID, &m.Peer, &m.From, &m.Out, &date, &m.Text, &m.RandomID, &m.GroupedID, &m.Media, &m.Objects, &m.Twin, &m.Action)
 		m.Date = fromUnixNano(date)
 		if len(m.Objects) == 0 {
 			m.Objects = nil
@@ -187,7 +187,7 @@ func (s *Store) Messages(ctx context.Context, owner int64, ids []int) ([]store.M
 	if len(want) == 0 {
 		return nil, nil
 	}
-	return collectMessages(s.pool.Query(ctx, `SELECT m.owner, m.id, m.peer, m.sender, m.out, m.date, m.text, m.random_id, m.grouped_id, m.media, m.objects, m.twin
+	return collectMessages(s.pool.Query(ctx, `SELECT m.owner, m.id, m.peer, m.sender, m.out, m.date, m.text, m.random_id, m.grouped_id, m.media, m.objects, m.twin, m.action
 		FROM unnest($2::integer[]) WITH ORDINALITY AS w(id, n) JOIN messages m ON m.owner = $1 AND m.id = w.id
 		ORDER BY w.n`, owner, want))
 }
@@ -497,6 +497,10 @@ func (s *Store) CollectPhoto(ctx context.Context, id int64) (store.Photo, bool, 
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND $2 = ANY(photos))`, p.Owner, id).Scan(&used); err != nil || used {
+			return err
+		}
+		// A chat's current photo stays (M8).
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM chats WHERE photo = $1)`, id).Scan(&used); err != nil || used {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM photos WHERE id = $1`, id); err != nil {

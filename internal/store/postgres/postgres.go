@@ -184,6 +184,22 @@ var migrations = [][]string{
 	5: { // sticker outlines (M9)
 		`ALTER TABLE documents ADD COLUMN outline bytea`,
 	},
+	6: { // chats and channels, service messages (M8)
+		`CREATE TABLE chats (
+			id          bigint PRIMARY KEY,
+			channel     boolean NOT NULL,
+			megagroup   boolean NOT NULL,
+			access_hash bigint NOT NULL,
+			title       text NOT NULL,
+			creator     bigint NOT NULL,
+			date        bigint NOT NULL,
+			version     integer NOT NULL,
+			photo       bigint NOT NULL,
+			members     jsonb NOT NULL
+		)`,
+		`CREATE INDEX chats_photo ON chats (photo) WHERE photo <> 0`,
+		`ALTER TABLE messages ADD COLUMN action bytea`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

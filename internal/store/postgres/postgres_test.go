@@ -67,6 +67,10 @@ func TestPhotos(t *testing.T) {
 	storetest.TestPhotos(t, func(t *testing.T) store.Photos { return open(t) })
 }
 
+func TestChats(t *testing.T) {
+	storetest.TestChats(t, func(t *testing.T) storetest.ChatRecords { return open(t) })
+}
+
 // TestO2_ProcessesShareOneDatabase: several processes opening one database at
 // once migrate it once, and each sees what the others commit.
 func TestO2_ProcessesShareOneDatabase(t *testing.T) {
@@ -93,8 +97,8 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 	if err := stores[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM filedc_migrations`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 5 {
-		t.Fatalf("%d migrations recorded, want 5", versions)
+	if versions != 6 {
+		t.Fatalf("%d migrations recorded, want 6", versions)
 	}
 	rec := storetest.Record(1)
 	if err := stores[1].CommitFile(t.Context(), rec, storetest.Hashes(1, 2)); err != nil {
