@@ -54,7 +54,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 	addr, _ := cfg.Listen.Addr().(*net.TCPAddr)
 	handler := rpc.New(rpc.Config{
 		DC: cfg.ID, Addr: addr, Engine: b.Engine, Accounts: b.Meta, Keys: b.Meta, Logger: cfg.Logger,
-		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta,
+		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
 	})

@@ -58,7 +58,7 @@ func newTestDC(t *testing.T, id int, secret string) *testDC {
 	}
 	now := time.Unix(1_800_000_000, 0)
 	d := &testDC{meta: meta, now: &now}
-	d.h = New(Config{DC: id, Engine: eng, Accounts: meta, Keys: meta, Messages: meta, Documents: meta, Photos: meta,
+	d.h = New(Config{DC: id, Engine: eng, Accounts: meta, Keys: meta, Messages: meta, Documents: meta, Photos: meta, Chats: meta,
 		Secret: []byte(secret), Cluster: m, Once: meta, Now: func() time.Time { return *d.now }})
 	return d
 }

@@ -49,6 +49,7 @@ const (
 	originObject  originKind = 1 // the object itself: valid while it exists
 	originMessage originKind = 2 // message msg of owner's history
 	originProfile originKind = 3 // owner's profile photos
+	originChat    originKind = 4 // the photo of chat owner (a chat's peer id)
 )
 
 // origin is where a reference was issued.
@@ -62,6 +63,7 @@ var objectOrigin = origin{kind: originObject}
 
 func messageOrigin(owner int64, msg int) origin { return origin{originMessage, owner, msg} }
 func profileOrigin(account int64) origin        { return origin{kind: originProfile, owner: account} }
+func chatOrigin(peer int64) origin              { return origin{kind: originChat, owner: peer} }
 
 type fileRefs struct {
 	key []byte
@@ -133,6 +135,9 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 			return err
 		}
 		if len(msgs) == 1 {
+			if slices.Contains(msgs[0].Objects, obj.ID) {
+				return nil
+			}
 			ids, err := mediaObjects(msgs[0].Media)
 			if err != nil {
 				return err
@@ -148,6 +153,16 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 		}
 		if err == nil && slices.Contains(acc.Photos, obj.ID) {
 			return nil
+		}
+	case originChat:
+		if id, _, ok := store.PeerChat(o.owner); ok {
+			chat, err := h.cfg.Chats.Chat(ctx, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil && chat.Photo == obj.ID {
+				return nil
+			}
 		}
 	}
 	return errFileRefInvalid

@@ -7,7 +7,9 @@ import (
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/chats"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -29,7 +31,7 @@ func (h *Handler) finalize(ctx context.Context, c *call, in tg.InputFileClass) (
 
 // uploadMedia finalizes an upload into media without sending a message (M1).
 func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUploadMediaRequest) (bin.Encoder, error) {
-	if _, err := h.peerAccount(ctx, c, req.Peer); err != nil {
+	if _, err := h.resolvePeer(ctx, c, req.Peer); err != nil {
 		return nil, err
 	}
 	if err := h.prefetch(ctx, c, req.Media); err != nil {
@@ -118,37 +120,129 @@ func (h *Handler) peerAccount(ctx context.Context, c *call, p tg.InputPeerClass)
 	return acc, err
 }
 
+// target is where messages go: an account (a private chat, or Saved
+// Messages) or a chat the caller is a member of.
+type target struct {
+	user store.Account // when chat is nil
+	chat *store.Chat
+}
+
+// peer is the target's peer id in stored messages.
+func (t target) peer() int64 {
+	if t.chat != nil {
+		return t.chat.Peer()
+	}
+	return t.user.ID
+}
+
+// channel is the target's channel, nil for an account or a basic group.
+func (t target) channel() *store.Chat {
+	if t.chat != nil && t.chat.Channel {
+		return t.chat
+	}
+	return nil
+}
+
+// resolvePeer resolves any peer messages go to or come from.
+func (h *Handler) resolvePeer(ctx context.Context, c *call, p tg.InputPeerClass) (target, error) {
+	var ref chats.Ref
+	switch p := p.(type) {
+	case *tg.InputPeerChat:
+		ref = chats.Ref{ID: p.ChatID}
+	case *tg.InputPeerChannel:
+		ref = chats.Ref{ID: p.ChannelID, Channel: true, AccessHash: p.AccessHash}
+	default:
+		acc, err := h.peerAccount(ctx, c, p)
+		return target{user: acc}, err
+	}
+	chat, err := h.chats.Visible(ctx, ref, c.user)
+	if err != nil {
+		return target{}, err
+	}
+	return target{chat: &chat}, nil
+}
+
+// sendTarget resolves a peer to send to: in a broadcast channel only
+// admins post.
+func (h *Handler) sendTarget(ctx context.Context, c *call, p tg.InputPeerClass) (target, error) {
+	t, err := h.resolvePeer(ctx, c, p)
+	if err != nil {
+		return t, err
+	}
+	if ch := t.channel(); ch != nil && !ch.Megagroup {
+		if m, _ := ch.Member(c.user); !m.Admin {
+			return t, &server.RPCError{Code: 403, Message: "CHAT_WRITE_FORBIDDEN"}
+		}
+	}
+	return t, nil
+}
+
 type outgoing struct {
 	text     string
 	media    tg.MessageMediaClass
+	action   tg.MessageActionClass // a service message
 	randomID int64
 }
 
-// deliver stores messages from the caller to peer: the caller's copy, and
-// the peer's own copy unless the peer is the caller (Saved Messages).
-func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outgoing, grouped int64) ([]*store.Message, error) {
+// deliver stores messages from the caller to t and returns the caller's
+// copies. A private message is stored twice, the caller's copy and the
+// peer's (once for Saved Messages); a basic group's in every member's
+// history; a channel's once, in the channel's.
+func (h *Handler) deliver(ctx context.Context, c *call, t target, items []outgoing, grouped int64) ([]*store.Message, error) {
 	var all, mine []*store.Message
 	now := h.cfg.Now()
+	peer := t.peer()
 	for _, it := range items {
-		var media []byte
+		var media, action []byte
+		var objects []int64
 		if it.media != nil {
 			var b bin.Buffer
 			if err := it.media.Encode(&b); err != nil {
 				return nil, err
 			}
 			media = b.Buf
+			var err error
+			if objects, err = mediaObjects(media); err != nil {
+				return nil, err
+			}
 		}
-		objects, err := mediaObjects(media)
-		if err != nil {
-			return nil, err
+		if it.action != nil {
+			var b bin.Buffer
+			if err := it.action.Encode(&b); err != nil {
+				return nil, err
+			}
+			action = b.Buf
+			objects = actionObjects(it.action)
 		}
-		own := &store.Message{Owner: c.user, Peer: peer, From: c.user, Out: true, Date: now,
-			Text: it.text, RandomID: it.randomID, GroupedID: grouped, Media: media, Objects: objects}
-		mine = append(mine, own)
-		all = append(all, own)
-		if peer != c.user {
-			all = append(all, &store.Message{Owner: peer, Peer: c.user, From: c.user, Date: now,
-				Text: it.text, GroupedID: grouped, Media: media, Objects: objects, TwinOf: own})
+		msg := func(owner int64) *store.Message {
+			return &store.Message{Owner: owner, Peer: peer, From: c.user, Out: owner == c.user, Date: now, Text: it.text,
+				GroupedID: grouped, Media: media, Action: action, Objects: objects}
+		}
+		switch {
+		case t.channel() != nil:
+			own := msg(peer)
+			own.RandomID = it.randomID
+			mine = append(mine, own)
+			all = append(all, own)
+		case t.chat != nil:
+			for _, m := range t.chat.Members {
+				dup := msg(m.User)
+				if m.User == c.user {
+					dup.RandomID = it.randomID
+					mine = append(mine, dup)
+				}
+				all = append(all, dup)
+			}
+		default:
+			own := msg(c.user)
+			own.RandomID = it.randomID
+			mine = append(mine, own)
+			all = append(all, own)
+			if peer != c.user {
+				twin := msg(peer)
+				twin.Peer, twin.TwinOf = c.user, own
+				all = append(all, twin)
+			}
 		}
 	}
 	err := h.cfg.Messages.AddMessages(ctx, all)
@@ -159,13 +253,47 @@ func (h *Handler) deliver(ctx context.Context, c *call, peer int64, items []outg
 	return mine, err
 }
 
-// tgMessage describes a stored message, with fresh file references whose
-// origin is the message (D7).
-func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
+// tgPeer describes a peer id of a stored message.
+func tgPeer(id int64) tg.PeerClass {
+	chat, channel, ok := store.PeerChat(id)
+	switch {
+	case !ok:
+		return &tg.PeerUser{UserID: id}
+	case channel:
+		return &tg.PeerChannel{ChannelID: chat}
+	}
+	return &tg.PeerChat{ChatID: chat}
+}
+
+// tgMessage describes a stored message to viewer, with fresh file
+// references whose origin is the message (D7).
+func (h *Handler) tgMessage(m store.Message, viewer int64) (tg.MessageClass, error) {
+	out := m.Out
+	if _, channel, _ := store.PeerChat(m.Owner); channel {
+		out = m.From == viewer // one copy for every member
+	}
+	ref := func(id, accessHash int64) []byte {
+		return h.refs.issue(files.FileRef{ID: id, AccessHash: accessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
+	}
+	if len(m.Action) > 0 {
+		action, err := tg.DecodeMessageAction(&bin.Buffer{Buf: m.Action})
+		if err != nil {
+			return nil, err
+		}
+		if a, ok := action.(*tg.MessageActionChatEditPhoto); ok {
+			if p, ok := a.Photo.(*tg.Photo); ok {
+				p.FileReference = ref(p.ID, p.AccessHash)
+			}
+		}
+		msg := &tg.MessageService{ID: m.ID, Out: out, PeerID: tgPeer(m.Peer), FromID: &tg.PeerUser{UserID: m.From},
+			Date: int(m.Date.Unix()), Action: action}
+		msg.SetFlags()
+		return msg, nil
+	}
 	msg := &tg.Message{
 		ID:        m.ID,
-		Out:       m.Out,
-		PeerID:    &tg.PeerUser{UserID: m.Peer},
+		Out:       out,
+		PeerID:    tgPeer(m.Peer),
 		FromID:    &tg.PeerUser{UserID: m.From},
 		Date:      int(m.Date.Unix()),
 		Message:   m.Text,
@@ -179,11 +307,11 @@ func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 		switch md := media.(type) {
 		case *tg.MessageMediaDocument:
 			if doc, ok := md.Document.(*tg.Document); ok {
-				doc.FileReference = h.refs.issue(files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
+				doc.FileReference = ref(doc.ID, doc.AccessHash)
 			}
 		case *tg.MessageMediaPhoto:
 			if p, ok := md.Photo.(*tg.Photo); ok {
-				p.FileReference = h.refs.issue(files.FileRef{ID: p.ID, AccessHash: p.AccessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
+				p.FileReference = ref(p.ID, p.AccessHash)
 			}
 		}
 		msg.Media = media
@@ -192,12 +320,13 @@ func (h *Handler) tgMessage(m store.Message) (*tg.Message, error) {
 	return msg, nil
 }
 
-// users describes the caller and the other accounts named.
+// users describes the caller and the other accounts named; ids of chats
+// are skipped.
 func (h *Handler) users(ctx context.Context, c *call, ids ...int64) ([]tg.UserClass, error) {
 	seen := map[int64]bool{}
 	var out []tg.UserClass
 	for _, id := range append([]int64{c.user}, ids...) {
-		if seen[id] {
+		if seen[id] || id <= 0 {
 			continue
 		}
 		seen[id] = true
@@ -214,21 +343,40 @@ func (h *Handler) users(ctx context.Context, c *call, ids ...int64) ([]tg.UserCl
 	return out, nil
 }
 
-// sent answers sendMedia and sendMultiMedia: updateMessageID for each
-// random_id, then updateNewMessage, as clients require (M2).
-func (h *Handler) sent(ctx context.Context, c *call, peer int64, msgs []*store.Message) (bin.Encoder, error) {
-	u := &tg.Updates{Date: int(h.cfg.Now().Unix())}
+// updates answers a call that stored messages: updateMessageID for each
+// random_id, then updateNewMessage (updateNewChannelMessage in a channel),
+// as clients require (M2), after the updates in head.
+func (h *Handler) updates(ctx context.Context, c *call, t target, msgs []*store.Message, head ...tg.UpdateClass) (*tg.Updates, error) {
+	u := &tg.Updates{Date: int(h.cfg.Now().Unix()), Updates: head}
 	for _, m := range msgs {
-		u.Updates = append(u.Updates, &tg.UpdateMessageID{ID: m.ID, RandomID: m.RandomID})
+		if m.RandomID != 0 {
+			u.Updates = append(u.Updates, &tg.UpdateMessageID{ID: m.ID, RandomID: m.RandomID})
+		}
 	}
 	for _, m := range msgs {
-		msg, err := h.tgMessage(*m)
+		msg, err := h.tgMessage(*m, c.user)
 		if err != nil {
 			return nil, err
 		}
-		u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.Pts, PtsCount: 1})
+		if t.channel() != nil {
+			u.Updates = append(u.Updates, &tg.UpdateNewChannelMessage{Message: msg, Pts: m.Pts, PtsCount: 1})
+		} else {
+			u.Updates = append(u.Updates, &tg.UpdateNewMessage{Message: msg, Pts: m.Pts, PtsCount: 1})
+		}
 	}
-	users, err := h.users(ctx, c, peer)
+	if u.Updates == nil {
+		u.Updates = []tg.UpdateClass{}
+	}
+	ids := []int64{t.user.ID}
+	if t.chat != nil {
+		ids = memberIDs(*t.chat)
+		chat, err := h.tgChat(ctx, *t.chat, c.user)
+		if err != nil {
+			return nil, err
+		}
+		u.Chats = []tg.ChatClass{chat}
+	}
+	users, err := h.users(ctx, c, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +391,7 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 	// Media found here stays until the message that names it is stored.
 	h.mediaMu.RLock()
 	defer h.mediaMu.RUnlock()
-	peer, err := h.peerAccount(ctx, c, req.Peer)
+	t, err := h.sendTarget(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
 	}
@@ -251,11 +399,11 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := h.deliver(ctx, c, peer.ID, []outgoing{{text: req.Message, media: media, randomID: req.RandomID}}, 0)
+	msgs, err := h.deliver(ctx, c, t, []outgoing{{text: req.Message, media: media, randomID: req.RandomID}}, 0)
 	if err != nil {
 		return nil, err
 	}
-	return h.sent(ctx, c, peer.ID, msgs)
+	return h.updates(ctx, c, t, msgs)
 }
 
 func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesSendMultiMediaRequest) (bin.Encoder, error) {
@@ -274,7 +422,7 @@ func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesS
 	}
 	h.mediaMu.RLock()
 	defer h.mediaMu.RUnlock()
-	peer, err := h.peerAccount(ctx, c, req.Peer)
+	t, err := h.sendTarget(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
 	}
@@ -286,49 +434,67 @@ func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesS
 		}
 		items[i] = outgoing{text: sm.Message, media: media, randomID: sm.RandomID}
 	}
-	msgs, err := h.deliver(ctx, c, peer.ID, items, randid.Int63())
+	msgs, err := h.deliver(ctx, c, t, items, randid.Int63())
 	if err != nil {
 		return nil, err
 	}
-	return h.sent(ctx, c, peer.ID, msgs)
+	return h.updates(ctx, c, t, msgs)
 }
 
-// messagesOf answers getMessages and getHistory.
-func (h *Handler) messagesOf(ctx context.Context, c *call, stored []store.Message) (bin.Encoder, error) {
-	out := &tg.MessagesMessages{}
+// messagesOf answers getMessages and getHistory; channel is the channel
+// they come from, nil for the caller's own history.
+func (h *Handler) messagesOf(ctx context.Context, c *call, stored []store.Message, channel *store.Chat) (bin.Encoder, error) {
+	var msgs []tg.MessageClass
 	var peers []int64
 	for _, m := range stored {
-		msg, err := h.tgMessage(m)
+		msg, err := h.tgMessage(m, c.user)
 		if err != nil {
 			return nil, err
 		}
-		out.Messages = append(out.Messages, msg)
+		msgs = append(msgs, msg)
 		peers = append(peers, m.Peer, m.From)
+	}
+	if channel != nil {
+		peers = append(peers, channel.Peer())
 	}
 	users, err := h.users(ctx, c, peers...)
 	if err != nil {
 		return nil, err
 	}
-	out.Users = users
-	return out, nil
+	chatList, err := h.chatsOf(ctx, c, peers...)
+	if err != nil {
+		return nil, err
+	}
+	if channel != nil {
+		pts, err := h.cfg.Messages.Pts(ctx, channel.Peer())
+		if err != nil {
+			return nil, err
+		}
+		return &tg.MessagesChannelMessages{Pts: pts, Count: len(msgs), Messages: msgs, Topics: []tg.ForumTopicClass{}, Chats: chatList, Users: users}, nil
+	}
+	return &tg.MessagesMessages{Messages: msgs, Chats: chatList, Users: users}, nil
 }
 
-func (h *Handler) getMessages(ctx context.Context, c *call, req *tg.MessagesGetMessagesRequest) (bin.Encoder, error) {
+func inputMessageIDs(in []tg.InputMessageClass) []int {
 	var ids []int
-	for _, in := range req.ID {
+	for _, in := range in {
 		if m, ok := in.(*tg.InputMessageID); ok {
 			ids = append(ids, m.ID)
 		}
 	}
-	stored, err := h.cfg.Messages.Messages(ctx, c.user, ids)
+	return ids
+}
+
+func (h *Handler) getMessages(ctx context.Context, c *call, req *tg.MessagesGetMessagesRequest) (bin.Encoder, error) {
+	stored, err := h.cfg.Messages.Messages(ctx, c.user, inputMessageIDs(req.ID))
 	if err != nil {
 		return nil, err
 	}
-	return h.messagesOf(ctx, c, stored)
+	return h.messagesOf(ctx, c, stored, nil)
 }
 
 func (h *Handler) getHistory(ctx context.Context, c *call, req *tg.MessagesGetHistoryRequest) (bin.Encoder, error) {
-	peer, err := h.peerAccount(ctx, c, req.Peer)
+	t, err := h.resolvePeer(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
 	}
@@ -336,11 +502,15 @@ func (h *Handler) getHistory(ctx context.Context, c *call, req *tg.MessagesGetHi
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	stored, err := h.cfg.Messages.History(ctx, c.user, peer.ID, req.OffsetID, limit)
+	owner := c.user
+	if t.channel() != nil {
+		owner = t.peer()
+	}
+	stored, err := h.cfg.Messages.History(ctx, owner, t.peer(), req.OffsetID, limit)
 	if err != nil {
 		return nil, err
 	}
-	return h.messagesOf(ctx, c, stored)
+	return h.messagesOf(ctx, c, stored, t.channel())
 }
 
 // getDocumentByHash finds a stored document by content (M6).

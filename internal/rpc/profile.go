@@ -168,21 +168,31 @@ func (h *Handler) deletePhotos(ctx context.Context, c *call, req *tg.PhotosDelet
 	return out, nil
 }
 
-// peerPhotoFile resolves inputPeerPhotoFileLocation: one of the peer's
-// profile photos, big (c) or small (a).
+// peerPhotoFile resolves inputPeerPhotoFileLocation: one of a user's
+// profile photos or a chat's photo, big (c) or small (a).
 func (h *Handler) peerPhotoFile(ctx context.Context, c *call, l *tg.InputPeerPhotoFileLocation) (files.FileRef, error) {
-	acc, err := h.peerAccount(ctx, c, l.Peer)
+	t, err := h.resolvePeer(ctx, c, l.Peer)
 	if err != nil {
 		return files.FileRef{}, err
 	}
-	if !slices.Contains(acc.Photos, l.PhotoID) {
-		return files.FileRef{}, errLocation
+	var p store.Photo
+	if t.chat != nil {
+		if p, err = h.chatPhotoFile(ctx, *t.chat, l.PhotoID, l.Big); err != nil {
+			return files.FileRef{}, err
+		}
+	} else {
+		if !slices.Contains(t.user.Photos, l.PhotoID) {
+			return files.FileRef{}, errLocation
+		}
+		p, err = h.cfg.Photos.Photo(ctx, l.PhotoID)
+		if errors.Is(err, store.ErrNotFound) {
+			return files.FileRef{}, errLocation
+		}
+		if err != nil {
+			return files.FileRef{}, err
+		}
 	}
-	p, err := h.cfg.Photos.Photo(ctx, l.PhotoID)
-	if errors.Is(err, store.ErrNotFound) {
-		return files.FileRef{}, errLocation
-	}
-	if err != nil || len(p.Sizes) == 0 {
+	if len(p.Sizes) == 0 {
 		return files.FileRef{}, errLocation
 	}
 	want := "a"

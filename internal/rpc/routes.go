@@ -90,6 +90,19 @@ var routes = map[uint32]route{
 	tg.MessagesDeleteMessagesRequestTypeID:    method(needsLogin, (*Handler).deleteMessages),
 	tg.MessagesGetDocumentByHashRequestTypeID: method(needsLogin, (*Handler).getDocumentByHash),
 
+	// Chats and channels: members, media and photos (M8).
+	tg.MessagesCreateChatRequestTypeID:      method(needsLogin, (*Handler).createChat),
+	tg.ChannelsCreateChannelRequestTypeID:   method(needsLogin, (*Handler).createChannel),
+	tg.MessagesAddChatUserRequestTypeID:     method(needsLogin, (*Handler).addChatUser),
+	tg.ChannelsInviteToChannelRequestTypeID: method(needsLogin, (*Handler).inviteToChannel),
+	tg.MessagesGetChatsRequestTypeID:        method(needsLogin, (*Handler).getChats),
+	tg.ChannelsGetChannelsRequestTypeID:     method(needsLogin, (*Handler).getChannels),
+	tg.MessagesGetFullChatRequestTypeID:     method(needsLogin, (*Handler).getFullChat),
+	tg.ChannelsGetFullChannelRequestTypeID:  method(needsLogin, (*Handler).getFullChannel),
+	tg.MessagesEditChatPhotoRequestTypeID:   method(needsLogin, (*Handler).editChatPhoto),
+	tg.ChannelsEditPhotoRequestTypeID:       method(needsLogin, (*Handler).channelsEditPhoto),
+	tg.ChannelsGetMessagesRequestTypeID:     method(needsLogin, (*Handler).channelGetMessages),
+
 	// photos.*: profile photos and videos.
 	tg.PhotosUploadProfilePhotoRequestTypeID: method(needsLogin, (*Handler).uploadProfilePhoto),
 	tg.PhotosUpdateProfilePhotoRequestTypeID: method(needsLogin, (*Handler).updateProfilePhoto),

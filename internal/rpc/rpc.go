@@ -18,6 +18,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/cdn"
+	"github.com/filedc/filedc/internal/chats"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/maps"
@@ -37,6 +38,7 @@ type Config struct {
 	Messages  store.Messages
 	Documents store.Documents
 	Photos    store.Photos
+	Chats     store.Chats
 	Logger    *slog.Logger
 	Now       func() time.Time
 	// RequestRate and RequestBurst bound each account's calls per second
@@ -85,6 +87,7 @@ type Handler struct {
 	grantKey []byte
 	once     store.Once
 	takeouts *takeouts
+	chats    *chats.Service
 }
 
 // New returns a handler.
@@ -109,6 +112,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2), webSlots: make(chan struct{}, 8),
 		takeouts: newTakeouts()}
+	h.chats = chats.New(cfg.Chats, cfg.Now)
 	h.geoKey = cluster.Derive(cfg.Secret, "geo point access hash")
 	h.initDCs()
 	return h
