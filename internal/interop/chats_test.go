@@ -57,7 +57,9 @@ func selfOf(ctx context.Context, t *testing.T, api *tg.Client) *tg.User {
 	return users[0].(*tg.User)
 }
 
-func inputUserOf(u *tg.User) *tg.InputUser { return &tg.InputUser{UserID: u.ID, AccessHash: u.AccessHash} }
+func inputUserOf(u *tg.User) *tg.InputUser {
+	return &tg.InputUser{UserID: u.ID, AccessHash: u.AccessHash}
+}
 
 // chatOf returns the one chat of an Updates answer.
 func chatOf(t *testing.T, u tg.UpdatesClass) tg.ChatClass {
