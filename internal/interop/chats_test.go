@@ -3,6 +3,8 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image/jpeg"
 	"testing"
@@ -430,4 +432,75 @@ func editPhotoFromHistory(ctx context.Context, t *testing.T, api *tg.Client, pee
 	}
 	t.Fatal("no photo change in the history")
 	return nil
+}
+
+// TestM8_GramJSChatPhotos: GramJS (layer 198), signed in as a test-phone
+// user, creates a basic group and a megagroup with a gotd user in them,
+// gives each an uploaded photo and downloads it by peer as
+// downloadProfilePhoto does, and sends a document to each. The gotd member
+// sees the photos on the chats, downloads the same bytes, and downloads
+// the documents from the chats' histories.
+func TestM8_GramJSChatPhotos(t *testing.T) {
+	srv := startServer(t, "--test-phones")
+	image := testJPEG(t, 700, 700)
+	doc := randomBytes(82, 300<<10)
+	withUser(t, srv, "9996621001", func(ctx context.Context, bobAPI *tg.Client, _ *tg.User) error {
+		bob := selfOf(ctx, t, bobAPI)
+		res, _ := runGramJSWith(t, srv, "chats", map[string][]byte{"1-photo.jpg": image, "2-doc.bin": doc},
+			"FILEDC_PHONE=9996621000", fmt.Sprintf("FILEDC_MEMBER=%d:%d", bob.ID, bob.AccessHash))
+		if res.Self.Bot {
+			t.Errorf("GramJS signed in as %+v, want a user", res.Self)
+		}
+		for _, c := range []struct {
+			name string
+			got  gramjsChat
+		}{{"group", res.Group}, {"channel", res.Channel}} {
+			if c.got.PhotoID == "" || c.got.PhotoID != c.got.FullPhotoID || c.got.Big.Downloaded == 0 || c.got.Small.Downloaded == 0 {
+				t.Fatalf("%s: GramJS saw %+v", c.name, c.got)
+			}
+			var id, hash int64
+			fmt.Sscan(c.got.ID, &id)
+			var peer tg.InputPeerClass = &tg.InputPeerChat{ChatID: id}
+			var chat tg.ChatClass
+			if c.name == "channel" {
+				fmt.Sscan(c.got.AccessHash, &hash)
+				peer = &tg.InputPeerChannel{ChannelID: id, AccessHash: hash}
+				got, err := bobAPI.ChannelsGetChannels(ctx, []tg.InputChannelClass{&tg.InputChannel{ChannelID: id, AccessHash: hash}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				chat = got.GetChats()[0]
+			} else {
+				got, err := bobAPI.MessagesGetChats(ctx, []int64{id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				chat = got.GetChats()[0]
+			}
+			full, ok := chat.(tg.FullChat)
+			if !ok {
+				t.Fatalf("%s: Bob sees %T", c.name, chat)
+			}
+			cp, ok := full.GetPhoto().(*tg.ChatPhoto)
+			if !ok || fmt.Sprint(cp.PhotoID) != c.got.PhotoID {
+				t.Fatalf("%s: Bob sees photo %+v, GramJS set %s", c.name, full.GetPhoto(), c.got.PhotoID)
+			}
+			var big bytes.Buffer
+			if _, err := downloader.NewDownloader().Download(bobAPI, &tg.InputPeerPhotoFileLocation{Peer: peer, PhotoID: cp.PhotoID, Big: true}).Stream(ctx, &big); err != nil {
+				t.Fatal(err)
+			}
+			if sum := sha256.Sum256(big.Bytes()); hex.EncodeToString(sum[:]) != c.got.Big.SHA256 {
+				t.Errorf("%s: Bob's big photo (%d bytes) differs from GramJS's (%d)", c.name, big.Len(), c.got.Big.Downloaded)
+			}
+			d := chatDocument(ctx, t, bobAPI, peer, "to the "+c.name)
+			var out bytes.Buffer
+			if _, err := downloader.NewDownloader().Download(bobAPI, d.AsInputDocumentFileLocation("")).Stream(ctx, &out); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out.Bytes(), doc) {
+				t.Errorf("%s: Bob downloaded %d bytes that differ from what GramJS sent", c.name, out.Len())
+			}
+		}
+		return nil
+	})
 }

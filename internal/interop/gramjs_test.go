@@ -47,6 +47,21 @@ type gramjsResult struct {
 		gramjsMessage
 		Thumbs []gramjsSize `json:"thumbs"`
 	} `json:"document"`
+	// chats
+	Group, Channel gramjsChat
+}
+
+// gramjsChat is what the chats scenario did in one chat.
+type gramjsChat struct {
+	ID          string `json:"id"`
+	AccessHash  string `json:"access_hash"`
+	PhotoID     string `json:"photo_id"`
+	FullPhotoID string `json:"full_photo_id"`
+	Big, Small  struct {
+		Downloaded int    `json:"downloaded"`
+		SHA256     string `json:"sha256"`
+	}
+	Sent int `json:"sent"`
 }
 
 // runGramJS runs one scenario of filedc.js against srv as the bot botToken,
@@ -54,10 +69,21 @@ type gramjsResult struct {
 // after the checks every scenario shares.
 func runGramJS(t *testing.T, srv *dc, scenario string, files map[string][]byte) (*gramjsResult, string) {
 	t.Helper()
+	res, tmp := runGramJSWith(t, srv, scenario, files)
+	if res.Self.ID != "7000001" || !res.Self.Bot {
+		t.Errorf("GramJS logged in as %+v, want bot 7000001", res.Self)
+	}
+	return res, tmp
+}
+
+// runGramJSWith runs a scenario with more environment variables, such as
+// FILEDC_PHONE to sign in as a user.
+func runGramJSWith(t *testing.T, srv *dc, scenario string, files map[string][]byte, env ...string) (*gramjsResult, string) {
+	t.Helper()
 	dir := testenv.Require(t, "FILEDC_TEST_GRAMJS")
 	// The script gives up after 4 minutes; the backstop is for node itself.
 	script := clientScript{command: node(t), script: filepath.Join(dir, "filedc.js"), dir: dir, backstop: 5 * time.Minute,
-		env: append(serverEnv(srv), "FILEDC_TIMEOUT_MS=240000")}
+		env: append(append(serverEnv(srv), "FILEDC_TIMEOUT_MS=240000"), env...)}
 	var res gramjsResult
 	run, err := script.run(t, scenario, files, &res)
 	if err != nil || res.Error != "" {
@@ -66,9 +92,6 @@ func runGramJS(t *testing.T, srv *dc, scenario string, files map[string][]byte) 
 	tmp := run.dir
 	if res.Layer != gramjsLayer {
 		t.Errorf("GramJS declares layer %d, want %d", res.Layer, gramjsLayer)
-	}
-	if res.Self.ID != "7000001" || !res.Self.Bot {
-		t.Errorf("GramJS logged in as %+v, want bot 7000001", res.Self)
 	}
 	return &res, tmp
 }

@@ -11,6 +11,8 @@
 //   FILEDC_DC          its DC id
 //   FILEDC_PUBLIC_KEY  path of its RSA public key (PEM, PKCS#1)
 //   FILEDC_BOT_TOKEN   bot token to log in with
+//   FILEDC_PHONE       a test phone to sign in with instead (server runs --test-phones)
+//   FILEDC_MEMBER      "id:access_hash" of the user the chats scenario adds
 //   FILEDC_OUT         directory for downloaded thumbnails
 //   FILEDC_TIMEOUT_MS  the whole run fails after this long (default 240000)
 
@@ -20,6 +22,7 @@ const path = require('path');
 const bigInt = require('big-integer');
 const { TelegramClient, Api } = require('telegram');
 const { MemorySession } = require('telegram/sessions');
+const { CustomFile } = require('telegram/client/uploads');
 const { ConnectionTCPFull } = require('telegram/network/connection');
 const { Logger, LogLevel } = require('telegram/extensions/Logger');
 const { LAYER } = require('telegram/tl/AllTLObjects');
@@ -88,7 +91,18 @@ async function connect() {
     autoReconnect: false,
     baseLogger: new StderrLogger(process.env.FILEDC_GRAMJS_LOG || LogLevel.WARN),
   });
-  await client.start({ botAuthToken: env('FILEDC_BOT_TOKEN') });
+  const phone = process.env.FILEDC_PHONE;
+  if (phone) {
+    // A test phone 99966XYYYY signs in with the code X five times (S6).
+    await client.start({
+      phoneNumber: phone,
+      phoneCode: async () => phone[5].repeat(5),
+      firstAndLastNames: async () => ['GramJS', 'user'],
+      onError: (err) => { throw err; },
+    });
+  } else {
+    await client.start({ botAuthToken: env('FILEDC_BOT_TOKEN') });
+  }
   // --- end connect
   return client;
 }
@@ -255,7 +269,46 @@ async function external(client, paths) {
   };
 }
 
-const scenarios = { files, album, photo, external };
+// chats: as a user, a basic group and a megagroup with FILEDC_MEMBER in
+// them; each gets the photo paths[0] (uploaded) and the document paths[1]
+// (sent). Each photo is downloaded big by peer, as GramJS's
+// downloadProfilePhoto does.
+async function chats(client, paths) {
+  const [memberID, memberHash] = env('FILEDC_MEMBER').split(':');
+  const member = new Api.InputUser({ userId: bigInt(memberID), accessHash: bigInt(memberHash) });
+  const out = {};
+  const created = await client.invoke(new Api.messages.CreateChat({ users: [member], title: 'gramjs group' }));
+  const group = created.updates.chats[0];
+  const channelUpdates = await client.invoke(new Api.channels.CreateChannel({ megagroup: true, title: 'gramjs megagroup', about: '' }));
+  const channel = channelUpdates.chats[0];
+  await client.invoke(new Api.channels.InviteToChannel({ channel, users: [member] }));
+  for (const [name, chat] of [['group', group], ['channel', channel]]) {
+    const file = await client.uploadFile({ file: new CustomFile(path.basename(paths[0]), fs.statSync(paths[0]).size, paths[0]), workers: 2 });
+    const photo = new Api.InputChatUploadedPhoto({ file });
+    const edited = chat instanceof Api.Channel
+      ? await client.invoke(new Api.channels.EditPhoto({ channel: chat, photo }))
+      : await client.invoke(new Api.messages.EditChatPhoto({ chatId: chat.id, photo }));
+    const current = edited.chats[0];
+    const big = await client.downloadProfilePhoto(current, { isBig: true });
+    const small = await client.downloadProfilePhoto(current, { isBig: false });
+    const full = chat instanceof Api.Channel
+      ? await client.invoke(new Api.channels.GetFullChannel({ channel: chat }))
+      : await client.invoke(new Api.messages.GetFullChat({ chatId: chat.id }));
+    const sent = await client.sendFile(current, { file: paths[1], forceDocument: true, caption: `to the ${name}` });
+    out[name] = {
+      id: chat.id.toString(),
+      access_hash: chat.accessHash ? chat.accessHash.toString() : '',
+      photo_id: current.photo.photoId.toString(),
+      full_photo_id: full.fullChat.chatPhoto.id.toString(),
+      big: { downloaded: big.length, sha256: sha256(big) },
+      small: { downloaded: small.length, sha256: sha256(small) },
+      sent: sent.id,
+    };
+  }
+  return out;
+}
+
+const scenarios = { files, album, photo, external, chats };
 
 async function main() {
   const [scenario, ...paths] = process.argv.slice(2);
