@@ -21,6 +21,7 @@ import (
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
 )
 
@@ -72,6 +73,7 @@ func serveCmd() *cobra.Command {
 		dcOptions []string
 		cdnOpts   cdnOptions
 		web       webOptions
+		limits    server.Limits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -118,7 +120,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -147,6 +149,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
 	cdnFlags(f, &cdnOpts)
 	webFlags(f, &web)
+	limitFlags(f, &limits)
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
@@ -169,6 +172,7 @@ type serveOptions struct {
 	dcOptions          []string        // ID=IP:PORT of every DC
 	cdn                cdnOptions
 	web                webOptions
+	limits             server.Limits
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -261,7 +265,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
 	err = runServers(ctx, srv, ln, func() error {
-		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper})
+		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits})
 	})
 	if err == nil {
 		log.Info("filedc stopped")

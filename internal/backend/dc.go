@@ -47,6 +47,8 @@ type DCConfig struct {
 	Web *webfetch.Fetcher
 	// Maps renders map previews; nil: none.
 	Maps *maps.Renderer
+	// Limits bound what clients make the server hold (S7a).
+	Limits server.Limits
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -71,6 +73,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Salts:   session.NewSalts(cfg.Salt),
 		Handler: handler,
 		Logger:  cfg.Logger,
+		Limits:  cfg.Limits,
 	})
 	return srv.Serve(ctx, cfg.Listen)
 }

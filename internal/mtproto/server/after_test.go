@@ -60,7 +60,7 @@ func (a *afterHarness) send(t *testing.T, e bin.Encoder) int64 {
 		t.Fatal(err)
 	}
 	a.msgID += 4
-	a.ts.srv.process(context.Background(), a.ts.sess, a.msgID, 1, b.Buf, 0, nil)
+	a.ts.srv.process(context.Background(), a.ts.sess.conn, a.ts.sess, a.msgID, 1, b.Buf, 0, nil)
 	return a.msgID
 }
 

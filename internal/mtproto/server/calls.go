@@ -26,6 +26,10 @@ type callLog struct {
 	// change is closed when a call begins or ends, for the calls waiting
 	// in invokeAfterMsg; nil while none waits.
 	change chan struct{}
+	// floor: msg_ids at or below it are too old to tell whether they were
+	// handled (the log forgot them, or the session is new after an
+	// eviction): bad_msg_notification 20 (S7d).
+	floor int64
 }
 
 // begin records a call; dup reports that its msg_id was seen before.
@@ -41,7 +45,9 @@ func (l *callLog) begin(msgID int64) (st *callState, dup bool) {
 	if len(l.order) < rememberedCalls {
 		l.order = append(l.order, msgID)
 	} else {
-		delete(l.calls, l.order[l.next])
+		old := l.order[l.next]
+		delete(l.calls, old)
+		l.floor = max(l.floor, old)
 		l.order[l.next] = msgID
 		l.next = (l.next + 1) % rememberedCalls
 	}

@@ -43,7 +43,7 @@ func newTestSession(t *testing.T, h Handler) *testSession {
 	key := raw.WithID()
 	k := &Key{}
 	k.Update(func(r *store.AuthKey) { r.ID, r.Value = key.ID, key.Value })
-	return &testSession{srv: s, sess: s.session(k, 1, &conn{t: tr}), key: key, client: client}
+	return &testSession{srv: s, sess: first(s.session(k, 1, s.newConn(tr))), key: key, client: client}
 }
 
 // next reads and decrypts the next message the server sent.
@@ -93,9 +93,9 @@ func TestS3_RepeatedCallRunsOnceAndGetsItsAnswerAgain(t *testing.T) {
 	msgID := time.Now().Unix() << 32
 	ctx := context.Background()
 	// process writes answers itself, and a pipe blocks writes until read.
-	go ts.srv.process(ctx, ts.sess, msgID, 1, call.Buf, 0, nil)
+	go ts.srv.process(ctx, ts.sess.conn, ts.sess, msgID, 1, call.Buf, 0, nil)
 	first := ts.nextAnswer(t)
-	go ts.srv.process(ctx, ts.sess, msgID, 1, call.Buf, 0, nil) // the client sends it again
+	go ts.srv.process(ctx, ts.sess.conn, ts.sess, msgID, 1, call.Buf, 0, nil) // the client sends it again
 	second := ts.nextAnswer(t)
 	if runs.Load() != 1 {
 		t.Fatalf("the call ran %d times", runs.Load())
@@ -107,7 +107,7 @@ func TestS3_RepeatedCallRunsOnceAndGetsItsAnswerAgain(t *testing.T) {
 	// msgs_state_req knows the call and its answer, and not an unseen one.
 	var req bin.Buffer
 	(&mt.MsgsStateReq{MsgIDs: []int64{msgID, msgID + 4}}).Encode(&req)
-	go ts.srv.process(ctx, ts.sess, msgID+8, 2, req.Buf, 0, nil)
+	go ts.srv.process(ctx, ts.sess.conn, ts.sess, msgID+8, 2, req.Buf, 0, nil)
 	for {
 		id, b := ts.next(t)
 		if id != mt.MsgsStateInfoTypeID {
@@ -123,3 +123,5 @@ func TestS3_RepeatedCallRunsOnceAndGetsItsAnswerAgain(t *testing.T) {
 		return
 	}
 }
+
+func first[T any](v T, _ bool) T { return v }

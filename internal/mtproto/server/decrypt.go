@@ -69,8 +69,9 @@ func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessa
 		p.release()
 		return nil, nil, err
 	}
-	// MTProto 2.0 pads with 12 to 1024 bytes.
-	if n := int(data.MessageDataLen); n < 0 || n%4 != 0 || len(data.MessageDataWithPadding)-n > 1024 {
+	// MTProto 2.0 pads with 12 to 1024 bytes (S7d).
+	if n := int(data.MessageDataLen); n < 0 || n%4 != 0 || len(data.MessageDataWithPadding)-n < 12 ||
+		len(data.MessageDataWithPadding)-n > 1024 {
 		p.release()
 		return nil, nil, errBadMessage
 	}

@@ -57,9 +57,9 @@ func FuzzProcess(f *testing.F) {
 		}),
 	})
 	key := &Key{}
-	sess := s.session(key, 1, &conn{t: t})
+	sess, _ := s.session(key, 1, s.newConn(t))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s.process(context.Background(), sess, 4, 1, body, 0, nil)
+		s.process(context.Background(), sess.conn, sess, 4, 1, body, 0, nil)
 	})
 }
 

@@ -24,12 +24,15 @@ import (
 
 // rawClient speaks intermediate with an auth key the server knows, over TCP.
 type rawClient struct {
-	conn  net.Conn
-	key   crypto.AuthKey
-	salt  int64
-	ids   *proto.MessageIDGen
-	seq   int32
-	parts *partLog
+	conn    net.Conn
+	key     crypto.AuthKey
+	salt    int64
+	ids     *proto.MessageIDGen
+	seq     int32
+	session int64
+	parts   *partLog
+	srv     *Server
+	keys    *memKeys
 }
 
 // partLog records the parts of upload.saveFilePart calls a handler saw.
@@ -51,22 +54,31 @@ func (l *partLog) seen() map[int]bool {
 
 func newRawClient(t *testing.T) *rawClient {
 	t.Helper()
+	parts := &partLog{}
+	c := newRawClientWith(t, Config{Handler: HandlerFunc(func(ctx context.Context, r *Request) (bin.Encoder, error) {
+		var req tg.UploadSaveFilePartRequest
+		if err := req.Decode(r.Body); err != nil {
+			return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
+		}
+		parts.add(req.FilePart)
+		return &tg.BoolTrue{}, nil
+	})})
+	c.parts = parts
+	return c
+}
+
+// newRawClientWith starts a server with cfg (salts and keys filled in) and
+// connects a client with a key it knows.
+func newRawClientWith(t *testing.T, cfg Config) *rawClient {
+	t.Helper()
 	var raw crypto.Key
 	copy(raw[:], "an auth key for the inbound test of the decrypting pipeline ...")
 	key := raw.WithID()
 	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
 	keys.PutAuthKey(context.Background(), store.AuthKey{ID: key.ID, Value: key.Value})
-	parts := &partLog{}
 	salts := session.NewSalts([]byte("inbound test secret, 32 bytes ok"))
-	s := New(Config{Salts: salts, Keys: keys, Logger: nil,
-		Handler: HandlerFunc(func(ctx context.Context, r *Request) (bin.Encoder, error) {
-			var req tg.UploadSaveFilePartRequest
-			if err := req.Decode(r.Body); err != nil {
-				return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
-			}
-			parts.add(req.FilePart)
-			return &tg.BoolTrue{}, nil
-		})})
+	cfg.Salts, cfg.Keys = salts, keys
+	s := New(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +95,8 @@ func newRawClient(t *testing.T) *rawClient {
 	if _, err := conn.Write([]byte{0xee, 0xee, 0xee, 0xee}); err != nil {
 		t.Fatal(err)
 	}
-	return &rawClient{conn: conn, key: key, salt: salts.Current(time.Now()), ids: proto.NewMessageIDGen(time.Now), parts: parts}
+	return &rawClient{conn: conn, key: key, salt: salts.Current(time.Now()), ids: proto.NewMessageIDGen(time.Now),
+		session: 77, srv: s, keys: keys}
 }
 
 // frame encrypts body as the next content message; corrupt flips a byte of
@@ -94,7 +107,7 @@ func (c *rawClient) frame(t *testing.T, body bin.Encoder, corrupt bool) ([]byte,
 	c.seq++
 	var b bin.Buffer
 	err := crypto.NewClientCipher(rand.Reader).Encrypt(c.key, crypto.EncryptedMessageData{
-		Salt: c.salt, SessionID: 77, MessageID: id, SeqNo: 2*c.seq - 1, Message: body,
+		Salt: c.salt, SessionID: c.session, MessageID: id, SeqNo: 2*c.seq - 1, Message: body,
 	}, &b)
 	if err != nil {
 		t.Fatal(err)

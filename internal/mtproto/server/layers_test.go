@@ -100,7 +100,7 @@ func TestS5_LayerRememberedPerKeyAcrossSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		msgID += 4
-		go ts.srv.process(ctx, sess, msgID, 1, body, 0, nil)
+		go ts.srv.process(ctx, sess.conn, sess, msgID, 1, body, 0, nil)
 		return ts.nextAnswer(t).Result
 	}
 
@@ -122,7 +122,7 @@ func TestS5_LayerRememberedPerKeyAcrossSessions(t *testing.T) {
 	}
 
 	// A second session on the same key, no invokeWithLayer.
-	second := ts.srv.session(ts.sess.key, 2, ts.sess.conn)
+	second, _ := ts.srv.session(ts.sess.key, 2, ts.sess.conn)
 	getUsers := s198.MustBuild("users.getUsers", map[string]any{"id": []any{s198.MustBuild("inputUserSelf", nil)}})
 	raw := call(second, getUsers)
 	users, _, err := s198.Decode(raw, s198.Function("users.getUsers").Result)

@@ -94,9 +94,36 @@ type Config struct {
 	// AfterMsgWait is how long a call wrapped in invokeAfterMsg(s) waits
 	// for the calls it names (default 10 s), then MSG_WAIT_TIMEOUT.
 	AfterMsgWait time.Duration
-	// MaxConnsPerIP bounds the open connections from one address (S7,
-	// default 256); over it a connection gets transport error -429.
+	// Limits bound what clients can make the server hold (S7).
+	Limits
+}
+
+// Limits bound what clients can make the server hold (S7a); zero values
+// take the defaults.
+type Limits struct {
+	// MaxConnsPerIP bounds the open connections from one address (default
+	// 256); over it a connection gets transport error -429. An IPv6 /64 is
+	// one address, and so is an IPv4 prefix of IPv4Prefix bits (default 32).
 	MaxConnsPerIP int
+	IPv4Prefix    int
+	// MaxCallsPerConn and MaxCallsPerSession bound the calls running at
+	// once (defaults 64 and 32): past them the connection is not read
+	// until one ends, so the client's own socket holds it back.
+	MaxCallsPerConn    int
+	MaxCallsPerSession int
+	// MaxSessionsPerKey bounds the sessions of one auth key (default 64,
+	// the least recently used evicted first); SessionIdle evicts sessions
+	// unused this long (default 30 min).
+	MaxSessionsPerKey int
+	SessionIdle       time.Duration
+	// FrameBudget bounds the bytes of frames still arriving over every
+	// connection (default 256 MiB) unless Transport.Budget is set; past
+	// it the slowest are dropped.
+	FrameBudget int64
+	// IdleTimeout and WriteTimeout, when set, override Transport's: a
+	// connection silent this long is closed, and so is one that does not
+	// take an answer within WriteTimeout.
+	IdleTimeout, WriteTimeout time.Duration
 }
 
 // Server serves MTProto connections.
@@ -109,7 +136,7 @@ type Server struct {
 	keys   map[[8]byte]*Key
 
 	sessMu   sync.Mutex
-	sessions map[sessionKey]*Session
+	sessions map[[8]byte]*keySessions // by auth key id
 
 	connsMu sync.Mutex
 	conns   map[string]int // open connections by remote IP
@@ -132,15 +159,45 @@ func New(cfg Config) *Server {
 	if cfg.MaxConnsPerIP <= 0 {
 		cfg.MaxConnsPerIP = 256
 	}
+	if cfg.IPv4Prefix <= 0 || cfg.IPv4Prefix > 32 {
+		cfg.IPv4Prefix = 32
+	}
+	if cfg.MaxCallsPerConn <= 0 {
+		cfg.MaxCallsPerConn = 64
+	}
+	if cfg.MaxCallsPerSession <= 0 {
+		cfg.MaxCallsPerSession = 32
+	}
+	if cfg.MaxSessionsPerKey <= 0 {
+		cfg.MaxSessionsPerKey = 64
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.FrameBudget <= 0 {
+		cfg.FrameBudget = 256 << 20
+	}
+	if cfg.IdleTimeout > 0 {
+		cfg.Transport.IdleTimeout = cfg.IdleTimeout
+	}
+	if cfg.WriteTimeout > 0 {
+		cfg.Transport.WriteTimeout = cfg.WriteTimeout
+	}
+	if cfg.Transport.Budget == nil {
+		cfg.Transport.Budget = transport.NewBudget(cfg.FrameBudget)
+	}
 	return &Server{
 		conns:    make(map[string]int),
 		cfg:      cfg,
 		ids:      proto.NewMessageIDGen(cfg.Now),
 		log:      cfg.Logger,
 		keys:     make(map[[8]byte]*Key),
-		sessions: make(map[sessionKey]*Session),
+		sessions: make(map[[8]byte]*keySessions),
 	}
 }
+
+// FrameBudget returns the budget of frames still arriving.
+func (s *Server) FrameBudget() *transport.Budget { return s.cfg.Transport.Budget }
 
 // Serve accepts connections until ctx ends or the listener fails. Each
 // connection detects its transport in its own goroutine, so a silent socket
@@ -150,6 +207,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	}()
+	go s.sweepEvery(time.Minute, ctx.Done())
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -174,10 +232,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // conn is one client connection.
 type conn struct {
-	t *transport.Conn
+	t     *transport.Conn
+	slots chan struct{} // calls running (MaxCallsPerConn)
 	// disconnect is reset by ping_delay_disconnect.
 	mu         sync.Mutex
 	disconnect *time.Timer
+}
+
+func (s *Server) newConn(t *transport.Conn) *conn {
+	return &conn{t: t, slots: make(chan struct{}, s.cfg.MaxCallsPerConn)}
 }
 
 func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
@@ -192,7 +255,7 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 		return
 	}
 	defer s.release(raw)
-	c := &conn{t: t}
+	c := s.newConn(t)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -203,11 +266,13 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 	defer in.close()
 	var exchange *handshake.Exchange
 	for {
-		frame, err := t.ReadFrame(in.buffer())
+		in.slot()
+		frame, err := t.ReadFrame(nil)
 		if err != nil {
 			return
 		}
 		if len(frame) < 8 {
+			in.reuse(frame)
 			return
 		}
 		if binary.LittleEndian.Uint64(frame) == 0 {
@@ -234,6 +299,7 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 		}
 		key, err := s.key(ctx, [8]byte(frame[:8]))
 		if err != nil {
+			in.reuse(frame)
 			in.drain()
 			t.WriteError(-404)
 			return
@@ -249,9 +315,9 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 }
 
 // framesInFlight is how many encrypted frames of one connection may be read
-// and decrypting at once, each in its own frame buffer. With two, a client
-// sending 512 KiB parts back to back keeps two cores decrypting instead of
-// the reading one, for one more frame buffer per connection.
+// and decrypting at once, each in its own pooled frame buffer. With two, a
+// client sending 512 KiB parts back to back keeps two cores decrypting
+// instead of the reading one, for one more frame buffer per connection.
 const framesInFlight = 2
 
 // decryptInline is the frame size under which decrypting on the reading
@@ -265,7 +331,7 @@ type inbound struct {
 	ctx    context.Context
 	c      *conn
 	cancel context.CancelFunc
-	free   chan []byte // frame buffers the reader may fill
+	free   chan struct{} // frames the reader may read
 	queue  chan *decrypted
 	wg     sync.WaitGroup // frames pushed and not yet handled
 	done   chan struct{}  // the handling goroutine has returned
@@ -282,22 +348,25 @@ type decrypted struct {
 
 func (s *Server) newInbound(ctx context.Context, c *conn, cancel context.CancelFunc) *inbound {
 	in := &inbound{s: s, ctx: ctx, c: c, cancel: cancel,
-		free:  make(chan []byte, framesInFlight),
+		free:  make(chan struct{}, framesInFlight),
 		queue: make(chan *decrypted, framesInFlight),
 		done:  make(chan struct{}),
 	}
 	for range framesInFlight {
-		in.free <- nil
+		in.free <- struct{}{}
 	}
 	go in.handle()
 	return in
 }
 
-// buffer returns a frame buffer, waiting while framesInFlight are in use.
-func (in *inbound) buffer() []byte { return <-in.free }
+// slot waits while framesInFlight frames are in use.
+func (in *inbound) slot() { <-in.free }
 
-// reuse returns a frame buffer.
-func (in *inbound) reuse(frame []byte) { in.free <- frame[:0] }
+// reuse returns a frame buffer and its slot.
+func (in *inbound) reuse(frame []byte) {
+	transport.PutFrame(frame)
+	in.free <- struct{}{}
+}
 
 // push decrypts frame (now or on its own goroutine) and queues it; false
 // when the connection is ending.
@@ -389,16 +458,22 @@ func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Ex
 	return res != nil, c.t.WriteFrame(out.Buf)
 }
 
-func remoteIP(c net.Conn) string {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		return a.IP.String()
+// remoteIP names the address a connection counts against: its IPv4
+// prefix, or its IPv6 /64 (one customer's network).
+func (s *Server) remoteIP(c net.Conn) string {
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return c.RemoteAddr().String()
 	}
-	return c.RemoteAddr().String()
+	if v4 := a.IP.To4(); v4 != nil {
+		return v4.Mask(net.CIDRMask(s.cfg.IPv4Prefix, 32)).String()
+	}
+	return a.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // admit counts a connection against its address's limit.
 func (s *Server) admit(c net.Conn) bool {
-	ip := remoteIP(c)
+	ip := s.remoteIP(c)
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
 	if s.conns[ip] >= s.cfg.MaxConnsPerIP {
@@ -409,7 +484,7 @@ func (s *Server) admit(c net.Conn) bool {
 }
 
 func (s *Server) release(c net.Conn) {
-	ip := remoteIP(c)
+	ip := s.remoteIP(c)
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
 	if s.conns[ip]--; s.conns[ip] <= 0 {

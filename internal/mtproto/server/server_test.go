@@ -260,8 +260,8 @@ func testLogger() *slog.Logger {
 
 func TestS7_ConnectionsPerIP(t *testing.T) {
 	addr, _ := serveTest(t, t.TempDir(), "127.0.0.1:0", server.Config{
-		Handler:       server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
-		MaxConnsPerIP: 2,
+		Handler: server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
+		Limits:  server.Limits{MaxConnsPerIP: 2},
 	})
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", addr.String())

@@ -27,7 +27,7 @@ const maxInflated = 2 << 20
 // process handles one client message: a container, a gzip_packed, a service
 // message, or an RPC call. depth bounds nesting. body lies in plain, which
 // calls hold until they end.
-func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo int32, body []byte, depth int, plain *plaintext) {
+func (s *Server) process(ctx context.Context, c *conn, sess *Session, msgID int64, seqNo int32, body []byte, depth int, plain *plaintext) {
 	b := &bin.Buffer{Buf: body}
 	id, err := b.PeekID()
 	if err != nil || depth > 2 {
@@ -42,14 +42,14 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 			return
 		}
 		for _, m := range box.Messages {
-			s.process(ctx, sess, m.ID, int32(m.SeqNo), m.Body, depth+1, plain)
+			s.process(ctx, c, sess, m.ID, int32(m.SeqNo), m.Body, depth+1, plain)
 		}
 	case proto.GZIPTypeID:
 		inner, err := inflate(b)
 		if err != nil {
 			return
 		}
-		s.process(ctx, sess, msgID, seqNo, inner.buf, depth+1, inner)
+		s.process(ctx, c, sess, msgID, seqNo, inner.buf, depth+1, inner)
 		inner.release()
 	case mt.MsgsAckTypeID, mt.HTTPWaitRequestTypeID:
 		// Nothing to answer: the server keeps no unacknowledged answers yet.
@@ -97,6 +97,8 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 			sess.send(&mt.MsgsStateInfo{ReqMsgID: msgID, Info: bytes.Repeat([]byte{1}, len(req.MsgIDs))},
 				false, proto.MessageServerResponse)
 		}
+	case destroyAuthKeyID:
+		s.destroyAuthKey(ctx, c, sess)
 	case mt.RPCDropAnswerRequestTypeID:
 		sess.ack(msgID)
 		var body bin.Buffer
@@ -108,6 +110,11 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 				false, proto.MessageFromServer)
 			return
 		}
+		// Back-pressure (S7a): past the calls a session and a connection
+		// may run, this connection is not read until one ends.
+		if !acquire(ctx, sess.slots, c.slots) {
+			return
+		}
 		sess.ack(msgID)
 		sess.mu.Lock()
 		st, dup := sess.calls.begin(msgID)
@@ -115,8 +122,10 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		sess.mu.Unlock()
 		switch {
 		case running:
+			release(sess.slots, c.slots)
 			return // the answer is on its way
 		case dup && kept != nil:
+			release(sess.slots, c.slots)
 			sess.send(rpcResult{msgID, rawAnswer(kept)}, true, proto.MessageServerResponse)
 			return
 		}
@@ -139,6 +148,7 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 		}
 		cl := s.layerOf(sess.key, w.Layer)
 		go func() {
+			defer release(sess.slots, c.slots)
 			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err}, st, cl)
 			if packed != nil {
 				packed.release()
@@ -150,18 +160,55 @@ func (s *Server) process(ctx context.Context, sess *Session, msgID int64, seqNo 
 	}
 }
 
-func (s *Server) destroySession(cur *Session, id int64) bin.Encoder {
-	sk := sessionKey{key: cur.key.rec.ID, id: id}
-	s.sessMu.Lock()
-	_, ok := s.sessions[sk]
-	if ok && id != cur.id {
-		delete(s.sessions, sk)
+// destroy_auth_key and its answers, which gotd's schema lacks.
+const (
+	destroyAuthKeyID     = 0xd1435160
+	destroyAuthKeyOkID   = 0xf660e1d4
+	destroyAuthKeyNoneID = 0x0a9f2259
+	destroyAuthKeyFailID = 0xea109b13
+)
+
+// bareID is a constructor without fields.
+type bareID uint32
+
+func (id bareID) Encode(b *bin.Buffer) error {
+	b.PutID(uint32(id))
+	return nil
+}
+
+// destroyAuthKey forgets the key the message came with: answered bare with
+// destroy_auth_key_ok (as future_salts is), then the connection closes, as
+// Telegram's servers do (S7d). The key's account stays logged in on its
+// other keys.
+func (s *Server) destroyAuthKey(ctx context.Context, c *conn, sess *Session) {
+	id := sess.key.Record().ID
+	if err := s.cfg.Keys.DeleteAuthKey(ctx, id); err != nil {
+		s.log.Warn("destroy_auth_key", "err", err)
+		sess.send(bareID(destroyAuthKeyFailID), false, proto.MessageServerResponse)
+		return
 	}
-	s.sessMu.Unlock()
-	if ok && id != cur.id {
-		return &mt.DestroySessionOk{SessionID: id}
+	s.dropKey(id)
+	sess.send(bareID(destroyAuthKeyOkID), false, proto.MessageServerResponse)
+	c.t.Close()
+}
+
+// acquire takes a slot of each semaphore in order, or none when ctx ends.
+func acquire(ctx context.Context, sems ...chan struct{}) bool {
+	for i, sem := range sems {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			release(sems[:i]...)
+			return false
+		}
 	}
-	return &mt.DestroySessionNone{SessionID: id}
+	return true
+}
+
+func release(sems ...chan struct{}) {
+	for _, sem := range sems {
+		<-sem
+	}
 }
 
 // Releaser is implemented by answers that hold pooled memory; the server

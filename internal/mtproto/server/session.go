@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gotd/td/bin"
@@ -72,17 +73,16 @@ func (s *Server) key(ctx context.Context, id [8]byte) (*Key, error) {
 	return k, nil
 }
 
-type sessionKey struct {
-	key [8]byte
-	id  int64
-}
-
 // Session is a client session: it outlives connections, and its answers go
 // to the connection it was last heard on.
 type Session struct {
 	srv *Server
 	key *Key
 	id  int64
+
+	lastUsed atomic.Int64 // unix ns, for eviction
+	highest  atomic.Int64 // the highest msg_id accepted
+	slots    chan struct{} // calls running (MaxCallsPerSession)
 
 	mu   sync.Mutex
 	conn *conn
@@ -96,23 +96,6 @@ type Session struct {
 }
 
 const ackDelay = 50 * time.Millisecond
-
-// session returns the session, creating it on first use, and makes c the
-// connection its answers go to.
-func (s *Server) session(k *Key, id int64, c *conn) *Session {
-	sk := sessionKey{key: k.rec.ID, id: id}
-	s.sessMu.Lock()
-	sess := s.sessions[sk]
-	if sess == nil {
-		sess = &Session{srv: s, key: k, id: id}
-		s.sessions[sk] = sess
-	}
-	s.sessMu.Unlock()
-	sess.mu.Lock()
-	sess.conn = c
-	sess.mu.Unlock()
-	return sess
-}
 
 // sendBufs holds plaintext buffers between answers: a 512 KiB getFile
 // answer needs one of about that size.
@@ -183,9 +166,17 @@ func (sess *Session) flushAcks() {
 }
 
 func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *crypto.EncryptedMessageData, plain *plaintext) {
-	sess := s.session(k, data.SessionID, c)
+	sess, _ := s.session(k, data.SessionID, c)
 	now := s.cfg.Now()
-	if code := session.CheckClientMsgID(data.MessageID, now); code != 0 {
+	code := session.CheckClientMsgID(data.MessageID, now)
+	if code == 0 {
+		sess.mu.Lock()
+		if data.MessageID <= sess.calls.floor {
+			code = session.BadMsgTooOld
+		}
+		sess.mu.Unlock()
+	}
+	if code != 0 {
 		sess.send(&mt.BadMsgNotification{BadMsgID: data.MessageID, BadMsgSeqno: int(data.SeqNo), ErrorCode: code},
 			false, proto.MessageFromServer)
 		return
@@ -196,6 +187,12 @@ func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *cry
 			false, proto.MessageFromServer)
 		return
 	}
+	for {
+		h := sess.highest.Load()
+		if data.MessageID <= h || sess.highest.CompareAndSwap(h, data.MessageID) {
+			break
+		}
+	}
 	sess.mu.Lock()
 	announce := !sess.announced
 	sess.announced = true
@@ -204,5 +201,5 @@ func (s *Server) handleEncrypted(ctx context.Context, c *conn, k *Key, data *cry
 		sess.send(&mt.NewSessionCreated{FirstMsgID: data.MessageID, UniqueID: s.ids.New(proto.MessageFromServer),
 			ServerSalt: s.cfg.Salts.Current(now)}, true, proto.MessageFromServer)
 	}
-	s.process(ctx, sess, data.MessageID, data.SeqNo, data.Data(), 0, plain)
+	s.process(ctx, c, sess, data.MessageID, data.SeqNo, data.Data(), 0, plain)
 }

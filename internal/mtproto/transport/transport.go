@@ -58,11 +58,22 @@ var (
 // Options bound what a client can make the server do.
 type Options struct {
 	// DetectTimeout bounds how long a new connection may take to send its
-	// transport header (default 10 s).
+	// transport header, and then its first frame (default 10 s).
 	DetectTimeout time.Duration
 	// MaxFrame is the largest incoming frame payload (default 1 MiB + 64 KiB:
 	// a 512 KiB part, its envelope and a container of small calls fit).
 	MaxFrame int
+	// IdleTimeout closes a connection that sends nothing for this long,
+	// and one whose frame makes no progress for this long (default 2 min;
+	// clients ping every minute).
+	IdleTimeout time.Duration
+	// WriteTimeout closes a connection that does not take a frame within
+	// this long (default 1 min): a client that does not read its answers
+	// holds no memory.
+	WriteTimeout time.Duration
+	// Budget bounds the bytes of frames still arriving, shared by the
+	// connections given the same one; nil: none.
+	Budget *Budget
 }
 
 func (o Options) withDefaults() Options {
@@ -72,6 +83,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxFrame <= 0 {
 		o.MaxFrame = 1<<20 + 64<<10
 	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = time.Minute
+	}
 	return o
 }
 
@@ -80,6 +97,7 @@ var (
 	ErrFrameTooBig   = errors.New("transport: frame too big")
 	ErrBadFrame      = errors.New("transport: malformed frame")
 	ErrUnknownHeader = errors.New("transport: unknown transport header")
+	ErrBudget        = errors.New("transport: frame budget exhausted")
 )
 
 // Conn is one accepted transport connection. ReadFrame is called by one
@@ -90,15 +108,20 @@ type Conn struct {
 	w          io.Writer
 	kind       Kind
 	obfuscated bool
+	opt        Options
 	maxFrame   int
+	// firstBy is when the first frame's header must have arrived; zero
+	// after it.
+	firstBy time.Time
 
 	rseq int32 // full: next expected sequence number from the client
 	hdr  [8]byte
 
 	wmu  sync.Mutex
 	wseq int32 // full: next sequence number to send
-	wbuf []byte
 }
+
+var writeBufs sync.Pool // *[]byte: obfuscated2 frames being written
 
 // Kind returns the detected codec.
 func (c *Conn) Kind() Kind { return c.kind }
@@ -120,8 +143,9 @@ func Accept(raw net.Conn, opt Options) (*Conn, error) {
 	if err := raw.SetReadDeadline(time.Now().Add(opt.DetectTimeout)); err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(raw, 64<<10)
-	c := &Conn{raw: raw, r: br, w: raw, maxFrame: opt.MaxFrame}
+	// Large frames bypass the buffer: a small one keeps idle connections cheap.
+	br := bufio.NewReaderSize(raw, 4<<10)
+	c := &Conn{raw: raw, r: br, w: raw, opt: opt, maxFrame: opt.MaxFrame, firstBy: time.Now().Add(opt.DetectTimeout)}
 	head, err := br.Peek(1)
 	if err != nil {
 		return nil, fmt.Errorf("transport: read header: %w", err)
@@ -162,9 +186,6 @@ func Accept(raw net.Conn, opt Options) (*Conn, error) {
 			}
 		}
 	}
-	if err := raw.SetReadDeadline(time.Time{}); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -191,11 +212,22 @@ func (c *Conn) acceptObfuscated(br *bufio.Reader) error {
 	return nil
 }
 
-// ReadFrame reads the next frame's payload into buf, growing it up to the
-// frame limit, and returns the payload. For padded intermediate the padding
-// up to a multiple of 4 is removed; clients may pad by up to 15 bytes, so
-// encrypted payloads may still carry up to 12 bytes past their 16-byte blocks.
+// ReadFrame reads the next frame's payload and returns it. Its buffer
+// grows as the frame's bytes arrive, from buf when it is large enough or
+// from a pool; give it back with PutFrame once its bytes are used. For
+// padded intermediate the padding up to a multiple of 4 is removed; clients
+// may pad by up to 15 bytes, so encrypted payloads may still carry up to 12
+// bytes past their 16-byte blocks.
 func (c *Conn) ReadFrame(buf []byte) ([]byte, error) {
+	// The first frame is due soon after the transport header, the others
+	// within the idle timeout.
+	deadline := c.firstBy
+	if deadline.IsZero() {
+		deadline = time.Now().Add(c.opt.IdleTimeout)
+	}
+	if err := c.raw.SetReadDeadline(deadline); err != nil {
+		return nil, err
+	}
 	var n int
 	switch c.kind {
 	case Abridged:
@@ -238,11 +270,8 @@ func (c *Conn) ReadFrame(buf []byte) ([]byte, error) {
 	if n < 4 || (c.kind != PaddedIntermediate && n%4 != 0) {
 		return nil, ErrBadFrame
 	}
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(c.r, buf); err != nil {
+	buf, err := c.readBody(buf, n)
+	if err != nil {
 		return nil, err
 	}
 	if c.kind == PaddedIntermediate {
@@ -251,11 +280,60 @@ func (c *Conn) ReadFrame(buf []byte) ([]byte, error) {
 	if c.kind == Full {
 		var sum [4]byte
 		if _, err := io.ReadFull(c.r, sum[:]); err != nil {
+			PutFrame(buf)
 			return nil, err
 		}
 		crc := crc32.Update(crc32.ChecksumIEEE(c.hdr[:8]), crc32.IEEETable, buf)
 		if binary.LittleEndian.Uint32(sum[:]) != crc {
+			PutFrame(buf)
 			return nil, fmt.Errorf("%w: CRC mismatch", ErrBadFrame)
+		}
+	}
+	c.firstBy = time.Time{}
+	return buf, nil
+}
+
+// readBody reads n bytes into a buffer that grows fourfold as they arrive,
+// counted in the budget while they do.
+func (c *Conn) readBody(buf []byte, n int) ([]byte, error) {
+	start := time.Now()
+	step := min(n, frameSteps[0])
+	if cap(buf) < step {
+		PutFrame(buf)
+		buf = getFrame(step, c.maxFrame)
+	}
+	buf = buf[:0]
+	if b := c.opt.Budget; b != nil {
+		defer b.done(c)
+		if !b.grow(c, start, int64(cap(buf))) {
+			return nil, ErrBudget
+		}
+	}
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			next := getFrame(min(n, nextStep(cap(buf))), c.maxFrame)
+			if b := c.opt.Budget; b != nil && !b.grow(c, start, int64(cap(next)-cap(buf))) {
+				PutFrame(next)
+				PutFrame(buf)
+				return nil, ErrBudget
+			}
+			next = append(next, buf...)
+			PutFrame(buf)
+			buf = next
+		}
+		// Progress keeps a slow frame alive; the budget bounds how many.
+		if err := c.raw.SetReadDeadline(time.Now().Add(c.opt.IdleTimeout)); err != nil {
+			PutFrame(buf)
+			return nil, err
+		}
+		m, err := c.r.Read(buf[len(buf):min(n, cap(buf))])
+		buf = buf[:len(buf)+m]
+		if err != nil && len(buf) < n {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			PutFrame(buf)
+			return nil, err
 		}
 	}
 	return buf, nil
@@ -298,17 +376,31 @@ func (c *Conn) WriteFrame(payload []byte) error {
 		binary.LittleEndian.PutUint32(hdr[8:12], crc)
 		h, pad = hdr[:8], hdr[8:12]
 	}
+	if err := c.raw.SetWriteDeadline(time.Now().Add(c.opt.WriteTimeout)); err != nil {
+		return err
+	}
+	var err error
 	if !c.obfuscated {
 		// One writev for header, payload and trailer.
 		bufs := net.Buffers{h, payload, pad}
-		_, err := bufs.WriteTo(c.raw)
-		return err
+		_, err = bufs.WriteTo(c.raw)
+	} else {
+		// obfuscated2 encrypts a copy of what it is given: hand it one
+		// buffer, pooled so that idle connections keep none.
+		wb, _ := writeBufs.Get().(*[]byte)
+		if wb == nil {
+			wb = new([]byte)
+		}
+		*wb = append(append(append((*wb)[:0], h...), payload...), pad...)
+		_, err = c.w.Write(*wb)
+		if cap(*wb) <= 2<<20 {
+			writeBufs.Put(wb)
+		}
 	}
-	// obfuscated2 encrypts a copy of what it is given: hand it one buffer.
-	c.wbuf = append(append(append(c.wbuf[:0], h...), payload...), pad...)
-	_, err := c.w.Write(c.wbuf)
-	if cap(c.wbuf) > 4<<20 {
-		c.wbuf = nil
+	if err != nil {
+		// A client that does not take its answers is dropped, so that
+		// what waits to be written to it is freed.
+		c.raw.Close()
 	}
 	return err
 }

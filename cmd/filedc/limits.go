@@ -1,0 +1,22 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/filedc/filedc/internal/mtproto/server"
+)
+
+// limitFlags are the bounds on what clients make the server hold (S7a).
+func limitFlags(f *pflag.FlagSet, l *server.Limits) {
+	f.IntVar(&l.MaxConnsPerIP, "max-conns-per-ip", 256, "open connections from one address (an IPv6 /64, an IPv4 --ipv4-prefix); more get transport error -429")
+	f.IntVar(&l.IPv4Prefix, "ipv4-prefix", 32, "IPv4 prefix length counted as one address by --max-conns-per-ip")
+	f.IntVar(&l.MaxCallsPerConn, "max-calls-per-conn", 64, "calls running at once on one connection; past it the connection is not read until one ends")
+	f.IntVar(&l.MaxCallsPerSession, "max-calls-per-session", 32, "calls running at once in one session")
+	f.IntVar(&l.MaxSessionsPerKey, "max-sessions-per-key", 64, "sessions kept per auth key; the least recently used is evicted first")
+	f.DurationVar(&l.SessionIdle, "session-idle", 30*time.Minute, "sessions unused this long are evicted")
+	f.Int64Var(&l.FrameBudget, "frame-budget", 256<<20, "bytes of incoming frames still arriving, over all connections; past it the slowest connections are dropped")
+	f.DurationVar(&l.IdleTimeout, "idle-timeout", 2*time.Minute, "a connection that sends nothing this long is closed (clients ping every minute)")
+	f.DurationVar(&l.WriteTimeout, "write-timeout", time.Minute, "a connection that does not take an answer within this long is closed")
+}
