@@ -80,8 +80,8 @@ type Session struct {
 	key *Key
 	id  int64
 
-	lastUsed atomic.Int64 // unix ns, for eviction
-	highest  atomic.Int64 // the highest msg_id accepted
+	lastUsed atomic.Int64  // unix ns, for eviction
+	highest  atomic.Int64  // the highest msg_id accepted
 	slots    chan struct{} // calls running (MaxCallsPerSession)
 
 	mu   sync.Mutex
