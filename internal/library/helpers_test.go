@@ -59,20 +59,22 @@ func newTestLib(t *testing.T, edits ...func(*Config)) *testLib {
 }
 
 // upload saves data as the parts of a new upload of testOwner's and names
-// it for finalizing, as an InputFile would.
+// it for finalizing, as an InputFile would (an InputFileBig over 10 MiB).
 func (l *testLib) upload(t *testing.T, fileID int64, name string, data []byte) Upload {
 	t.Helper()
 	const partSize = 512 << 10
+	key := store.UploadKey{Owner: testOwner, FileID: fileID, Big: len(data) > 10<<20}
+	total := int32((len(data) + partSize - 1) / partSize)
 	parts := 0
 	for off := 0; off < len(data); off += partSize {
-		err := l.eng.SavePart(context.Background(), files.SavePart{Key: store.UploadKey{Owner: testOwner, FileID: fileID},
-			Part: parts, Data: data[off:min(off+partSize, len(data))]})
+		err := l.eng.SavePart(context.Background(), files.SavePart{Key: key, Part: parts, TotalParts: total,
+			Data: data[off:min(off+partSize, len(data))]})
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts++
 	}
-	return Upload{Finalize: files.Finalize{Key: store.UploadKey{Owner: testOwner, FileID: fileID}, Parts: parts, Name: name}}
+	return Upload{Finalize: files.Finalize{Key: key, Parts: parts, Name: name}}
 }
 
 // exists reports whether a stored file is still there.
