@@ -201,7 +201,7 @@ func (s *Service) DocumentFile(ctx context.Context, in Named, thumb string) (fil
 			return files.FileRef{ID: t.File, AccessHash: t.FileAccess}, nil
 		}
 	}
-	return files.FileRef{}, ErrLocation
+	return files.FileRef{}, errLocation
 }
 
 // DocumentByHash finds a stored document by content (M6); ok is false when

@@ -90,11 +90,10 @@ func New(cfg Config) *Service {
 
 func badRequest(msg string) files.Error { return files.Error{Code: 400, Message: msg} }
 
-// Errors, as Telegram names them.
-var (
-	ErrLocation     = badRequest("LOCATION_INVALID")
-	ErrMediaInvalid = badRequest("MEDIA_INVALID")
-)
+var errLocation = badRequest("LOCATION_INVALID") // no such size or thumbnail
+
+// ErrMediaInvalid is MEDIA_INVALID: media that is not what it should be.
+var ErrMediaInvalid = badRequest("MEDIA_INVALID")
 
 // Upload is an upload of the caller's that is to become media: what
 // files.Engine.Finalize takes (rules F1–F6). Invalid marks an InputFile of

@@ -93,7 +93,7 @@ func (s *Service) PhotoFile(ctx context.Context, in Named, size string) (files.F
 			return files.FileRef{ID: sz.File, AccessHash: sz.FileAccess}, nil
 		}
 	}
-	return files.FileRef{}, ErrLocation
+	return files.FileRef{}, errLocation
 }
 
 // PeerPhotoFile resolves a peer's photo location (inputPeerPhotoFileLocation)
@@ -101,17 +101,17 @@ func (s *Service) PhotoFile(ctx context.Context, in Named, size string) (files.F
 // caller may see: a user's profile photos, a chat's current photo.
 func (s *Service) PeerPhotoFile(ctx context.Context, shown []int64, id int64, big bool) (files.FileRef, error) {
 	if !slices.Contains(shown, id) {
-		return files.FileRef{}, ErrLocation
+		return files.FileRef{}, errLocation
 	}
 	p, err := s.cfg.Photos.Photo(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return files.FileRef{}, ErrLocation
+		return files.FileRef{}, errLocation
 	}
 	if err != nil {
 		return files.FileRef{}, err
 	}
 	if len(p.Sizes) == 0 {
-		return files.FileRef{}, ErrLocation
+		return files.FileRef{}, errLocation
 	}
 	want := "a"
 	if big {
