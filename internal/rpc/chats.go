@@ -8,6 +8,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/chats"
+	"github.com/filedc/filedc/internal/library"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -163,22 +164,14 @@ func (h *Handler) editPhoto(ctx context.Context, c *call, ref chats.Ref, in tg.I
 		return nil, err
 	}
 	// The new photo stays until the service message naming it is stored.
-	h.mediaMu.RLock()
-	defer h.mediaMu.RUnlock()
+	release := h.media.Hold()
+	defer release()
 	var photo *store.Photo
 	made := false
 	switch p := in.(type) {
 	case *tg.InputChatPhotoEmpty:
 	case *tg.InputChatUploadedPhoto:
-		var np store.Photo
-		var err error
-		if video, ok := p.GetVideo(); ok {
-			np, err = h.profileVideo(ctx, c, video, p.VideoStartTs, p.File)
-		} else if file, ok := p.GetFile(); ok {
-			np, err = h.makePhoto(ctx, c, file, profileLimits)
-		} else {
-			return nil, badRequest("PHOTO_FILE_MISSING")
-		}
+		np, err := h.media.ProfilePhoto(ctx, c.user, profileUpload(c, p.File, p.Video, p.VideoStartTs))
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +181,7 @@ func (h *Handler) editPhoto(ctx context.Context, c *call, ref chats.Ref, in tg.I
 		if !ok {
 			return nil, chats.ErrPhotoInvalid
 		}
-		sp, err := h.storedPhoto(ctx, id.ID, id.AccessHash, id.FileReference, chats.ErrPhotoInvalid)
+		sp, err := h.media.Photo(ctx, inputPhoto(id), chats.ErrPhotoInvalid)
 		if err != nil {
 			return nil, err
 		}
@@ -199,12 +192,12 @@ func (h *Handler) editPhoto(ctx context.Context, c *call, ref chats.Ref, in tg.I
 	var id int64
 	var action tg.MessageActionClass = &tg.MessageActionChatDeletePhoto{}
 	if photo != nil {
-		id, action = photo.ID, &tg.MessageActionChatEditPhoto{Photo: h.tgPhoto(*photo, objectOrigin)}
+		id, action = photo.ID, &tg.MessageActionChatEditPhoto{Photo: h.tgPhoto(*photo, library.ObjectOrigin)}
 	}
 	chat, err := h.chats.SetPhoto(ctx, ref, c.user, id)
 	if err != nil {
 		if made {
-			if cerr := h.collectPhoto(ctx, photo.ID); cerr != nil {
+			if cerr := h.media.DiscardPhoto(ctx, photo.ID); cerr != nil {
 				h.cfg.Logger.Warn("dropping an unused chat photo", "photo", photo.ID, "err", cerr)
 			}
 		}
@@ -349,7 +342,7 @@ func (h *Handler) fullChatPhoto(ctx context.Context, chat store.Chat) (tg.PhotoC
 	if err != nil {
 		return nil, err
 	}
-	return h.tgPhoto(p, chatOrigin(chat.Peer())), nil
+	return h.tgPhoto(p, library.ChatOrigin(chat.Peer())), nil
 }
 
 func (h *Handler) channelGetMessages(ctx context.Context, c *call, req *tg.ChannelsGetMessagesRequest) (bin.Encoder, error) {
@@ -442,17 +435,4 @@ func (h *Handler) chatsOf(ctx context.Context, c *call, peers ...int64) ([]tg.Ch
 		out = append(out, tc)
 	}
 	return out, nil
-}
-
-// chatPhotoFile resolves inputPeerPhotoFileLocation of a chat: its
-// current photo, for members.
-func (h *Handler) chatPhotoFile(ctx context.Context, chat store.Chat, photoID int64, big bool) (store.Photo, error) {
-	if chat.Photo == 0 || chat.Photo != photoID {
-		return store.Photo{}, errLocation
-	}
-	p, err := h.cfg.Photos.Photo(ctx, photoID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Photo{}, errLocation
-	}
-	return p, err
 }

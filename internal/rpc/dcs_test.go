@@ -32,7 +32,7 @@ type testDC struct {
 	now  *time.Time
 }
 
-func newTestDC(t *testing.T, id int, secret string) *testDC {
+func newTestDC(t *testing.T, id int, secret string, edits ...func(*Config)) *testDC {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -58,8 +58,12 @@ func newTestDC(t *testing.T, id int, secret string) *testDC {
 	}
 	now := time.Unix(1_800_000_000, 0)
 	d := &testDC{meta: meta, now: &now}
-	d.h = New(Config{DC: id, Engine: eng, Accounts: meta, Keys: meta, Messages: meta, Documents: meta, Photos: meta, Chats: meta,
-		Secret: []byte(secret), Cluster: m, Once: meta, Now: func() time.Time { return *d.now }})
+	cfg := Config{DC: id, Engine: eng, Accounts: meta, Keys: meta, Messages: meta, Documents: meta, Photos: meta, Chats: meta,
+		Secret: []byte(secret), Cluster: m, Once: meta, Now: func() time.Time { return *d.now }}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
+	d.h = New(cfg)
 	return d
 }
 
@@ -310,12 +314,12 @@ func TestD5_MediaIDsCarryTheirDC(t *testing.T) {
 	// References are checked alike on every DC of the cluster.
 	ref := files.FileRef{ID: doc.ID, AccessHash: doc.AccessHash}
 	for _, d := range []*testDC{dc1, dc2} {
-		if _, err := d.h.refs.check(ref, doc.FileReference, d.h.cfg.Now()); err != nil {
+		if err := d.h.media.CheckRef(ctx, ref, doc.FileReference); err != nil {
 			t.Errorf("DC %d refuses a reference DC 2 issued: %v", d.h.cfg.DC, err)
 		}
 	}
 	other := newTestDC(t, 1, "another cluster's secret")
-	if _, err := other.h.refs.check(ref, doc.FileReference, other.h.cfg.Now()); err == nil {
+	if err := other.h.media.CheckRef(ctx, ref, doc.FileReference); err == nil {
 		t.Error("another cluster accepts the reference")
 	}
 }

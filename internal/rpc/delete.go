@@ -2,21 +2,17 @@ package rpc
 
 import (
 	"context"
-	"slices"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
-	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/store"
 )
 
 // Deleting (M6): a message goes from its owner's history, and with revoke
-// from its peer's too, as in Telegram's private chats. A document or photo
-// that no message names any more, and that is no one's profile photo, is
-// deleted with its thumbnails; a document's content goes when no other
-// document shares it. Identical content is stored once, so a file stays
-// while anything refers to it.
+// from its peer's too, as in Telegram's private chats. The documents and
+// photos the deleted messages named are then collected by internal/library
+// when nothing refers to them any more.
 
 const maxDeleteIDs = 100 // ids per messages.deleteMessages, as Telegram
 
@@ -24,30 +20,34 @@ func (h *Handler) deleteMessages(ctx context.Context, c *call, req *tg.MessagesD
 	if len(req.ID) > maxDeleteIDs {
 		return nil, badRequest("LIMIT_INVALID")
 	}
-	h.mediaMu.Lock()
-	defer h.mediaMu.Unlock()
-	deleted, pts, err := h.cfg.Messages.DeleteMessages(ctx, c.user, req.ID)
+	var deleted []store.Message
+	var pts int
+	err := h.media.Collect(ctx, func() ([]int64, error) {
+		var err error
+		deleted, pts, err = h.cfg.Messages.DeleteMessages(ctx, c.user, req.ID)
+		if err != nil {
+			return nil, err
+		}
+		objects := messageObjects(deleted)
+		if req.Revoke {
+			// The peer's copies of private messages go too.
+			twins := map[int64][]int{}
+			for _, m := range deleted {
+				if m.Twin != 0 && m.Peer != c.user {
+					twins[m.Peer] = append(twins[m.Peer], m.Twin)
+				}
+			}
+			for peer, ids := range twins {
+				gone, _, err := h.cfg.Messages.DeleteMessages(ctx, peer, ids)
+				if err != nil {
+					return nil, err
+				}
+				objects = append(objects, messageObjects(gone)...)
+			}
+		}
+		return objects, nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	objects := messageObjects(deleted)
-	if req.Revoke {
-		// The peer's copies of private messages go too.
-		twins := map[int64][]int{}
-		for _, m := range deleted {
-			if m.Twin != 0 && m.Peer != c.user {
-				twins[m.Peer] = append(twins[m.Peer], m.Twin)
-			}
-		}
-		for peer, ids := range twins {
-			gone, _, err := h.cfg.Messages.DeleteMessages(ctx, peer, ids)
-			if err != nil {
-				return nil, err
-			}
-			objects = append(objects, messageObjects(gone)...)
-		}
-	}
-	if err := h.collect(ctx, objects); err != nil {
 		return nil, err
 	}
 	return &tg.MessagesAffectedMessages{Pts: pts, PtsCount: len(deleted)}, nil
@@ -59,61 +59,6 @@ func messageObjects(msgs []store.Message) []int64 {
 		out = append(out, m.Objects...)
 	}
 	return out
-}
-
-// collect deletes the documents and photos among objects that nothing
-// refers to any more. The store checks and deletes atomically, so a send in
-// another process sharing the records either keeps an object or fails; in
-// this process the caller holds mediaMu, so no send fails for it.
-func (h *Handler) collect(ctx context.Context, objects []int64) error {
-	slices.Sort(objects)
-	for _, id := range slices.Compact(objects) {
-		d, deleted, fileFree, err := h.cfg.Documents.CollectDocument(ctx, id)
-		if err != nil {
-			return err
-		}
-		if deleted {
-			h.dropDocumentFiles(ctx, d)
-			if fileFree {
-				h.dropFile(ctx, files.FileRef{ID: d.File, AccessHash: d.FileAccess})
-			}
-			continue
-		}
-		if err := h.collectPhoto(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// collectPhoto removes a photo and its sizes when no message names it and
-// it is not its owner's profile photo.
-func (h *Handler) collectPhoto(ctx context.Context, id int64) error {
-	p, deleted, err := h.cfg.Photos.CollectPhoto(ctx, id)
-	if err != nil || !deleted {
-		return err
-	}
-	sizes := p.Sizes
-	if p.Video != nil {
-		sizes = append(sizes, *p.Video)
-	}
-	for _, s := range sizes {
-		h.dropFile(ctx, files.FileRef{ID: s.File, AccessHash: s.FileAccess})
-	}
-	return nil
-}
-
-// dropProfilePhotos deletes photos that left a profile, unless a message
-// still shows them.
-func (h *Handler) dropProfilePhotos(ctx context.Context, ids []int64) error {
-	h.mediaMu.Lock()
-	defer h.mediaMu.Unlock()
-	for _, id := range ids {
-		if err := h.collectPhoto(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // updatesState answers updates.getState with the account's pts.

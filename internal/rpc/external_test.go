@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gotd/td/tg"
 
@@ -12,11 +13,15 @@ import (
 	"github.com/filedc/filedc/internal/webfetch"
 )
 
-// Rule M10: media sent by URL is fetched before the call takes the media
-// lock, so a slow remote server never holds up deletions (and, behind a
-// waiting deletion, every other send).
+// Rule M10: media sent by URL is fetched before the call holds media, so a
+// slow remote server never holds up deletions (and, behind a waiting
+// deletion, every other send).
 func TestM10_FetchHoldsNoMediaLock(t *testing.T) {
-	d := newTestDC(t, 2, "external test secret")
+	web, err := webfetch.New(webfetch.Config{Allow: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDC(t, 2, "external test secret", func(c *Config) { c.Web = web })
 	ctx := context.Background()
 	if err := d.meta.PutAccount(ctx, store.Account{ID: 7000001, Bot: true, Name: "bot", AccessKey: 9}); err != nil {
 		t.Fatal(err)
@@ -28,10 +33,6 @@ func TestM10_FetchHoldsNoMediaLock(t *testing.T) {
 		w.Write([]byte("%PDF-1.4 a document"))
 	}))
 	defer site.Close()
-	var err error
-	if d.h.cfg.Web, err = webfetch.New(webfetch.Config{Allow: []string{"127.0.0.1"}}); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := invoke(t, d.h, loggedIn(7000001), &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{},
@@ -39,10 +40,21 @@ func TestM10_FetchHoldsNoMediaLock(t *testing.T) {
 		done <- err
 	}()
 	<-inFetch
-	if !d.h.mediaMu.TryLock() {
-		t.Fatal("the media lock is held while a URL is fetched")
+	// A deletion, which collects media alone, goes through during the fetch.
+	deleted := make(chan error, 1)
+	go func() {
+		_, err := invoke(t, d.h, loggedIn(7000001), &tg.MessagesDeleteMessagesRequest{ID: []int{1}, Revoke: true})
+		deleted <- err
+	}()
+	select {
+	case err := <-deleted:
+		if err != nil {
+			t.Fatalf("deleteMessages during the fetch: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("a deletion waits while a URL is fetched: media is held during the fetch")
 	}
-	d.h.mediaMu.Unlock()
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatalf("sendMedia by URL: %v", err)

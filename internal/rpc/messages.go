@@ -9,96 +9,13 @@ import (
 
 	"github.com/filedc/filedc/internal/chats"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/library"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
 )
 
 const maxAlbum = 10 // messages.sendMultiMedia (M3)
-
-// finalize consumes an InputFile of the caller (rules F1–F6).
-func (h *Handler) finalize(ctx context.Context, c *call, in tg.InputFileClass) (store.FileRecord, error) {
-	switch f := in.(type) {
-	case *tg.InputFile:
-		return h.cfg.Engine.Finalize(ctx, files.Finalize{
-			Key: store.UploadKey{Owner: c.user, FileID: f.ID}, Parts: f.Parts, MD5: f.MD5Checksum, Name: f.Name})
-	case *tg.InputFileBig:
-		return h.cfg.Engine.Finalize(ctx, files.Finalize{
-			Key: store.UploadKey{Owner: c.user, FileID: f.ID, Big: true}, Parts: f.Parts, Name: f.Name})
-	}
-	return store.FileRecord{}, badRequest("FILE_ID_INVALID")
-}
-
-// uploadMedia finalizes an upload into media without sending a message (M1).
-func (h *Handler) uploadMedia(ctx context.Context, c *call, req *tg.MessagesUploadMediaRequest) (bin.Encoder, error) {
-	if _, err := h.resolvePeer(ctx, c, req.Peer); err != nil {
-		return nil, err
-	}
-	if err := h.prefetch(ctx, c, req.Media); err != nil {
-		return nil, err
-	}
-	h.mediaMu.RLock()
-	defer h.mediaMu.RUnlock()
-	return h.messageMedia(ctx, c, req.Media)
-}
-
-// messageMedia turns the media of a call into a MessageMedia: uploads are
-// finalized, existing documents are sent again without re-upload (M4).
-func (h *Handler) messageMedia(ctx context.Context, c *call, in tg.InputMediaClass) (tg.MessageMediaClass, error) {
-	switch m := in.(type) {
-	case *tg.InputMediaUploadedDocument:
-		doc, err := h.uploadedDocument(ctx, c, m)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaDocument{Document: doc}, nil
-	case *tg.InputMediaUploadedPhoto:
-		photo, err := h.uploadedPhoto(ctx, c, m.File)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaPhoto{Photo: photo}, nil
-	case *tg.InputMediaGeoPoint:
-		return h.geoMedia(m)
-	case *tg.InputMediaPhotoExternal:
-		photo, err := h.externalPhoto(ctx, c, m.URL)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaPhoto{Photo: photo}, nil
-	case *tg.InputMediaDocumentExternal:
-		doc, err := h.externalDocument(ctx, c, m.URL)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaDocument{Document: doc}, nil
-	case *tg.InputMediaPhoto:
-		in, ok := m.ID.(*tg.InputPhoto)
-		if !ok {
-			return nil, badRequest("MEDIA_INVALID")
-		}
-		p, err := h.storedPhoto(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("MEDIA_INVALID"))
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p, objectOrigin)}, nil
-	case *tg.InputMediaDocument:
-		in, ok := m.ID.(*tg.InputDocument)
-		if !ok {
-			return nil, badRequest("MEDIA_INVALID")
-		}
-		d, err := h.storedDocument(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("MEDIA_INVALID"))
-		if err != nil {
-			return nil, err
-		}
-		doc, err := h.tgDocument(d, objectOrigin)
-		if err != nil {
-			return nil, err
-		}
-		return &tg.MessageMediaDocument{Document: doc}, nil
-	}
-	return nil, badRequest("MEDIA_INVALID")
-}
 
 // peerAccount resolves a private-chat peer: Saved Messages or another
 // account of this server.
@@ -202,7 +119,7 @@ func (h *Handler) deliver(ctx context.Context, c *call, t target, items []outgoi
 			}
 			media = b.Buf
 			var err error
-			if objects, err = mediaObjects(media); err != nil {
+			if objects, err = library.MediaObjects(media); err != nil {
 				return nil, err
 			}
 		}
@@ -273,7 +190,7 @@ func (h *Handler) tgMessage(m store.Message, viewer int64) (tg.MessageClass, err
 		out = m.From == viewer // one copy for every member
 	}
 	ref := func(id, accessHash int64) []byte {
-		return h.refs.issue(files.FileRef{ID: id, AccessHash: accessHash}, messageOrigin(m.Owner, m.ID), h.cfg.Now())
+		return h.media.Ref(files.FileRef{ID: id, AccessHash: accessHash}, library.MessageOrigin(m.Owner, m.ID))
 	}
 	if len(m.Action) > 0 {
 		action, err := tg.DecodeMessageAction(&bin.Buffer{Buf: m.Action})
@@ -389,8 +306,8 @@ func (h *Handler) sendMedia(ctx context.Context, c *call, req *tg.MessagesSendMe
 		return nil, err
 	}
 	// Media found here stays until the message that names it is stored.
-	h.mediaMu.RLock()
-	defer h.mediaMu.RUnlock()
+	release := h.media.Hold()
+	defer release()
 	t, err := h.sendTarget(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
@@ -420,8 +337,8 @@ func (h *Handler) sendMultiMedia(ctx context.Context, c *call, req *tg.MessagesS
 	if err := h.prefetch(ctx, c, media...); err != nil {
 		return nil, err
 	}
-	h.mediaMu.RLock()
-	defer h.mediaMu.RUnlock()
+	release := h.media.Hold()
+	defer release()
 	t, err := h.sendTarget(ctx, c, req.Peer)
 	if err != nil {
 		return nil, err
@@ -511,19 +428,4 @@ func (h *Handler) getHistory(ctx context.Context, c *call, req *tg.MessagesGetHi
 		return nil, err
 	}
 	return h.messagesOf(ctx, c, stored, t.channel())
-}
-
-// getDocumentByHash finds a stored document by content (M6).
-func (h *Handler) getDocumentByHash(ctx context.Context, c *call, req *tg.MessagesGetDocumentByHashRequest) (bin.Encoder, error) {
-	if len(req.SHA256) != 32 {
-		return nil, badRequest("SHA256_HASH_INVALID")
-	}
-	d, err := h.cfg.Documents.DocumentByHash(ctx, [32]byte(req.SHA256), req.Size, req.MimeType)
-	if errors.Is(err, store.ErrNotFound) {
-		return &tg.DocumentEmpty{ID: 0}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return h.tgDocument(d, objectOrigin)
 }

@@ -39,9 +39,18 @@ func testPhone(phone string) (int, bool) {
 // phoneCodeHash is the phone_code_hash of a phone: stateless, so that any
 // process of the DC accepts it.
 func (h *Handler) phoneCodeHash(phone string) string {
-	m := hmac.New(sha256.New, h.refs.key)
+	m := hmac.New(sha256.New, h.phoneKey)
 	m.Write([]byte("phone code hash:" + strings.TrimPrefix(phone, "+")))
 	return hex.EncodeToString(m.Sum(nil)[:10])
+}
+
+// phoneKey is the key phone_code_hash values are signed with. It is derived
+// from the DC's secret as the key of file references is (internal/library),
+// as it always has been, so a hash handed out before an upgrade still works.
+func phoneKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("filedc file reference"))
+	return m.Sum(nil)
 }
 
 // checkPhone validates a test phone and its code hash for signIn and signUp.

@@ -2,42 +2,27 @@ package rpc
 
 import (
 	"context"
-	"errors"
-	"slices"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/files"
-	"github.com/filedc/filedc/internal/media"
+	"github.com/filedc/filedc/internal/library"
 	"github.com/filedc/filedc/internal/store"
 )
 
 // Profile photos (M7): each account keeps a list of photos, the current one
 // first; users carry userProfilePhoto with its stripped thumbnail, and
-// inputPeerPhotoFileLocation downloads the small (a, 160) or big (c, 640) size.
-
-var profileLimits = media.Limits{MaxSideSum: media.DefaultLimits.MaxSideSum, MaxRatio: media.DefaultLimits.MaxRatio, Boxes: media.ProfileBoxes}
+// inputPeerPhotoFileLocation downloads the small (a, 160) or big (c, 640)
+// size. internal/library makes the photos and keeps the lists.
 
 func (h *Handler) uploadProfilePhoto(ctx context.Context, c *call, req *tg.PhotosUploadProfilePhotoRequest) (bin.Encoder, error) {
-	var p store.Photo
-	var err error
-	if video, ok := req.GetVideo(); ok {
-		p, err = h.profileVideo(ctx, c, video, req.VideoStartTs, req.File)
-	} else if file, ok := req.GetFile(); ok {
-		p, err = h.makePhoto(ctx, c, file, profileLimits)
-	} else {
-		return nil, badRequest("PHOTO_FILE_MISSING")
-	}
+	p, err := h.media.ProfilePhoto(ctx, c.user, profileUpload(c, req.File, req.Video, req.VideoStartTs))
 	if err != nil {
 		return nil, err
 	}
-	acc, err := h.cfg.Accounts.Account(ctx, c.user)
+	acc, err := h.media.AddProfilePhoto(ctx, c.user, p)
 	if err != nil {
-		return nil, err
-	}
-	acc.Photos = append([]int64{p.ID}, acc.Photos...)
-	if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
 		return nil, err
 	}
 	return h.photosPhoto(ctx, c, acc, &p)
@@ -50,51 +35,24 @@ func (h *Handler) photosPhoto(ctx context.Context, c *call, acc store.Account, p
 	}
 	out := &tg.PhotosPhoto{Photo: &tg.PhotoEmpty{}, Users: []tg.UserClass{u}}
 	if p != nil {
-		out.Photo = h.tgPhoto(*p, profileOrigin(acc.ID))
+		out.Photo = h.tgPhoto(*p, library.ProfileOrigin(acc.ID))
 	}
 	return out, nil
 }
 
 func (h *Handler) updateProfilePhoto(ctx context.Context, c *call, req *tg.PhotosUpdateProfilePhotoRequest) (bin.Encoder, error) {
-	acc, err := h.cfg.Accounts.Account(ctx, c.user)
-	if err != nil {
-		return nil, err
-	}
-	var chosen *store.Photo
-	var removed []int64
-	switch in := req.ID.(type) {
+	var in *library.Named // nil: remove the current photo
+	switch p := req.ID.(type) {
 	case *tg.InputPhotoEmpty:
-		// Remove the current photo; the previous one becomes current.
-		if len(acc.Photos) > 0 {
-			removed = acc.Photos[:1:1]
-			acc.Photos = acc.Photos[1:]
-		}
 	case *tg.InputPhoto:
-		i := slices.Index(acc.Photos, in.ID)
-		if i < 0 {
-			return nil, badRequest("PHOTO_ID_INVALID")
-		}
-		p, err := h.storedPhoto(ctx, in.ID, in.AccessHash, in.FileReference, badRequest("PHOTO_ID_INVALID"))
-		if err != nil {
-			return nil, err
-		}
-		acc.Photos = append([]int64{in.ID}, slices.Delete(acc.Photos, i, i+1)...)
-		chosen = &p
+		named := inputPhoto(p)
+		in = &named
 	default:
 		return nil, badRequest("PHOTO_ID_INVALID")
 	}
-	if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
+	acc, chosen, err := h.media.ChooseProfilePhoto(ctx, c.user, in)
+	if err != nil {
 		return nil, err
-	}
-	if err := h.dropProfilePhotos(ctx, removed); err != nil {
-		return nil, err
-	}
-	if chosen == nil && len(acc.Photos) > 0 {
-		p, err := h.cfg.Photos.Photo(ctx, acc.Photos[0])
-		if err != nil {
-			return nil, err
-		}
-		chosen = &p
 	}
 	return h.photosPhoto(ctx, c, acc, chosen)
 }
@@ -129,7 +87,7 @@ func (h *Handler) getUserPhotos(ctx context.Context, c *call, req *tg.PhotosGetU
 		if err != nil {
 			return nil, err
 		}
-		out.Photos = append(out.Photos, h.tgPhoto(p, profileOrigin(acc.ID)))
+		out.Photos = append(out.Photos, h.tgPhoto(p, library.ProfileOrigin(acc.ID)))
 	}
 	u, err := h.userOf(ctx, acc, acc.ID == c.user)
 	if err != nil {
@@ -140,73 +98,32 @@ func (h *Handler) getUserPhotos(ctx context.Context, c *call, req *tg.PhotosGetU
 }
 
 func (h *Handler) deletePhotos(ctx context.Context, c *call, req *tg.PhotosDeletePhotosRequest) (bin.Encoder, error) {
-	acc, err := h.cfg.Accounts.Account(ctx, c.user)
+	var photos []files.FileRef
+	for _, in := range req.ID {
+		if p, ok := in.(*tg.InputPhoto); ok {
+			photos = append(photos, files.FileRef{ID: p.ID, AccessHash: p.AccessHash})
+		}
+	}
+	deleted, err := h.media.DeleteProfilePhotos(ctx, c.user, photos)
 	if err != nil {
 		return nil, err
 	}
-	out := &tg.LongVector{}
-	for _, in := range req.ID {
-		p, ok := in.(*tg.InputPhoto)
-		if !ok {
-			continue
-		}
-		if i := slices.Index(acc.Photos, p.ID); i >= 0 {
-			if stored, err := h.cfg.Photos.Photo(ctx, p.ID); err == nil && stored.AccessHash == p.AccessHash {
-				acc.Photos = slices.Delete(acc.Photos, i, i+1)
-				out.Elems = append(out.Elems, p.ID)
-			}
-		}
-	}
-	if len(out.Elems) > 0 {
-		if err := h.cfg.Accounts.PutAccount(ctx, acc); err != nil {
-			return nil, err
-		}
-		if err := h.dropProfilePhotos(ctx, out.Elems); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return &tg.LongVector{Elems: deleted}, nil
 }
 
 // peerPhotoFile resolves inputPeerPhotoFileLocation: one of a user's
-// profile photos or a chat's photo, big (c) or small (a).
+// profile photos or, for members, a chat's current photo.
 func (h *Handler) peerPhotoFile(ctx context.Context, c *call, l *tg.InputPeerPhotoFileLocation) (files.FileRef, error) {
 	t, err := h.resolvePeer(ctx, c, l.Peer)
 	if err != nil {
 		return files.FileRef{}, err
 	}
-	var p store.Photo
-	if t.chat != nil {
-		if p, err = h.chatPhotoFile(ctx, *t.chat, l.PhotoID, l.Big); err != nil {
-			return files.FileRef{}, err
-		}
-	} else {
-		if !slices.Contains(t.user.Photos, l.PhotoID) {
-			return files.FileRef{}, errLocation
-		}
-		p, err = h.cfg.Photos.Photo(ctx, l.PhotoID)
-		if errors.Is(err, store.ErrNotFound) {
-			return files.FileRef{}, errLocation
-		}
-		if err != nil {
-			return files.FileRef{}, err
-		}
+	var shown []int64
+	switch {
+	case t.chat == nil:
+		shown = t.user.Photos
+	case t.chat.Photo != 0:
+		shown = []int64{t.chat.Photo}
 	}
-	if len(p.Sizes) == 0 {
-		return files.FileRef{}, errLocation
-	}
-	want := "a"
-	if l.Big {
-		want = "c"
-	}
-	pick := p.Sizes[0]
-	if l.Big {
-		pick = p.Sizes[len(p.Sizes)-1] // a small photo may have no c size
-	}
-	for _, s := range p.Sizes {
-		if s.Type == want {
-			pick = s
-		}
-	}
-	return files.FileRef{ID: pick.File, AccessHash: pick.FileAccess}, nil
+	return h.media.PeerPhotoFile(ctx, shown, l.PhotoID, l.Big)
 }

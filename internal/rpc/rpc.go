@@ -1,6 +1,8 @@
 // Package rpc answers the Telegram API calls filedc serves: thin functions
-// that decode a call, ask the file engine or the stores, and encode the
-// answer. Engine errors become rpc_error with their Telegram names here.
+// that decode a call, ask the services (internal/library for documents and
+// photos, internal/chats for chats), the file engine or the stores, and
+// encode the answer. Their errors become rpc_error with their Telegram
+// names here.
 package rpc
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/filedc/filedc/internal/chats"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/library"
 	"github.com/filedc/filedc/internal/maps"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
@@ -73,16 +76,14 @@ type Config struct {
 
 // Handler implements server.Handler.
 type Handler struct {
-	cfg        Config
-	refs       fileRefs
-	limits     sync.Map // account id -> *rate.Limiter
-	photoSlots chan struct{}
-	probeSlots chan struct{} // ffprobe and ffmpeg runs at once
-	webSlots   chan struct{} // fetches of media sent by URL at once
-	geoKey     []byte        // signs geoPoint access hashes (M10)
-	// mediaMu: sends hold it shared from resolving their media to storing
-	// the message; deleting unreferenced media holds it alone (M6).
-	mediaMu  sync.RWMutex
+	cfg    Config
+	limits sync.Map // account id -> *rate.Limiter
+	// media makes, finds and collects documents and photos. Sends hold
+	// media (media.Hold) from resolving it to storing the message, so that
+	// deleting unreferenced media waits for them (M6).
+	media    *library.Service
+	geoKey   []byte // signs geoPoint access hashes (M10)
+	phoneKey []byte // signs phone_code_hash values
 	cluster  cluster.Map
 	grantKey []byte
 	once     store.Once
@@ -104,15 +105,12 @@ func New(cfg Config) *Handler {
 	if cfg.RequestBurst <= 0 {
 		cfg.RequestBurst = 2000
 	}
-	if cfg.FileRefTTL <= 0 {
-		cfg.FileRefTTL = 2 * time.Hour
-	}
-	if cfg.Web == nil {
-		cfg.Web, _ = webfetch.New(webfetch.Config{}) // no rules: cannot fail
-	}
-	h := &Handler{cfg: cfg, refs: newFileRefs(cfg.Secret, cfg.FileRefTTL), photoSlots: make(chan struct{}, 2), probeSlots: make(chan struct{}, 2), webSlots: make(chan struct{}, 8),
-		takeouts: newTakeouts()}
+	h := &Handler{cfg: cfg, takeouts: newTakeouts()}
+	h.media = library.New(library.Config{DC: cfg.DC, Engine: cfg.Engine,
+		Documents: cfg.Documents, Photos: cfg.Photos, Messages: cfg.Messages, Accounts: cfg.Accounts, Chats: cfg.Chats,
+		Probe: cfg.Probe, Web: cfg.Web, Secret: cfg.Secret, FileRefTTL: cfg.FileRefTTL, Logger: cfg.Logger, Now: cfg.Now})
 	h.chats = chats.New(cfg.Chats, cfg.Now)
+	h.phoneKey = phoneKey(cfg.Secret)
 	h.geoKey = cluster.Derive(cfg.Secret, "geo point access hash")
 	h.initDCs()
 	return h
@@ -143,8 +141,8 @@ func (e *rpcMigrate) Error() string { return e.prefix + strconv.Itoa(e.dc) }
 // call is the context of one call.
 type call struct {
 	*server.Request
-	user    int64                      // logged-in account, 0 if none
-	fetched map[string]webfetch.Result // media sent by URL, fetched before the media lock
+	user    int64           // logged-in account, 0 if none
+	fetched library.Fetched // media sent by URL, fetched before the call holds media
 }
 
 // ServeRPC implements server.Handler.

@@ -11,7 +11,6 @@ import (
 	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/tg"
 
-	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -73,43 +72,6 @@ func TestS6_CallsNeedLogin(t *testing.T) {
 	res, err := invoke(t, h, anon, &tg.HelpGetConfigRequest{})
 	if err != nil || res.(*tg.Config).ThisDC != 2 || len(res.(*tg.Config).DCOptions) != 1 {
 		t.Fatalf("help.getConfig: %+v, %v", res, err)
-	}
-}
-
-func TestD7_FileReferences(t *testing.T) {
-	refs := newFileRefs([]byte("a dc secret"), 2*time.Hour)
-	now := time.Unix(1_800_000_000, 0)
-	file := files.FileRef{ID: 10, AccessHash: -20}
-	from := messageOrigin(77, 5)
-	ref := refs.issue(file, from, now)
-	check := func(what string, got error, want error) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s: %v, want %v", what, got, want)
-		}
-	}
-	errOf := func(_ origin, err error) error { return err }
-	if o, err := refs.check(file, ref, now.Add(time.Hour)); err != nil || o != from {
-		t.Errorf("fresh: origin %+v, %v; want %+v", o, err, from)
-	}
-	check("at the end of its lifetime", errOf(refs.check(file, ref, now.Add(2*time.Hour))), nil)
-	check("stale", errOf(refs.check(file, ref, now.Add(2*time.Hour+time.Second))), errFileRefExpired)
-	check("another file", errOf(refs.check(files.FileRef{ID: 11, AccessHash: -20}, ref, now)), errFileRefInvalid)
-	check("empty", errOf(refs.check(file, nil, now)), errFileRefInvalid)
-	forged := append([]byte(nil), ref...)
-	forged[len(forged)-1] ^= 1
-	check("forged", errOf(refs.check(file, forged, now)), errFileRefInvalid)
-	// Moving the issue time forward, or naming another origin, breaks the tag.
-	for i, what := range map[int]string{14: "re-dated", 1: "another kind", 2: "another owner", 10: "another message"} {
-		changed := append([]byte(nil), ref...)
-		changed[i]++
-		check(what, errOf(refs.check(file, changed, now.Add(3*time.Hour))), errFileRefInvalid)
-	}
-	// Another DC secret does not accept it.
-	check("other secret", errOf(newFileRefs([]byte("another"), 2*time.Hour).check(file, ref, now)), errFileRefInvalid)
-	// A fresh fetch issues a fresh reference.
-	if again := refs.issue(file, profileOrigin(3), now.Add(3*time.Hour)); errOf(refs.check(file, again, now.Add(3*time.Hour))) != nil {
-		t.Error("a re-issued reference is not accepted")
 	}
 }
 

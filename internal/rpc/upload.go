@@ -10,6 +10,7 @@ import (
 
 	"github.com/filedc/filedc/internal/cdn"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/library"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -97,12 +98,12 @@ func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocation
 		if err := h.migrate(l.ID); err != nil {
 			return files.FileRef{}, err
 		}
-		return h.documentFile(ctx, l)
+		return h.media.DocumentFile(ctx, library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, l.ThumbSize)
 	case *tg.InputPhotoFileLocation:
 		if err := h.migrate(l.ID); err != nil {
 			return files.FileRef{}, err
 		}
-		return h.photoSizeFile(ctx, l)
+		return h.media.PhotoFile(ctx, library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, l.ThumbSize)
 	case *tg.InputPeerPhotoFileLocation:
 		if err := h.migrate(l.PhotoID); err != nil {
 			return files.FileRef{}, err

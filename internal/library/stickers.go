@@ -1,4 +1,4 @@
-package rpc
+package library
 
 import (
 	"bytes"
@@ -25,14 +25,14 @@ type stickerArt struct {
 // the client declared with documentAttributeSticker, or a WebP with
 // transparency (sent as a file, it becomes a sticker, as on Telegram,
 // unless force_file). Other images get nil.
-func (h *Handler) staticSticker(ctx context.Context, attrs *docAttrs, format string, content []byte, forceFile bool) *stickerArt {
+func (s *Service) staticSticker(ctx context.Context, attrs *docAttrs, format string, content []byte, forceFile bool) *stickerArt {
 	if !attrs.sticker && (format != "webp" || forceFile) {
 		return nil
 	}
-	if !h.takeSlot(ctx, h.photoSlots) {
+	if !takeSlot(ctx, s.photoSlots) {
 		return nil
 	}
-	defer func() { <-h.photoSlots }()
+	defer func() { <-s.photoSlots }()
 	_, img, err := media.ThumbLimits.Image(content)
 	if err != nil || (!attrs.sticker && !media.HasAlpha(img)) {
 		return nil
@@ -50,10 +50,10 @@ func (h *Handler) staticSticker(ctx context.Context, attrs *docAttrs, format str
 // videoSticker makes the outline of a video sticker from its first frame
 // (WebM VP9 with alpha, decoded by libvpx so the alpha survives). The
 // caller holds a probe slot.
-func (h *Handler) videoSticker(ctx context.Context, src probe.Source, info probe.Info) *stickerArt {
-	frame, err := h.cfg.Probe.AlphaFrame(ctx, src, info, 512)
+func (s *Service) videoSticker(ctx context.Context, src probe.Source, info probe.Info) *stickerArt {
+	frame, err := s.cfg.Probe.AlphaFrame(ctx, src, info, 512)
 	if err != nil {
-		h.cfg.Logger.Debug("video sticker frame", "err", err)
+		s.cfg.Logger.Debug("video sticker frame", "err", err)
 		return nil
 	}
 	img, err := png.Decode(bytes.NewReader(frame))
@@ -64,12 +64,12 @@ func (h *Handler) videoSticker(ctx context.Context, src probe.Source, info probe
 }
 
 // stickerThumbs stores a sticker's art in d.
-func (h *Handler) stickerThumbs(ctx context.Context, c *call, d *store.Document, art *stickerArt) error {
+func (s *Service) stickerThumbs(ctx context.Context, owner int64, d *store.Document, art *stickerArt) error {
 	d.Outline = art.outline
 	if art.thumb == nil {
 		return nil
 	}
-	f, err := h.cfg.Engine.StoreBytes(ctx, c.user, "m.png", art.thumb)
+	f, err := s.cfg.Engine.StoreBytes(ctx, owner, "m.png", art.thumb)
 	if err != nil {
 		return err
 	}

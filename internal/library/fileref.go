@@ -1,4 +1,4 @@
-package rpc
+package library
 
 import (
 	"context"
@@ -52,18 +52,27 @@ const (
 	originChat    originKind = 4 // the photo of chat owner (a chat's peer id)
 )
 
-// origin is where a reference was issued.
-type origin struct {
+// Origin is where a reference is issued: where the client fetched the
+// object from.
+type Origin struct {
 	kind  originKind
 	owner int64
 	msg   int
 }
 
-var objectOrigin = origin{kind: originObject}
+// ObjectOrigin is the object itself (messages.uploadMedia,
+// getDocumentByHash): its references are valid while it exists.
+var ObjectOrigin = Origin{kind: originObject}
 
-func messageOrigin(owner int64, msg int) origin { return origin{originMessage, owner, msg} }
-func profileOrigin(account int64) origin        { return origin{kind: originProfile, owner: account} }
-func chatOrigin(peer int64) origin              { return origin{kind: originChat, owner: peer} }
+// MessageOrigin is message msg of owner's history (a user's, or a
+// channel's peer id).
+func MessageOrigin(owner int64, msg int) Origin { return Origin{originMessage, owner, msg} }
+
+// ProfileOrigin is the list of an account's profile photos.
+func ProfileOrigin(account int64) Origin { return Origin{kind: originProfile, owner: account} }
+
+// ChatOrigin is the photo of a chat, by its peer id.
+func ChatOrigin(peer int64) Origin { return Origin{kind: originChat, owner: peer} }
 
 type fileRefs struct {
 	key []byte
@@ -77,7 +86,7 @@ func newFileRefs(secret []byte, ttl time.Duration) fileRefs {
 }
 
 // body is a reference without its tag.
-func body(o origin, issued uint32) []byte {
+func body(o Origin, issued uint32) []byte {
 	b := make([]byte, 0, fileRefLen)
 	b = append(b, fileRefVersion, byte(o.kind))
 	b = binary.LittleEndian.AppendUint64(b, uint64(o.owner))
@@ -96,33 +105,38 @@ func (r fileRefs) tag(obj files.FileRef, body []byte) []byte {
 }
 
 // issue returns a reference to an object fetched from o, valid from now.
-func (r fileRefs) issue(obj files.FileRef, o origin, now time.Time) []byte {
+func (r fileRefs) issue(obj files.FileRef, o Origin, now time.Time) []byte {
 	b := body(o, uint32(now.Unix()))
 	return append(b, r.tag(obj, b)...)
 }
 
 // check accepts a reference this DC issued for the object and that has not
 // expired, and returns its origin.
-func (r fileRefs) check(obj files.FileRef, b []byte, now time.Time) (origin, error) {
+func (r fileRefs) check(obj files.FileRef, b []byte, now time.Time) (Origin, error) {
 	if len(b) != fileRefLen || b[0] != fileRefVersion {
-		return origin{}, errFileRefInvalid
+		return Origin{}, errFileRefInvalid
 	}
 	n := fileRefLen - 16
 	if !hmac.Equal(b[n:], r.tag(obj, b[:n])) {
-		return origin{}, errFileRefInvalid
+		return Origin{}, errFileRefInvalid
 	}
-	o := origin{kind: originKind(b[1]), owner: int64(binary.LittleEndian.Uint64(b[2:])), msg: int(binary.LittleEndian.Uint32(b[10:]))}
+	o := Origin{kind: originKind(b[1]), owner: int64(binary.LittleEndian.Uint64(b[2:])), msg: int(binary.LittleEndian.Uint32(b[10:]))}
 	issued := binary.LittleEndian.Uint32(b[14:])
 	if now.Sub(time.Unix(int64(issued), 0)) > r.ttl {
-		return origin{}, errFileRefExpired
+		return Origin{}, errFileRefExpired
 	}
 	return o, nil
 }
 
-// checkRef accepts a reference to an existing object when it is fresh and
+// Ref issues a reference to an object fetched from o, valid from now (D7).
+func (s *Service) Ref(obj files.FileRef, o Origin) []byte {
+	return s.refs.issue(obj, o, s.cfg.Now())
+}
+
+// CheckRef accepts a reference to an existing object when it is fresh and
 // its origin still holds the object.
-func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) error {
-	o, err := h.refs.check(obj, ref, h.cfg.Now())
+func (s *Service) CheckRef(ctx context.Context, obj files.FileRef, ref []byte) error {
+	o, err := s.refs.check(obj, ref, s.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -130,7 +144,7 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 	case originObject:
 		return nil
 	case originMessage:
-		msgs, err := h.cfg.Messages.Messages(ctx, o.owner, []int{o.msg})
+		msgs, err := s.cfg.Messages.Messages(ctx, o.owner, []int{o.msg})
 		if err != nil {
 			return err
 		}
@@ -138,7 +152,7 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 			if slices.Contains(msgs[0].Objects, obj.ID) {
 				return nil
 			}
-			ids, err := mediaObjects(msgs[0].Media)
+			ids, err := MediaObjects(msgs[0].Media)
 			if err != nil {
 				return err
 			}
@@ -147,7 +161,7 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 			}
 		}
 	case originProfile:
-		acc, err := h.cfg.Accounts.Account(ctx, o.owner)
+		acc, err := s.cfg.Accounts.Account(ctx, o.owner)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -156,7 +170,7 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 		}
 	case originChat:
 		if id, _, ok := store.PeerChat(o.owner); ok {
-			chat, err := h.cfg.Chats.Chat(ctx, id)
+			chat, err := s.cfg.Chats.Chat(ctx, id)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -168,9 +182,9 @@ func (h *Handler) checkRef(ctx context.Context, obj files.FileRef, ref []byte) e
 	return errFileRefInvalid
 }
 
-// mediaObjects returns the ids of the documents and photos a stored
+// MediaObjects returns the ids of the documents and photos a stored
 // MessageMedia names.
-func mediaObjects(raw []byte) ([]int64, error) {
+func MediaObjects(raw []byte) ([]int64, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}

@@ -1,4 +1,4 @@
-package rpc
+package library
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"path"
 	"strings"
 
-	"github.com/gotd/td/tg"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/filedc/filedc/internal/media"
+	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/webfetch"
 )
 
@@ -28,63 +28,58 @@ var (
 // maxURLLen bounds a URL a client names.
 const maxURLLen = 2048
 
-// prefetch fetches the URLs of media sent by URL, at once, before the call
-// takes the media lock: a slow remote server must not hold it (a deletion
-// waiting for it would stall every send).
-func (h *Handler) prefetch(ctx context.Context, c *call, media ...tg.InputMediaClass) error {
-	var urls []string
-	for _, m := range media {
-		switch m := m.(type) {
-		case *tg.InputMediaPhotoExternal:
-			urls = append(urls, m.URL)
-		case *tg.InputMediaDocumentExternal:
-			urls = append(urls, m.URL)
-		}
-	}
+// Fetched holds what Prefetch brought, by URL.
+type Fetched map[string]webfetch.Result
+
+// Prefetch fetches URLs of media sent by URL, at once. Callers fetch
+// before Hold: a slow remote server must not hold up collection (a
+// deletion waiting for it would stall every send). With no URLs it
+// fetches nothing and returns nil.
+func (s *Service) Prefetch(ctx context.Context, urls ...string) (Fetched, error) {
 	if len(urls) == 0 {
-		return nil
+		return nil, nil
 	}
 	results := make([]webfetch.Result, len(urls))
 	var g errgroup.Group
 	for i, u := range urls {
 		g.Go(func() (err error) {
-			results[i], err = h.fetch(ctx, u)
+			results[i], err = s.fetch(ctx, u)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
-	c.fetched = make(map[string]webfetch.Result, len(urls))
+	out := make(Fetched, len(urls))
 	for i, u := range urls {
-		c.fetched[u] = results[i]
+		out[u] = results[i]
 	}
-	return nil
+	return out, nil
 }
 
-// fetched returns what prefetch brought for rawURL, or fetches it now.
-func (h *Handler) fetched(ctx context.Context, c *call, rawURL string) (webfetch.Result, error) {
-	if res, ok := c.fetched[rawURL]; ok {
+// fetched returns what Prefetch brought for rawURL, or fetches it now.
+func (s *Service) fetched(ctx context.Context, pre Fetched, rawURL string) (webfetch.Result, error) {
+	if res, ok := pre[rawURL]; ok {
 		return res, nil
 	}
-	return h.fetch(ctx, rawURL)
+	return s.fetch(ctx, rawURL)
 }
 
-func (h *Handler) fetch(ctx context.Context, rawURL string) (webfetch.Result, error) {
+func (s *Service) fetch(ctx context.Context, rawURL string) (webfetch.Result, error) {
 	if rawURL == "" || len(rawURL) > maxURLLen {
 		return webfetch.Result{}, errCurlFailed
 	}
 	// Each fetch may hold its size cap in memory: a few at a time.
-	if !h.takeSlot(ctx, h.webSlots) {
+	if !takeSlot(ctx, s.webSlots) {
 		return webfetch.Result{}, ctx.Err()
 	}
-	res, err := h.cfg.Web.Get(ctx, rawURL)
-	<-h.webSlots
+	res, err := s.cfg.Web.Get(ctx, rawURL)
+	<-s.webSlots
 	switch {
 	case errors.Is(err, webfetch.ErrEmpty):
 		return res, errMediaEmpty
 	case err != nil:
-		h.cfg.Logger.Info("web: fetch refused or failed", "err", err)
+		s.cfg.Logger.Info("web: fetch refused or failed", "err", err)
 		return res, errCurlFailed
 	}
 	if strings.HasPrefix(res.ContentType, "text/html") {
@@ -93,33 +88,36 @@ func (h *Handler) fetch(ctx context.Context, rawURL string) (webfetch.Result, er
 	return res, nil
 }
 
-func (h *Handler) externalPhoto(ctx context.Context, c *call, rawURL string) (*tg.Photo, error) {
-	res, err := h.fetched(ctx, c, rawURL)
+// PhotoFromURL makes and stores a photo of the image at rawURL.
+func (s *Service) PhotoFromURL(ctx context.Context, owner int64, rawURL string, pre Fetched) (store.Photo, error) {
+	res, err := s.fetched(ctx, pre, rawURL)
 	if err != nil {
-		return nil, err
+		return store.Photo{}, err
 	}
 	if !strings.HasPrefix(res.ContentType, "image/") || int64(len(res.Body)) > maxPhotoBytes {
-		return nil, badRequest("MEDIA_INVALID")
+		return store.Photo{}, ErrMediaInvalid
 	}
-	p, err := h.photoOf(ctx, c, res.Body, media.DefaultLimits)
+	p, err := s.photoOf(ctx, owner, res.Body, media.DefaultLimits)
 	if err != nil {
-		return nil, err
+		return store.Photo{}, err
 	}
-	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
-		return nil, err
+	if err := s.cfg.Photos.PutPhoto(ctx, p); err != nil {
+		return store.Photo{}, err
 	}
-	return h.tgPhoto(p, objectOrigin), nil
+	return p, nil
 }
 
-func (h *Handler) externalDocument(ctx context.Context, c *call, rawURL string) (*tg.Document, error) {
-	res, err := h.fetched(ctx, c, rawURL)
+// DocumentFromURL makes a document of the content at rawURL, named after
+// the URL, or finds the stored document of the same content.
+func (s *Service) DocumentFromURL(ctx context.Context, owner int64, rawURL string, pre Fetched) (store.Document, error) {
+	res, err := s.fetched(ctx, pre, rawURL)
 	if err != nil {
-		return nil, err
+		return store.Document{}, err
 	}
 	name := urlFileName(res.URL)
-	rec, err := h.cfg.Engine.StoreBytes(ctx, c.user, name, res.Body)
+	rec, err := s.cfg.Engine.StoreBytes(ctx, owner, name, res.Body)
 	if err != nil {
-		return nil, err
+		return store.Document{}, err
 	}
 	mimeType, _, _ := mime.ParseMediaType(res.ContentType)
 	if mimeType == "" || mimeType == "application/octet-stream" || strings.HasPrefix(mimeType, "text/plain") {
@@ -128,9 +126,8 @@ func (h *Handler) externalDocument(ctx context.Context, c *call, rawURL string) 
 	if byExt := mime.TypeByExtension(path.Ext(name)); mimeType == "" && byExt != "" {
 		mimeType, _, _ = mime.ParseMediaType(byExt)
 	}
-	attrs := &docAttrs{}
 	// documentOf owns the stored file from here, dropping it on an error.
-	return h.documentOf(ctx, c, rec, attrs, &tg.InputMediaUploadedDocument{MimeType: mimeType})
+	return s.documentOf(ctx, owner, rec, &docAttrs{}, DocumentUpload{MimeType: mimeType})
 }
 
 // urlFileName is the last segment of a URL's path when it makes a valid

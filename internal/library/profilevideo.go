@@ -1,12 +1,10 @@
-package rpc
+package library
 
 import (
 	"context"
 	"errors"
 	"math"
 	"strings"
-
-	"github.com/gotd/td/tg"
 
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/media"
@@ -27,19 +25,22 @@ const (
 	profileVideoGraceMillis = 50 // containers round durations up a little
 )
 
-var errVideoInvalid = badRequest("VIDEO_FILE_INVALID")
+var (
+	errVideoInvalid = badRequest("VIDEO_FILE_INVALID")
+	errVideoStart   = badRequest("VIDEO_START_TS_INVALID")
+)
 
 // profileVideo makes a profile photo of an uploaded video, its sizes taken
 // from still when the client gives one, else from the frame at start.
-func (h *Handler) profileVideo(ctx context.Context, c *call, video tg.InputFileClass, start float64, still tg.InputFileClass) (store.Photo, error) {
+func (s *Service) profileVideo(ctx context.Context, owner int64, video Upload, start float64, still *Upload) (store.Photo, error) {
 	if math.IsNaN(start) || start < 0 {
-		return store.Photo{}, badRequest("VIDEO_START_TS_INVALID")
+		return store.Photo{}, errVideoStart
 	}
-	if !h.cfg.Probe.Enabled() || (still == nil && !h.cfg.Probe.CanFrame()) {
-		h.cfg.Logger.Warn("a profile video needs ffprobe and ffmpeg (serve --ffprobe, --ffmpeg)")
+	if !s.cfg.Probe.Enabled() || (still == nil && !s.cfg.Probe.CanFrame()) {
+		s.cfg.Logger.Warn("a profile video needs ffprobe and ffmpeg (serve --ffprobe, --ffmpeg)")
 		return store.Photo{}, errVideoInvalid
 	}
-	rec, err := h.finalize(ctx, c, video)
+	rec, err := s.finalize(ctx, video)
 	if err != nil {
 		return store.Photo{}, err
 	}
@@ -47,22 +48,22 @@ func (h *Handler) profileVideo(ctx context.Context, c *call, video tg.InputFileC
 	keep := false
 	defer func() {
 		if !keep {
-			h.dropFile(ctx, ref)
+			s.dropFile(ctx, ref)
 		}
 	}()
 	if rec.Size > maxProfileVideoBytes {
 		return store.Photo{}, errVideoInvalid
 	}
-	r, _, err := h.cfg.Engine.ReaderAt(ctx, ref)
+	r, _, err := s.cfg.Engine.ReaderAt(ctx, ref)
 	if err != nil {
 		return store.Photo{}, err
 	}
 	src := probe.Source{R: r, Size: rec.Size}
-	if !h.takeSlot(ctx, h.probeSlots) {
+	if !takeSlot(ctx, s.probeSlots) {
 		return store.Photo{}, ctx.Err()
 	}
-	info, err := h.cfg.Probe.Probe(ctx, src)
-	<-h.probeSlots
+	info, err := s.cfg.Probe.Probe(ctx, src)
+	<-s.probeSlots
 	if errors.Is(err, probe.ErrNotMedia) {
 		return store.Photo{}, errVideoInvalid
 	}
@@ -73,21 +74,21 @@ func (h *Handler) profileVideo(ctx context.Context, c *call, video tg.InputFileC
 		return store.Photo{}, err
 	}
 	if start > info.Duration {
-		return store.Photo{}, badRequest("VIDEO_START_TS_INVALID")
+		return store.Photo{}, errVideoStart
 	}
 
 	var p store.Photo
 	if still != nil {
-		p, err = h.newPhoto(ctx, c, still, profileLimits)
+		p, err = s.newPhoto(ctx, owner, *still, profileLimits)
 	} else {
-		p, err = h.videoFramePhoto(ctx, c, src, info, start)
+		p, err = s.videoFramePhoto(ctx, owner, src, info, start)
 	}
 	if err != nil {
 		return store.Photo{}, err
 	}
 	p.Video = &store.PhotoSize{Type: profileVideoType, W: info.Video.W, H: info.Video.H, File: rec.ID, FileAccess: rec.AccessHash, Size: rec.Size}
 	p.VideoStart = start
-	if err := h.cfg.Photos.PutPhoto(ctx, p); err != nil {
+	if err := s.cfg.Photos.PutPhoto(ctx, p); err != nil {
 		return store.Photo{}, err
 	}
 	keep = true
@@ -113,18 +114,18 @@ func checkProfileVideo(info probe.Info) error {
 }
 
 // videoFramePhoto makes the profile sizes of the frame at start.
-func (h *Handler) videoFramePhoto(ctx context.Context, c *call, src probe.Source, info probe.Info, start float64) (store.Photo, error) {
-	if !h.takeSlot(ctx, h.probeSlots) {
+func (s *Service) videoFramePhoto(ctx context.Context, owner int64, src probe.Source, info probe.Info, start float64) (store.Photo, error) {
+	if !takeSlot(ctx, s.probeSlots) {
 		return store.Photo{}, ctx.Err()
 	}
 	big := media.ProfileBoxes[len(media.ProfileBoxes)-1].Side
-	frame, err := h.cfg.Probe.Frame(ctx, src, info.Video.W, info.Video.H, start, big)
-	<-h.probeSlots
+	frame, err := s.cfg.Probe.Frame(ctx, src, info.Video.W, info.Video.H, start, big)
+	<-s.probeSlots
 	if errors.Is(err, probe.ErrNotMedia) {
 		return store.Photo{}, errVideoInvalid
 	}
 	if err != nil {
 		return store.Photo{}, err
 	}
-	return h.photoOf(ctx, c, frame, profileLimits)
+	return s.photoOf(ctx, owner, frame, profileLimits)
 }
