@@ -39,12 +39,12 @@ const (
 type Config struct {
 	MaxParts        int           // file_part limit for ordinary accounts (default 4000)
 	PremiumMaxParts int           // for premium accounts (default 8000)
-	TempBudget      int64         // bytes of temporary parts before eviction (default 4 GiB)
+	TempBudget      int64         // bytes of temporary parts, a hard bound unless Shared (default 4 GiB)
 	MinTTL          time.Duration // temporary parts are never evicted younger (default 10m)
 	MaxTTL          time.Duration // temporary parts never live longer (default 6h)
 	// Per-account limits (S7), answered with FLOOD_WAIT_X. Negative: none.
 	MaxUploadsPerOwner   int           // temporary uploads at once (default 64)
-	MaxTempBytesPerOwner int64         // bytes of temporary parts (default 8 GiB)
+	MaxTempBytesPerOwner int64         // bytes of temporary parts (default and at most TempBudget)
 	FloodWait            time.Duration // the X of FLOOD_WAIT_X for these limits (default 5s)
 	Clock                Clock         // default: the system clock
 	Logger               *slog.Logger  // default: slog.Default()
@@ -80,6 +80,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxTempBytesPerOwner == 0 {
 		c.MaxTempBytesPerOwner = 8 << 30
+	}
+	if !c.Shared && c.MaxTempBytesPerOwner > c.TempBudget {
+		// One account never holds more than the whole budget (S7b).
+		c.MaxTempBytesPerOwner = c.TempBudget
 	}
 	if c.FloodWait <= 0 {
 		c.FloodWait = 5 * time.Second

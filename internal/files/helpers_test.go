@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +89,11 @@ func wantErr(t testing.TB, err error, want string) {
 	if !ok {
 		t.Fatalf("want %s, got %v", want, err)
 	}
-	if e.Message != want || e.Code != 400 {
+	code := 400
+	if strings.HasPrefix(want, "FLOOD_WAIT_") {
+		code = 420
+	}
+	if e.Message != want || e.Code != code {
 		t.Fatalf("want 400 %s, got %d %s", want, e.Code, e.Message)
 	}
 }

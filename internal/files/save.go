@@ -109,10 +109,27 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	// upload check against each other, then write without holding the lock.
 	u.mu.Lock()
 	ps := u.parts
-	if limit := e.cfg.MaxTempBytesPerOwner; limit > 0 && u.owner.bytes.Load()+int64(len(data)-ps.size(index)) > limit {
+	delta := int64(len(data) - ps.size(index))
+	if limit := e.cfg.MaxTempBytesPerOwner; limit > 0 && u.owner.bytes.Load()+delta > limit {
 		u.mu.Unlock()
 		return e.floodWait()
 	}
+	if !e.reserveTemp(delta) {
+		// The budget is hard (S7b): room is made by evicting uploads past
+		// their minimum TTL, or the save waits.
+		u.mu.Unlock()
+		if !e.makeRoom(ctx, delta) {
+			return e.floodWait()
+		}
+		u.mu.Lock()
+		ps = u.parts
+		delta = int64(len(data) - ps.size(index))
+		if !e.reserveTemp(delta) {
+			u.mu.Unlock()
+			return e.floodWait()
+		}
+	}
+	u.owner.bytes.Add(delta)
 	hadOld := ps.has(index)
 	var oldSize int
 	var oldTotal int32
@@ -126,6 +143,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 		if hadOld {
 			ps.put(index, oldSize, oldTotal, oldSaved)
 		}
+		e.addBytes(u, -delta)
 		u.mu.Unlock()
 		return err
 	}
@@ -135,7 +153,6 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	u.seq[index]++
 	seq := u.seq[index]
 	u.mu.Unlock()
-	e.addBytes(u, int64(len(data)-oldSize))
 
 	err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
 		Index: index, Size: len(data), Total: total, SavedAt: savedAt,
@@ -169,4 +186,28 @@ func (e *Engine) dropIfEmpty(ctx context.Context, u *upload) {
 	if empty && !u.gone {
 		e.evict(ctx, u)
 	}
+}
+
+// reserveTemp counts delta more bytes of temporary parts, unless that would
+// pass the budget of an engine that is not shared. Shared engines each see
+// only part of what is stored, so their budget stays a target for eviction.
+func (e *Engine) reserveTemp(delta int64) bool {
+	for {
+		cur := e.tempBytes.Load()
+		if delta > 0 && !e.cfg.Shared && cur+delta > e.cfg.TempBudget {
+			return false
+		}
+		if e.tempBytes.CompareAndSwap(cur, cur+delta) {
+			return true
+		}
+	}
+}
+
+// makeRoom evicts the least recently touched uploads past their minimum
+// TTL until need more bytes fit in the budget, and reports whether they do.
+func (e *Engine) makeRoom(ctx context.Context, need int64) bool {
+	e.sweeping.Lock()
+	e.evictLocked(ctx, e.cfg.Clock.Now(), need)
+	e.sweeping.Unlock()
+	return e.tempBytes.Load()+need <= e.cfg.TempBudget
 }

@@ -16,7 +16,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 	now := e.cfg.Clock.Now()
 	e.expireParts(ctx, now)
 	e.sweeping.Lock()
-	e.evictLocked(ctx, now)
+	e.evictLocked(ctx, now, 0)
 	e.sweeping.Unlock()
 	return e.meta.ForgetConsumed(ctx, now.Add(-2*e.cfg.MaxTTL))
 }
@@ -82,12 +82,13 @@ func (e *Engine) evictOverBudget(ctx context.Context) {
 	if !e.sweeping.TryLock() {
 		return
 	}
-	e.evictLocked(ctx, e.cfg.Clock.Now())
+	e.evictLocked(ctx, e.cfg.Clock.Now(), 0)
 	e.sweeping.Unlock()
 }
 
-func (e *Engine) evictLocked(ctx context.Context, now time.Time) {
-	for e.tempBytes.Load() > e.cfg.TempBudget {
+// evictLocked evicts uploads until room more bytes fit in the budget.
+func (e *Engine) evictLocked(ctx context.Context, now time.Time, room int64) {
+	for e.tempBytes.Load()+room > e.cfg.TempBudget {
 		var victim *upload
 		e.mu.Lock()
 		for el := e.lru.Back(); el != nil; el = el.Prev() {

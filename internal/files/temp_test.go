@@ -51,7 +51,7 @@ func TestU8_PartsExpireAfterMaxTTL(t *testing.T) {
 	}
 }
 
-func TestU8_BudgetEvictsLeastRecentlyTouchedAfterMinTTL(t *testing.T) {
+func TestS7b_HardBudgetEvictsLeastRecentlyTouchedAfterMinTTL(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
 	const K = 1024
@@ -64,23 +64,26 @@ func TestU8_BudgetEvictsLeastRecentlyTouchedAfterMinTTL(t *testing.T) {
 
 	saveAll(t, e, a, split(aData, 8*K))
 	clock.Advance(time.Minute)
-	saveAll(t, e, b, split(bData, 8*K))
-	// Over budget, but nothing is older than the minimum TTL: nothing goes.
+	bParts := split(bData, 8*K)
+	saveAll(t, e, b, bParts[:3])
+	// The budget is hard (S7b): the save past it waits, since nothing is
+	// older than the minimum TTL, and nothing goes.
+	wantErr(t, e.SavePart(ctx, files.SavePart{Key: b, Part: 3, Data: bParts[3]}), "FLOOD_WAIT_5")
 	if err := e.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.TempBytes(); got != 80*K {
-		t.Fatalf("temp bytes %d, want %d: an upload younger than the min TTL was evicted", got, 80*K)
+	if got := e.TempBytes(); got != 64*K {
+		t.Fatalf("temp bytes %d, want %d: the budget is exact, and no upload younger than the min TTL goes", got, 64*K)
 	}
 	clock.Advance(10 * time.Minute)
 	// Touching A makes B the least recently touched upload.
 	wantErr(t, e.SavePart(ctx, files.SavePart{Key: a, Part: 0, Data: aData[:8*K]}), "")
 	clock.Advance(10 * time.Minute)
-	saveAll(t, e, c, [][]byte{cData}) // over budget again: B goes, A stays
+	saveAll(t, e, c, [][]byte{cData}) // no room: B goes, A stays
 	if got := e.TempBytes(); got != 48*K {
 		t.Fatalf("temp bytes %d, want %d after evicting one upload", got, 48*K)
 	}
-	_, err := e.Finalize(ctx, files.Finalize{Key: b, Parts: 5})
+	_, err := e.Finalize(ctx, files.Finalize{Key: b, Parts: 3})
 	wantErr(t, err, "FILE_PART_0_MISSING")
 	recA, err := e.Finalize(ctx, files.Finalize{Key: a, Parts: 5})
 	wantErr(t, err, "")

@@ -207,6 +207,11 @@ type upload struct {
 	parts   map[int]*record
 	scanned map[string]int64 // other writers' logs: bytes read so far
 	seen    uint64
+	// reads counts ReadParts in flight; stale records replaced meanwhile
+	// wait in stale to be punched once none is (a reader sees the old part
+	// or the new one, never zeros).
+	reads int
+	stale []*record
 }
 
 // maxOpenLogs bounds the logs kept open between saves.
@@ -316,10 +321,39 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	}
 	u.seen++
 	r := &record{log: s.writer, off: off, h: h, seen: u.seen}
-	if cur := u.parts[p.Index]; cur == nil || r.newer(cur) {
+	cur := u.parts[p.Index]
+	if cur == nil || r.newer(cur) {
 		u.parts[p.Index] = r
+		switch {
+		case cur == nil:
+		case u.reads > 0:
+			u.stale = append(u.stale, cur)
+		default:
+			s.reclaim(u, cur)
+		}
 	}
 	return nil
+}
+
+// reclaim frees the disk space of a part's record that a newer save
+// replaced (S7b): its content past the first 4 KiB block is punched out, so
+// that re-saving one part a thousand times costs one part of disk. The
+// header stays, so that the log still scans; the record fails its checksum
+// if it is ever read, and it never is while the newer one is there. Only
+// this Store's own log is punched, and never a sealed one: sealing takes
+// the upload from the engine before any later save (which then goes to a
+// new upload). The caller holds u.mu.
+func (s *Store) reclaim(u *upload, old *record) {
+	if old.log != s.writer || u.f == nil {
+		return
+	}
+	start := old.off + align
+	end := old.off + recordLen(old.h.part.Size)
+	if end > start {
+		if err := punchHole(u.f, start, end-start); err != nil {
+			return // a file system without holes keeps the bytes until the upload goes
+		}
+	}
 }
 
 // refresh adds to u the records other writers appended to the upload's logs
@@ -466,14 +500,25 @@ func (s *Store) ReadPart(ctx context.Context, id store.UploadID, index int, buf 
 	u := s.state(id)
 	u.mu.Lock()
 	r, err := s.current(id, u, index)
-	u.mu.Unlock()
-	if err != nil {
+	if err != nil || r == nil {
+		u.mu.Unlock()
+		if err == nil {
+			err = store.ErrNotFound
+		}
 		return store.Part{}, nil, err
 	}
-	if r == nil {
-		return store.Part{}, nil, store.ErrNotFound
+	u.reads++
+	u.mu.Unlock()
+	p, data, err := readRecord(filepath.Join(s.uploadDir(id), r.log), r, index, buf)
+	u.mu.Lock()
+	if u.reads--; u.reads == 0 {
+		for _, old := range u.stale {
+			s.reclaim(u, old)
+		}
+		u.stale = nil
 	}
-	return readRecord(filepath.Join(s.uploadDir(id), r.log), r, index, buf)
+	u.mu.Unlock()
+	return p, data, err
 }
 
 // DeletePart implements store.Temp. It marks the part's records deleted, in

@@ -64,3 +64,9 @@ func fdatasync(name string) error {
 	}
 	return err
 }
+
+// punchHole frees the disk blocks of [off, off+n) of f, keeping its size:
+// the bytes read back as zeros.
+func punchHole(f *os.File, off, n int64) error {
+	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+}
