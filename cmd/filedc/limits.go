@@ -17,6 +17,8 @@ func limitFlags(f *pflag.FlagSet, l *server.Limits) {
 	f.IntVar(&l.MaxSessionsPerKey, "max-sessions-per-key", 64, "sessions kept per auth key; the least recently used is evicted first")
 	f.DurationVar(&l.SessionIdle, "session-idle", 30*time.Minute, "sessions unused this long are evicted")
 	f.Int64Var(&l.FrameBudget, "frame-budget", 256<<20, "bytes of incoming frames still arriving, over all connections; past it the slowest connections are dropped")
+	f.Float64Var(&l.KeyExchangeRate, "key-exchange-rate", 2, "key exchanges one address may start per second, past its burst; more get transport error -429")
+	f.IntVar(&l.KeyExchangeBurst, "key-exchange-burst", 60, "key exchanges one address may start at once")
 	f.DurationVar(&l.IdleTimeout, "idle-timeout", 2*time.Minute, "a connection that sends nothing this long is closed (clients ping every minute)")
 	f.DurationVar(&l.WriteTimeout, "write-timeout", time.Minute, "a connection that does not take an answer within this long is closed")
 }

@@ -6,31 +6,48 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 
+	"github.com/filedc/filedc/internal/limit"
+	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
 )
 
 // importBotAuthorization logs a bot in with a token "<ID>:<SECRET>" the
 // operator created, binding the account to the auth key.
 func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.AuthImportBotAuthorizationRequest) (bin.Encoder, error) {
-	invalid := badRequest("ACCESS_TOKEN_INVALID")
 	idText, secret, ok := strings.Cut(req.BotAuthToken, ":")
 	id, err := strconv.ParseInt(idText, 10, 64)
+	// Guessing is limited by address and by bot (S7c): past the limit the
+	// token is not even looked at.
+	for _, chk := range []func() (bool, time.Duration){
+		func() (bool, time.Duration) { return h.botFailsByAddr.Check(c.Remote, 1) },
+		func() (bool, time.Duration) { return h.botFailsByBot.Check(id, 1) },
+	} {
+		if ok, wait := chk(); !ok {
+			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait)}
+		}
+	}
+	invalid := func() error {
+		h.botFailsByAddr.Take(c.Remote, 1)
+		h.botFailsByBot.Take(id, 1)
+		return badRequest("ACCESS_TOKEN_INVALID")
+	}
 	if !ok || err != nil || id <= 0 || secret == "" {
-		return nil, invalid
+		return nil, invalid()
 	}
 	acc, err := h.cfg.Accounts.Account(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalid
+		return nil, invalid()
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !acc.Bot || subtle.ConstantTimeCompare([]byte(acc.Secret), []byte(secret)) != 1 {
-		return nil, invalid
+		return nil, invalid()
 	}
 	return h.logIn(ctx, c, acc)
 }

@@ -5,6 +5,9 @@ import (
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
+
+	"github.com/filedc/filedc/internal/limit"
+	"github.com/filedc/filedc/internal/mtproto/server"
 )
 
 // A route is one API method: its name, whether it needs a logged-in
@@ -142,6 +145,12 @@ func (h *Handler) serve(ctx context.Context, c *call, id uint32) (bin.Encoder, e
 		}
 		if err := h.allow(c.user); err != nil {
 			return nil, err
+		}
+	}
+	if !rt.login && c.user == 0 && c.Key != nil {
+		// Calls before login have a bucket per auth key (S7c).
+		if ok, wait := h.anon.Take(c.Key.Record().ID, 1); !ok {
+			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait)}
 		}
 	}
 	if w.HasTakeout && !h.takeouts.valid(c.user, w.Takeout) {

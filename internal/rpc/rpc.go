@@ -24,6 +24,7 @@ import (
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/library"
+	"github.com/filedc/filedc/internal/limit"
 	"github.com/filedc/filedc/internal/maps"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
@@ -48,6 +49,16 @@ type Config struct {
 	// (S7), answered with FLOOD_WAIT_X. Defaults: 1000/s, bursts of 2000.
 	RequestRate  float64
 	RequestBurst int
+	// AnonRate and AnonBurst bound the calls of one auth key before login
+	// (S7c; defaults 10/s, bursts of 100).
+	AnonRate  float64
+	AnonBurst int
+	// BotLoginFailRate and BotLoginFailBurst bound wrong bot tokens, per
+	// address and per bot id (S7c; defaults one per 10 s, bursts of 10):
+	// past them auth.importBotAuthorization answers FLOOD_WAIT_X before it
+	// looks at the token.
+	BotLoginFailRate  float64
+	BotLoginFailBurst int
 	// Secret is the DC's secret; file references are signed with a key
 	// derived from it. FileRefTTL is how long a reference stays valid
 	// (default 2h).
@@ -89,6 +100,11 @@ type Handler struct {
 	once     store.Once
 	takeouts *takeouts
 	chats    *chats.Service
+	// Flood limits (S7c): calls before login by auth key, wrong bot tokens
+	// by address and by bot id.
+	anon           *limit.Keyed[[8]byte]
+	botFailsByAddr *limit.Keyed[string]
+	botFailsByBot  *limit.Keyed[int64]
 }
 
 // New returns a handler.
@@ -105,7 +121,22 @@ func New(cfg Config) *Handler {
 	if cfg.RequestBurst <= 0 {
 		cfg.RequestBurst = 2000
 	}
-	h := &Handler{cfg: cfg, takeouts: newTakeouts()}
+	if cfg.AnonRate <= 0 {
+		cfg.AnonRate = 10
+	}
+	if cfg.AnonBurst <= 0 {
+		cfg.AnonBurst = 100
+	}
+	if cfg.BotLoginFailRate <= 0 {
+		cfg.BotLoginFailRate = 0.1
+	}
+	if cfg.BotLoginFailBurst <= 0 {
+		cfg.BotLoginFailBurst = 10
+	}
+	h := &Handler{cfg: cfg, takeouts: newTakeouts(),
+		anon:           limit.New[[8]byte](cfg.AnonRate, cfg.AnonBurst, 100_000, cfg.Now),
+		botFailsByAddr: limit.New[string](cfg.BotLoginFailRate, cfg.BotLoginFailBurst, 100_000, cfg.Now),
+		botFailsByBot:  limit.New[int64](cfg.BotLoginFailRate, cfg.BotLoginFailBurst, 100_000, cfg.Now)}
 	h.media = library.New(library.Config{DC: cfg.DC, Engine: cfg.Engine,
 		Documents: cfg.Documents, Photos: cfg.Photos, Messages: cfg.Messages, Accounts: cfg.Accounts, Chats: cfg.Chats,
 		Probe: cfg.Probe, Web: cfg.Web, Secret: cfg.Secret, FileRefTTL: cfg.FileRefTTL, Logger: cfg.Logger, Now: cfg.Now})

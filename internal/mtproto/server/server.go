@@ -19,6 +19,7 @@ import (
 
 	"github.com/filedc/filedc/internal/invoke"
 	"github.com/filedc/filedc/internal/layer"
+	"github.com/filedc/filedc/internal/limit"
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/mtproto/transport"
@@ -47,6 +48,9 @@ type Request struct {
 	// the others); the server has already honoured the layer and
 	// invokeAfterMsg(s).
 	Invoke invoke.Wrappers
+	// Remote is the client's address as limits count it: its IPv4 prefix
+	// or IPv6 /64.
+	Remote string
 	srv    *Server
 }
 
@@ -120,6 +124,12 @@ type Limits struct {
 	// connection (default 256 MiB) unless Transport.Budget is set; past
 	// it the slowest are dropped.
 	FrameBudget int64
+	// KeyExchangeRate and KeyExchangeBurst bound the key exchanges one
+	// address starts (S7c; defaults 2 per second, bursts of 60): each costs
+	// the server an RSA decryption and a stored key. Past them the
+	// connection gets transport error -429.
+	KeyExchangeRate  float64
+	KeyExchangeBurst int
 	// IdleTimeout and WriteTimeout, when set, override Transport's: a
 	// connection silent this long is closed, and so is one that does not
 	// take an answer within WriteTimeout.
@@ -140,6 +150,8 @@ type Server struct {
 
 	connsMu sync.Mutex
 	conns   map[string]int // open connections by remote IP
+
+	exchanges *limit.Keyed[string] // key exchanges started, by remote IP
 }
 
 // New returns a server.
@@ -177,6 +189,12 @@ func New(cfg Config) *Server {
 	if cfg.FrameBudget <= 0 {
 		cfg.FrameBudget = 256 << 20
 	}
+	if cfg.KeyExchangeRate <= 0 {
+		cfg.KeyExchangeRate = 2
+	}
+	if cfg.KeyExchangeBurst <= 0 {
+		cfg.KeyExchangeBurst = 60
+	}
 	if cfg.IdleTimeout > 0 {
 		cfg.Transport.IdleTimeout = cfg.IdleTimeout
 	}
@@ -187,12 +205,13 @@ func New(cfg Config) *Server {
 		cfg.Transport.Budget = transport.NewBudget(cfg.FrameBudget)
 	}
 	return &Server{
-		conns:    make(map[string]int),
-		cfg:      cfg,
-		ids:      proto.NewMessageIDGen(cfg.Now),
-		log:      cfg.Logger,
-		keys:     make(map[[8]byte]*Key),
-		sessions: make(map[[8]byte]*keySessions),
+		conns:     make(map[string]int),
+		cfg:       cfg,
+		ids:       proto.NewMessageIDGen(cfg.Now),
+		log:       cfg.Logger,
+		keys:      make(map[[8]byte]*Key),
+		sessions:  make(map[[8]byte]*keySessions),
+		exchanges: limit.New[string](cfg.KeyExchangeRate, cfg.KeyExchangeBurst, 100_000, cfg.Now),
 	}
 }
 
@@ -232,8 +251,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // conn is one client connection.
 type conn struct {
-	t     *transport.Conn
-	slots chan struct{} // calls running (MaxCallsPerConn)
+	t      *transport.Conn
+	slots  chan struct{} // calls running (MaxCallsPerConn)
+	remote string        // the client's address as limits count it
 	// disconnect is reset by ping_delay_disconnect.
 	mu         sync.Mutex
 	disconnect *time.Timer
@@ -256,6 +276,7 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 	}
 	defer s.release(raw)
 	c := s.newConn(t)
+	c.remote = s.remoteIP(raw)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -280,6 +301,11 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			// every encrypted frame before them.
 			in.drain()
 			if exchange == nil {
+				if ok, _ := s.exchanges.Take(c.remote, 1); !ok {
+					in.reuse(frame)
+					t.WriteError(-429) // as Telegram answers floods at the transport
+					return
+				}
 				exchange = s.cfg.Handshake.New()
 			}
 			done, err := s.handleUnencrypted(ctx, c, exchange, frame)

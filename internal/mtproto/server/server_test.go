@@ -321,3 +321,45 @@ func TestS7_ConnectionsPerIP(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestS7c_KeyExchangesPerAddress: an address starts at most its burst of
+// key exchanges; the next gets transport error -429.
+func TestS7c_KeyExchangesPerAddress(t *testing.T) {
+	addr, _ := serveTest(t, t.TempDir(), "127.0.0.1:0", server.Config{
+		Handler: server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
+		Limits:  server.Limits{KeyExchangeRate: 0.001, KeyExchangeBurst: 2},
+	})
+	reqPQ := func() []byte {
+		c, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		var body bin.Buffer
+		(&mt.ReqPqMultiRequest{}).Encode(&body)
+		var msg bin.Buffer
+		(&proto.UnencryptedMessage{MessageID: time.Now().Unix() << 32, MessageData: body.Buf}).Encode(&msg)
+		frame := binary.LittleEndian.AppendUint32([]byte{0xee, 0xee, 0xee, 0xee}, uint32(msg.Len()))
+		if _, err := c.Write(append(frame, msg.Buf...)); err != nil {
+			t.Fatal(err)
+		}
+		var hdr [4]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			t.Fatal(err)
+		}
+		answer := make([]byte, binary.LittleEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(c, answer); err != nil {
+			t.Fatal(err)
+		}
+		return answer
+	}
+	for i := range 2 {
+		if a := reqPQ(); len(a) <= 4 {
+			t.Fatalf("exchange %d within the burst answered %x", i, a)
+		}
+	}
+	if a := reqPQ(); len(a) != 4 || int32(binary.LittleEndian.Uint32(a)) != -429 {
+		t.Fatalf("a third exchange answered %x, want transport error -429", a)
+	}
+}

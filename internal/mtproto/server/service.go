@@ -149,7 +149,7 @@ func (s *Server) process(ctx context.Context, c *conn, sess *Session, msgID int6
 		cl := s.layerOf(sess.key, w.Layer)
 		go func() {
 			defer release(sess.slots, c.slots)
-			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err}, st, cl)
+			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err, remote: c.remote}, st, cl)
 			if packed != nil {
 				packed.release()
 			}
@@ -234,6 +234,7 @@ type rpcCall struct {
 	query  []byte
 	invoke invoke.Wrappers
 	err    error
+	remote string // the address the call came from, as limits count it
 }
 
 // call runs one RPC call and sends its rpc_result. Small answers are kept in
@@ -262,7 +263,7 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCal
 	}
 	if err == nil {
 		res, err = s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID,
-			Body: &bin.Buffer{Buf: body}, Invoke: rc.invoke, srv: s})
+			Body: &bin.Buffer{Buf: body}, Invoke: rc.invoke, Remote: rc.remote, srv: s})
 	}
 	if err == nil && lcall != nil {
 		res, err = translateAnswer(cl.bridge, lcall, res)
