@@ -12,8 +12,9 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/files/
 
+# Every fuzz target for 10 million executions (FUZZTIME=30s for a shorter run).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzUploadSequence -fuzztime 60s ./internal/files/
+	bash scripts/fuzz.sh
 
 vet:
 	$(GO) vet ./...

@@ -60,6 +60,9 @@ done
 
 go test -race -count=1 -timeout 30m ./...
 
+# Every fuzz target briefly (make fuzz runs the campaign).
+FUZZTIME=${CI_FUZZTIME:-5s} bash scripts/fuzz.sh
+
 # Test modules of their own (older client libraries) run after the main module.
 for s in scripts/after.d/*.sh; do
   [ -e "$s" ] || continue

@@ -32,7 +32,7 @@ type testDC struct {
 	now  *time.Time
 }
 
-func newTestDC(t *testing.T, id int, secret string, edits ...func(*Config)) *testDC {
+func newTestDC(t testing.TB, id int, secret string, edits ...func(*Config)) *testDC {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := bolt.Open(filepath.Join(dir, "meta.db"))

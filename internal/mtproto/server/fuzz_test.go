@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
+	"github.com/gotd/td/crypto"
 	"github.com/gotd/td/mt"
 	"github.com/gotd/td/proto"
 	"github.com/gotd/td/tg"
@@ -105,4 +107,27 @@ func TestS3_InflateGzipAndZlib(t *testing.T) {
 	if _, err := inflate(&b); err == nil {
 		t.Error("a gzip bomb was inflated")
 	}
+}
+
+// FuzzDecrypt: any encrypted frame is refused or decrypted without a panic;
+// what decrypts keeps MTProto 2.0's rules (S7d).
+func FuzzDecrypt(f *testing.F) {
+	var raw crypto.Key
+	copy(raw[:], "a key for the decrypt fuzz")
+	k := raw.WithID()
+	var b bin.Buffer
+	crypto.NewClientCipher(rand.Reader).Encrypt(k, crypto.EncryptedMessageData{Salt: 1, SessionID: 2, MessageID: 4, SeqNo: 1,
+		Message: &mt.PingRequest{PingID: 3}}, &b)
+	f.Add(b.Buf)
+	f.Add(append(k.ID[:], make([]byte, 16+32)...))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		p, data, err := decrypt(k, frame)
+		if err != nil {
+			return
+		}
+		defer p.release()
+		if pad := len(data.MessageDataWithPadding) - int(data.MessageDataLen); pad < 12 || pad > 1024 {
+			t.Fatalf("accepted padding of %d bytes", pad)
+		}
+	})
 }
