@@ -49,16 +49,6 @@ func withUser(t testing.TB, srv *dc, phone string, f func(ctx context.Context, a
 	}
 }
 
-// selfOf returns the logged-in account as others name it.
-func selfOf(ctx context.Context, t *testing.T, api *tg.Client) *tg.User {
-	t.Helper()
-	users, err := api.UsersGetUsers(ctx, []tg.InputUserClass{&tg.InputUserSelf{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return users[0].(*tg.User)
-}
-
 func inputUserOf(u *tg.User) *tg.InputUser {
 	return &tg.InputUser{UserID: u.ID, AccessHash: u.AccessHash}
 }
@@ -116,7 +106,7 @@ func downloadJPEG(ctx context.Context, t *testing.T, api *tg.Client, loc tg.Inpu
 func TestM8_ChatPhotosOverTheWire(t *testing.T) {
 	srv := startServer(t, "--test-phones")
 	withBot(t, srv, botToken, func(ctx context.Context, botAPI *tg.Client) error {
-		bot := selfOf(ctx, t, botAPI)
+		bot := self(ctx, t, botAPI)
 		_, err := botAPI.MessagesCreateChat(ctx, &tg.MessagesCreateChatRequest{Title: "by a bot", Users: []tg.InputUserClass{}})
 		if !tgerr.Is(err, "BOT_METHOD_INVALID") {
 			t.Errorf("a bot creating a chat: %v", err)
@@ -396,15 +386,21 @@ func sizeTypes(sizes []tg.PhotoSizeClass) string {
 	return s
 }
 
-// chatDocument finds the document of the message with text in a chat's history.
-func chatDocument(ctx context.Context, t *testing.T, api *tg.Client, peer tg.InputPeerClass, text string) *tg.Document {
+// chatHistory returns the latest messages of a chat, service ones too.
+func chatHistory(ctx context.Context, t *testing.T, api *tg.Client, peer tg.InputPeerClass) []tg.MessageClass {
 	t.Helper()
 	hist, err := api.MessagesGetHistory(ctx, &tg.MessagesGetHistoryRequest{Peer: peer, Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := hist.AsModified()
-	for _, m := range msgs.GetMessages() {
+	return msgs.GetMessages()
+}
+
+// chatDocument finds the document of the message with text in a chat's history.
+func chatDocument(ctx context.Context, t *testing.T, api *tg.Client, peer tg.InputPeerClass, text string) *tg.Document {
+	t.Helper()
+	for _, m := range chatHistory(ctx, t, api, peer) {
 		if m, ok := m.(*tg.Message); ok && m.Message == text {
 			if md, ok := m.Media.(*tg.MessageMediaDocument); ok {
 				return md.Document.(*tg.Document)
@@ -418,12 +414,7 @@ func chatDocument(ctx context.Context, t *testing.T, api *tg.Client, peer tg.Inp
 // editPhotoFromHistory finds the photo of the latest messageActionChatEditPhoto.
 func editPhotoFromHistory(ctx context.Context, t *testing.T, api *tg.Client, peer tg.InputPeerClass) *tg.Photo {
 	t.Helper()
-	hist, err := api.MessagesGetHistory(ctx, &tg.MessagesGetHistoryRequest{Peer: peer, Limit: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, _ := hist.AsModified()
-	for _, m := range msgs.GetMessages() {
+	for _, m := range chatHistory(ctx, t, api, peer) {
 		if s, ok := m.(*tg.MessageService); ok {
 			if a, ok := s.Action.(*tg.MessageActionChatEditPhoto); ok {
 				return a.Photo.(*tg.Photo)
@@ -445,7 +436,7 @@ func TestM8_GramJSChatPhotos(t *testing.T) {
 	image := testJPEG(t, 700, 700)
 	doc := randomBytes(82, 300<<10)
 	withUser(t, srv, "9996621001", func(ctx context.Context, bobAPI *tg.Client, _ *tg.User) error {
-		bob := selfOf(ctx, t, bobAPI)
+		bob := self(ctx, t, bobAPI)
 		res, _ := runGramJSWith(t, srv, "chats", map[string][]byte{"1-photo.jpg": image, "2-doc.bin": doc},
 			"FILEDC_PHONE=9996621000", fmt.Sprintf("FILEDC_MEMBER=%d:%d", bob.ID, bob.AccessHash))
 		if res.Self.Bot {

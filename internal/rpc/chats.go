@@ -222,34 +222,33 @@ func actionObjects(a tg.MessageActionClass) []int64 {
 }
 
 func (h *Handler) getChats(ctx context.Context, c *call, req *tg.MessagesGetChatsRequest) (bin.Encoder, error) {
-	if len(req.ID) > maxChatIDs {
-		return nil, badRequest("LIMIT_INVALID")
+	refs := make([]chats.Ref, len(req.ID))
+	for i, id := range req.ID {
+		refs[i] = chats.Ref{ID: id}
 	}
-	out := &tg.MessagesChats{Chats: []tg.ChatClass{}}
-	for _, id := range req.ID {
-		chat, err := h.chats.Find(ctx, chats.Ref{ID: id})
-		if err != nil {
-			return nil, err
-		}
-		tc, err := h.tgChat(ctx, chat, c.user)
-		if err != nil {
-			return nil, err
-		}
-		out.Chats = append(out.Chats, tc)
-	}
-	return out, nil
+	return h.listChats(ctx, c, refs)
 }
 
 func (h *Handler) getChannels(ctx context.Context, c *call, req *tg.ChannelsGetChannelsRequest) (bin.Encoder, error) {
-	if len(req.ID) > maxChatIDs {
-		return nil, badRequest("LIMIT_INVALID")
-	}
-	out := &tg.MessagesChats{Chats: []tg.ChatClass{}}
-	for _, in := range req.ID {
+	refs := make([]chats.Ref, len(req.ID))
+	for i, in := range req.ID {
 		ref, err := channelRef(in)
 		if err != nil {
 			return nil, err
 		}
+		refs[i] = ref
+	}
+	return h.listChats(ctx, c, refs)
+}
+
+// listChats describes chats to the caller: in full where a member, as
+// forbidden elsewhere.
+func (h *Handler) listChats(ctx context.Context, c *call, refs []chats.Ref) (bin.Encoder, error) {
+	if len(refs) > maxChatIDs {
+		return nil, badRequest("LIMIT_INVALID")
+	}
+	out := &tg.MessagesChats{Chats: []tg.ChatClass{}}
+	for _, ref := range refs {
 		chat, err := h.chats.Find(ctx, ref)
 		if err != nil {
 			return nil, err
