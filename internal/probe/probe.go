@@ -125,7 +125,15 @@ func (t Tools) run(ctx context.Context, tool string, src Source, args []string) 
 	cmd.Stdout = out
 	cmd.Stderr = stderr
 	cmd.WaitDelay = time.Second
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("probe: %s: %w", tool, err)
+	}
+	if err := limitTool(cmd.Process.Pid, t.timeout()); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("probe: limiting %s: %w", tool, err)
+	}
+	err = cmd.Wait()
 	if out.over {
 		return nil, fmt.Errorf("probe: %s printed more than %d bytes", tool, maxOutput)
 	}

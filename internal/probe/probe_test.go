@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"regexp"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/filedc/filedc/internal/testenv"
 )
@@ -139,4 +142,29 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("negative duration")
 		}
 	})
+}
+
+// TestS7c_ToolsRunUnderLimits: the tools run with a CPU limit from their
+// timeout, a bounded address space and descriptors, and cannot write a
+// file.
+func TestS7c_ToolsRunUnderLimits(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("resource limits are set with prlimit, on Linux")
+	}
+	tools := Tools{Timeout: 5 * time.Second}
+	out, err := tools.run(context.Background(), "/bin/sh", Source{R: bytes.NewReader([]byte("x")), Size: 1},
+		[]string{"-c", "sleep 0.3; cat /proc/self/limits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`Max cpu time\s+6\s+6\s+seconds`,
+		`Max file size\s+0\s+0\s+bytes`,
+		`Max open files\s+64\s+64\s+files`,
+		`Max address space\s+2147483648\s+2147483648\s+bytes`,
+	} {
+		if !regexp.MustCompile(want).Match(out) {
+			t.Errorf("limits lack %q:\n%s", want, out)
+		}
+	}
 }
