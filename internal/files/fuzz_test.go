@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/store"
@@ -68,7 +69,8 @@ var fuzzFileIDs atomic.Int64
 // must succeed exactly when the parts form a valid upload, and then yield
 // exactly the uploaded bytes.
 func FuzzUploadSequence(f *testing.F) {
-	e := newEngine(f, files.Config{MaxParts: 16})
+	clock := newFakeClock()
+	e := newEngine(f, files.Config{MaxParts: 16, Clock: clock})
 	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 1, 0x80, 3})
 	f.Add([]byte{1, 2, 0, 0, 0, 1, 0, 0, 5, 2, 0x81, 3})
 	f.Add([]byte{1, 0, 3, 2, 2, 0, 1, 2, 0, 0, 2, 0x80, 3, 0x80, 4})
@@ -78,6 +80,17 @@ func FuzzUploadSequence(f *testing.F) {
 		if len(prog) < 1 || len(prog) > 256 {
 			return
 		}
+		// Every execution leaves its upload to expire, so that executions
+		// never add up to the per-account limits.
+		defer func() {
+			clock.Advance(7 * time.Hour)
+			if err := e.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := e.Uploads(); n != 0 {
+				t.Fatalf("%d uploads left after their TTL", n)
+			}
+		}()
 		m := &model{big: prog[0]&1 == 1, parts: map[int][]byte{}, total: map[int]int32{}}
 		key := store.UploadKey{Owner: 1, FileID: fuzzFileIDs.Add(1), Big: m.big}
 		sizes := []int{1024, 2048, 4096, 1000, 1, 3072, 8192, 0}
