@@ -19,6 +19,9 @@ func limitFlags(f *pflag.FlagSet, l *server.Limits) {
 	f.Int64Var(&l.FrameBudget, "frame-budget", 256<<20, "bytes of incoming frames still arriving, over all connections; past it the slowest connections are dropped")
 	f.Float64Var(&l.KeyExchangeRate, "key-exchange-rate", 2, "key exchanges one address may start per second, past its burst; more get transport error -429")
 	f.IntVar(&l.KeyExchangeBurst, "key-exchange-burst", 60, "key exchanges one address may start at once")
+	f.Float64Var(&l.NewKeysPerHour, "new-keys-per-hour", 200, "auth keys one address may create per hour, past its burst; more key exchanges get transport error -429")
+	f.IntVar(&l.NewKeysBurst, "new-keys-burst", 200, "auth keys one address may create at once")
+	f.DurationVar(&l.UnusedKeyTTL, "unused-key-ttl", 24*time.Hour, "auth keys no account logged in on are deleted after this long unused (the client makes a new one)")
 	f.DurationVar(&l.IdleTimeout, "idle-timeout", 2*time.Minute, "a connection that sends nothing this long is closed (clients ping every minute)")
 	f.DurationVar(&l.WriteTimeout, "write-timeout", time.Minute, "a connection that does not take an answer within this long is closed")
 }

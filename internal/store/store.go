@@ -168,6 +168,23 @@ type AuthKey struct {
 	// PermID is, for a temporary key bound with auth.bindTempAuthKey, the id
 	// of the permanent key it stands for; zero otherwise.
 	PermID [8]byte
+	// LastUsed is when a connection last brought the key, kept coarsely
+	// (about hourly) so that unused keys can be collected.
+	LastUsed time.Time
+}
+
+// Unused reports whether a key may be collected at now: a temporary key
+// past its expiry, or a key no account logged in on, bound to nothing,
+// and not used since idleBefore.
+func (k AuthKey) Unused(idleBefore, now time.Time) bool {
+	if !k.ExpiresAt.IsZero() && now.After(k.ExpiresAt) {
+		return true
+	}
+	used := k.LastUsed
+	if k.Created.After(used) {
+		used = k.Created
+	}
+	return k.UserID == 0 && k.PermID == [8]byte{} && used.Before(idleBefore)
 }
 
 // AuthKeys stores authorization keys so they survive restarts.
@@ -178,6 +195,9 @@ type AuthKeys interface {
 	AuthKey(ctx context.Context, id [8]byte) (AuthKey, error)
 	// DeleteAuthKey removes a key; a missing key is not an error.
 	DeleteAuthKey(ctx context.Context, id [8]byte) error
+	// DeleteUnusedAuthKeys removes at most limit keys that are Unused at
+	// now, and returns how many went.
+	DeleteUnusedAuthKeys(ctx context.Context, idleBefore, now time.Time, limit int) (int, error)
 }
 
 // Account is a user of the server. Bots log in with a token the operator

@@ -38,6 +38,19 @@ func (m *memKeys) AuthKey(_ context.Context, id [8]byte) (store.AuthKey, error) 
 	return k, nil
 }
 
+func (m *memKeys) DeleteUnusedAuthKeys(_ context.Context, idleBefore, now time.Time, limit int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, k := range m.keys {
+		if n < limit && k.Unused(idleBefore, now) {
+			delete(m.keys, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -276,3 +276,50 @@ func (c addrConn) RemoteAddr() net.Addr { return c.addr }
 func fakeConn(ip string) net.Conn {
 	return addrConn{addr: &net.TCPAddr{IP: net.ParseIP(ip), Port: 1}}
 }
+
+// TestS7c_UnusedAuthKeysCollected: a key nobody logged in on goes after
+// UnusedKeyTTL without use, and so does an expired temporary key; a key
+// in use (its use recorded when a connection brings it) and a logged-in key
+// stay. A collected key is unknown (-404).
+func TestS7c_UnusedAuthKeysCollected(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	s := New(Config{Keys: keys, Now: func() time.Time { return now }, Limits: Limits{UnusedKeyTTL: 24 * time.Hour}})
+	put := func(n byte, f func(*store.AuthKey)) [8]byte {
+		k := store.AuthKey{ID: [8]byte{n}, Created: now, LastUsed: now}
+		f(&k)
+		keys.PutAuthKey(ctx, k)
+		return k.ID
+	}
+	idle := put(1, func(*store.AuthKey) {})
+	inUse := put(2, func(*store.AuthKey) {})
+	loggedIn := put(3, func(k *store.AuthKey) { k.UserID = 5 })
+	temp := put(4, func(k *store.AuthKey) { k.ExpiresAt = now.Add(2 * time.Hour) })
+	now = now.Add(20 * time.Hour)
+	if _, err := s.key(ctx, inUse); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := keys.AuthKey(ctx, inUse); !got.LastUsed.Equal(now) {
+		t.Fatalf("a key brought by a connection has last use %v, want %v", got.LastUsed, now)
+	}
+	now = now.Add(5 * time.Hour)
+	s.sweep() // the cache forgets keys without sessions
+	n, err := s.collectKeys(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("collected %d keys, %v; want the idle and the expired one", n, err)
+	}
+	for _, id := range [][8]byte{idle, temp} {
+		if _, err := keys.AuthKey(ctx, id); err == nil {
+			t.Errorf("key %x survived", id[0])
+		}
+		if _, err := s.key(ctx, id); err != errNoKey {
+			t.Errorf("collected key %x: %v, want unknown", id[0], err)
+		}
+	}
+	for _, id := range [][8]byte{inUse, loggedIn} {
+		if _, err := s.key(ctx, id); err != nil {
+			t.Errorf("key %x: %v", id[0], err)
+		}
+	}
+}

@@ -130,6 +130,16 @@ type Limits struct {
 	// connection gets transport error -429.
 	KeyExchangeRate  float64
 	KeyExchangeBurst int
+	// NewKeysPerHour and NewKeysBurst bound the auth keys one address
+	// creates (S7c; defaults 200 an hour, bursts of 200): each is stored
+	// until collected. Past them a key exchange gets transport error -429.
+	NewKeysPerHour float64
+	NewKeysBurst   int
+	// UnusedKeyTTL is how long an auth key nobody logged in on and bound
+	// to nothing is kept after its last use (default 24 h); expired
+	// temporary keys go too. A client with a collected key gets -404 and
+	// makes a new one, as with Telegram.
+	UnusedKeyTTL time.Duration
 	// IdleTimeout and WriteTimeout, when set, override Transport's: a
 	// connection silent this long is closed, and so is one that does not
 	// take an answer within WriteTimeout.
@@ -152,6 +162,7 @@ type Server struct {
 	conns   map[string]int // open connections by remote IP
 
 	exchanges *limit.Keyed[string] // key exchanges started, by remote IP
+	newKeys   *limit.Keyed[string] // auth keys created, by remote IP
 }
 
 // New returns a server.
@@ -195,6 +206,15 @@ func New(cfg Config) *Server {
 	if cfg.KeyExchangeBurst <= 0 {
 		cfg.KeyExchangeBurst = 60
 	}
+	if cfg.NewKeysPerHour <= 0 {
+		cfg.NewKeysPerHour = 200
+	}
+	if cfg.NewKeysBurst <= 0 {
+		cfg.NewKeysBurst = 200
+	}
+	if cfg.UnusedKeyTTL <= 0 {
+		cfg.UnusedKeyTTL = 24 * time.Hour
+	}
 	if cfg.IdleTimeout > 0 {
 		cfg.Transport.IdleTimeout = cfg.IdleTimeout
 	}
@@ -212,6 +232,7 @@ func New(cfg Config) *Server {
 		keys:      make(map[[8]byte]*Key),
 		sessions:  make(map[[8]byte]*keySessions),
 		exchanges: limit.New[string](cfg.KeyExchangeRate, cfg.KeyExchangeBurst, 100_000, cfg.Now),
+		newKeys:   limit.New[string](cfg.NewKeysPerHour/3600, cfg.NewKeysBurst, 100_000, cfg.Now),
 	}
 }
 
@@ -226,7 +247,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	}()
-	go s.sweepEvery(time.Minute, ctx.Done())
+	go s.sweepEvery(ctx, time.Minute)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -301,7 +322,11 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			// every encrypted frame before them.
 			in.drain()
 			if exchange == nil {
-				if ok, _ := s.exchanges.Take(c.remote, 1); !ok {
+				ok, _ := s.newKeys.Check(c.remote, 1)
+				if ok {
+					ok, _ = s.exchanges.Take(c.remote, 1)
+				}
+				if !ok {
 					in.reuse(frame)
 					t.WriteError(-429) // as Telegram answers floods at the transport
 					return
@@ -470,7 +495,11 @@ func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Ex
 		return false, err
 	}
 	if res != nil {
-		k := store.AuthKey{ID: res.Key.ID, Value: res.Key.Value, Created: s.cfg.Now()}
+		if ok, _ := s.newKeys.Take(c.remote, 1); !ok {
+			return false, &handshake.Error{Code: -429, Err: errors.New("too many new auth keys from one address")}
+		}
+		now := s.cfg.Now()
+		k := store.AuthKey{ID: res.Key.ID, Value: res.Key.Value, Created: now, LastUsed: now}
 		if res.ExpiresIn > 0 {
 			k.ExpiresAt = k.Created.Add(time.Duration(res.ExpiresIn) * time.Second)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -16,8 +17,10 @@ import (
 	"time"
 
 	"github.com/gotd/td/bin"
+	"github.com/gotd/td/exchange"
 	"github.com/gotd/td/mt"
 	"github.com/gotd/td/proto"
+	"github.com/gotd/td/proto/codec"
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/dcs"
@@ -361,5 +364,39 @@ func TestS7c_KeyExchangesPerAddress(t *testing.T) {
 	}
 	if a := reqPQ(); len(a) != 4 || int32(binary.LittleEndian.Uint32(a)) != -429 {
 		t.Fatalf("a third exchange answered %x, want transport error -429", a)
+	}
+}
+
+// TestS7c_NewAuthKeysPerAddress: an address creates at most NewKeysBurst
+// auth keys at once; the next exchange gets transport error -429.
+func TestS7c_NewAuthKeysPerAddress(t *testing.T) {
+	addr, _ := serveTest(t, t.TempDir(), "127.0.0.1:0", server.Config{
+		Handler: server.HandlerFunc(func(context.Context, *server.Request) (bin.Encoder, error) { return nil, nil }),
+		Limits:  server.Limits{NewKeysPerHour: 0.001, NewKeysBurst: 2},
+	})
+	exchangeKey := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		raw, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		conn, err := transport.Intermediate.Handshake(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = exchange.NewExchanger(conn, 2).Client([]exchange.PublicKey{{RSA: &rsaKey.PublicKey}}).Run(ctx)
+		return err
+	}
+	for i := range 2 {
+		if err := exchangeKey(); err != nil {
+			t.Fatalf("key %d within the burst: %v", i, err)
+		}
+	}
+	err := exchangeKey()
+	var pe *codec.ProtocolErr
+	if !errors.As(err, &pe) || pe.Code != codec.CodeTransportFlood {
+		t.Fatalf("a third key: %v, want transport error -429", err)
 	}
 }

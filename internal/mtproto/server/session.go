@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,65 +12,7 @@ import (
 	"github.com/gotd/td/proto"
 
 	"github.com/filedc/filedc/internal/mtproto/session"
-	"github.com/filedc/filedc/internal/store"
 )
-
-// Key is an auth key known to the server, with what is bound to it.
-type Key struct {
-	mu  sync.Mutex
-	rec store.AuthKey
-}
-
-// AuthKey returns the key in gotd's form.
-func (k *Key) AuthKey() crypto.AuthKey {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return crypto.AuthKey{Value: k.rec.Value, ID: k.rec.ID}
-}
-
-// Record returns a copy of the stored record.
-func (k *Key) Record() store.AuthKey {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.rec
-}
-
-// Update changes the key's record (login, declared layer) and returns the
-// new record, which the caller persists.
-func (k *Key) Update(f func(*store.AuthKey)) store.AuthKey {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	f(&k.rec)
-	return k.rec
-}
-
-// errNoKey means the client must create a new key (-404).
-var errNoKey = errors.New("server: unknown auth key")
-
-// key returns a known, unexpired auth key.
-func (s *Server) key(ctx context.Context, id [8]byte) (*Key, error) {
-	s.keysMu.RLock()
-	k := s.keys[id]
-	s.keysMu.RUnlock()
-	if k == nil {
-		rec, err := s.cfg.Keys.AuthKey(ctx, id)
-		if err != nil {
-			return nil, errNoKey
-		}
-		k = &Key{rec: rec}
-		s.keysMu.Lock()
-		if existing := s.keys[id]; existing != nil {
-			k = existing
-		} else {
-			s.keys[id] = k
-		}
-		s.keysMu.Unlock()
-	}
-	if exp := k.Record().ExpiresAt; !exp.IsZero() && s.cfg.Now().After(exp) {
-		return nil, errNoKey
-	}
-	return k, nil
-}
 
 // Session is a client session: it outlives connections, and its answers go
 // to the connection it was last heard on.

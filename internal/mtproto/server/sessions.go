@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/gotd/td/bin"
@@ -169,16 +170,47 @@ func (s *Server) dropKey(id [8]byte) {
 	s.keysMu.Unlock()
 }
 
-// sweepEvery runs sweep until done is closed.
-func (s *Server) sweepEvery(d time.Duration, done <-chan struct{}) {
+// keyCollectEvery is how often unused auth keys are collected.
+const keyCollectEvery = 10 * time.Minute
+
+// sweepEvery runs sweep, records the use of the keys still in use, and
+// collects unused keys, until ctx ends.
+func (s *Server) sweepEvery(ctx context.Context, d time.Duration) {
 	t := time.NewTicker(d)
 	defer t.Stop()
+	var collected time.Time
 	for {
 		select {
 		case <-t.C:
 			s.sweep()
-		case <-done:
+			s.touchCachedKeys(ctx)
+			if now := s.cfg.Now(); now.Sub(collected) >= keyCollectEvery {
+				collected = now
+				if n, err := s.collectKeys(ctx); err != nil {
+					s.log.Warn("collecting unused auth keys", "err", err)
+				} else if n > 0 {
+					s.log.Info("collected unused auth keys", "keys", n)
+				}
+			}
+		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// touchCachedKeys records the use of the keys that have sessions: the
+// sweep keeps only keys used within SessionIdle in the cache.
+func (s *Server) touchCachedKeys(ctx context.Context) {
+	stale := s.cfg.Now().Add(-keyTouchEvery)
+	var keys []*Key
+	s.keysMu.RLock()
+	for _, k := range s.keys {
+		if k.Record().LastUsed.Before(stale) {
+			keys = append(keys, k)
+		}
+	}
+	s.keysMu.RUnlock()
+	for _, k := range keys {
+		s.touchKey(ctx, k)
 	}
 }

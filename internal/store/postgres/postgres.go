@@ -200,6 +200,13 @@ var migrations = [][]string{
 		`CREATE INDEX chats_photo ON chats (photo) WHERE photo <> 0`,
 		`ALTER TABLE messages ADD COLUMN action bytea`,
 	},
+	7: { // unused auth keys are collected (S7c)
+		`ALTER TABLE auth_keys ADD COLUMN last_used bigint NOT NULL DEFAULT 0`,
+		// Only keys that may become unused: anonymous and unbound, or temporary.
+		`CREATE INDEX auth_keys_unused ON auth_keys (greatest(created, last_used))
+			WHERE user_id = 0 AND perm_id = '\x0000000000000000'::bytea`,
+		`CREATE INDEX auth_keys_expires ON auth_keys (expires) WHERE expires <> 0`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

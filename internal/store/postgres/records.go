@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,10 +12,10 @@ import (
 
 // PutAuthKey implements store.AuthKeys.
 func (s *Store) PutAuthKey(ctx context.Context, k store.AuthKey) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO auth_keys (id, value, created, expires, user_id, layer, perm_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (id) DO UPDATE SET value = $2, created = $3, expires = $4, user_id = $5, layer = $6, perm_id = $7`,
-		k.ID[:], k.Value[:], unixNano(k.Created), unixNano(k.ExpiresAt), k.UserID, k.Layer, k.PermID[:])
+	_, err := s.pool.Exec(ctx, `INSERT INTO auth_keys (id, value, created, expires, user_id, layer, perm_id, last_used)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET value = $2, created = $3, expires = $4, user_id = $5, layer = $6, perm_id = $7, last_used = $8`,
+		k.ID[:], k.Value[:], unixNano(k.Created), unixNano(k.ExpiresAt), k.UserID, k.Layer, k.PermID[:], unixNano(k.LastUsed))
 	return err
 }
 
@@ -22,9 +23,9 @@ func (s *Store) PutAuthKey(ctx context.Context, k store.AuthKey) error {
 func (s *Store) AuthKey(ctx context.Context, id [8]byte) (store.AuthKey, error) {
 	k := store.AuthKey{ID: id}
 	var value, perm []byte
-	var created, expires int64
-	err := s.pool.QueryRow(ctx, `SELECT value, created, expires, user_id, layer, perm_id FROM auth_keys WHERE id = $1`, id[:]).
-		Scan(&value, &created, &expires, &k.UserID, &k.Layer, &perm)
+	var created, expires, lastUsed int64
+	err := s.pool.QueryRow(ctx, `SELECT value, created, expires, user_id, layer, perm_id, last_used FROM auth_keys WHERE id = $1`, id[:]).
+		Scan(&value, &created, &expires, &k.UserID, &k.Layer, &perm, &lastUsed)
 	if err != nil {
 		return k, notFound(err)
 	}
@@ -33,7 +34,7 @@ func (s *Store) AuthKey(ctx context.Context, id [8]byte) (store.AuthKey, error) 
 	}
 	copy(k.Value[:], value)
 	copy(k.PermID[:], perm)
-	k.Created, k.ExpiresAt = fromUnixNano(created), fromUnixNano(expires)
+	k.Created, k.ExpiresAt, k.LastUsed = fromUnixNano(created), fromUnixNano(expires), fromUnixNano(lastUsed)
 	return k, nil
 }
 
@@ -41,6 +42,22 @@ func (s *Store) AuthKey(ctx context.Context, id [8]byte) (store.AuthKey, error) 
 func (s *Store) DeleteAuthKey(ctx context.Context, id [8]byte) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM auth_keys WHERE id = $1`, id[:])
 	return err
+}
+
+// DeleteUnusedAuthKeys implements store.AuthKeys; the partial indexes keep
+// it to the keys that qualify.
+func (s *Store) DeleteUnusedAuthKeys(ctx context.Context, idleBefore, now time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM auth_keys WHERE id IN (
+			SELECT id FROM auth_keys WHERE user_id = 0 AND perm_id = '\x0000000000000000'::bytea
+				AND greatest(created, last_used) < $1
+			UNION
+			SELECT id FROM auth_keys WHERE expires <> 0 AND expires < $2
+			LIMIT $3)`,
+		idleBefore.UnixNano(), now.UnixNano(), limit)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // PutAccount implements store.Accounts. A phone number names one account: an

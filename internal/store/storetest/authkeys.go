@@ -19,7 +19,8 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 	}
 	same := func(a, b store.AuthKey) bool {
 		return a.ID == b.ID && a.Value == b.Value && a.Created.Equal(b.Created) &&
-			a.ExpiresAt.Equal(b.ExpiresAt) && a.UserID == b.UserID && a.Layer == b.Layer && a.PermID == b.PermID
+			a.ExpiresAt.Equal(b.ExpiresAt) && a.UserID == b.UserID && a.Layer == b.Layer && a.PermID == b.PermID &&
+			a.LastUsed.Equal(b.LastUsed)
 	}
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := open(t)
@@ -28,6 +29,7 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 		temp.ExpiresAt = savedAt(2).Add(24 * time.Hour)
 		temp.UserID = -5
 		temp.PermID = perm.ID
+		temp.LastUsed = savedAt(3)
 		for _, k := range []store.AuthKey{perm, temp} {
 			if err := s.PutAuthKey(ctx, k); err != nil {
 				t.Fatal(err)
@@ -71,6 +73,50 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 		}
 		if _, err := s.AuthKey(ctx, k.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("deleted key: %v", err)
+		}
+	})
+	// S7c: keys nobody logged in on and nobody used for the TTL go, and so
+	// do expired temporary keys; the rest stays.
+	t.Run("DeleteUnused", func(t *testing.T) {
+		s := open(t)
+		now := savedAt(0).Add(48 * time.Hour)
+		idleBefore := now.Add(-24 * time.Hour)
+		old, recent := now.Add(-30*time.Hour), now.Add(-time.Hour)
+		var keep, drop []store.AuthKey
+		add := func(list *[]store.AuthKey, n byte, f func(*store.AuthKey)) {
+			k := key(n)
+			k.Created = old
+			f(&k)
+			if err := s.PutAuthKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			*list = append(*list, k)
+		}
+		add(&drop, 10, func(k *store.AuthKey) {})                                                      // anonymous, never used since
+		add(&drop, 11, func(k *store.AuthKey) { k.LastUsed = old })                                    // anonymous, used long ago
+		add(&drop, 12, func(k *store.AuthKey) { k.ExpiresAt = recent })                                // temporary, expired
+		add(&keep, 20, func(k *store.AuthKey) { k.LastUsed = recent })                                 // anonymous, used lately
+		add(&keep, 21, func(k *store.AuthKey) { k.Created = recent })                                  // anonymous, new
+		add(&keep, 22, func(k *store.AuthKey) { k.UserID = 7 })                                        // logged in
+		add(&keep, 23, func(k *store.AuthKey) { k.PermID = [8]byte{1} })                               // bound, unexpired
+		add(&keep, 24, func(k *store.AuthKey) { k.Created, k.ExpiresAt = recent, now.Add(time.Hour) }) // temporary, alive
+		n, err := s.DeleteUnusedAuthKeys(ctx, idleBefore, now, 2)
+		if err != nil || n != 2 {
+			t.Fatalf("first batch of 2: deleted %d, %v", n, err)
+		}
+		n, err = s.DeleteUnusedAuthKeys(ctx, idleBefore, now, 100)
+		if err != nil || n != 1 {
+			t.Fatalf("second batch: deleted %d, %v; want the last 1", n, err)
+		}
+		for _, k := range drop {
+			if _, err := s.AuthKey(ctx, k.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("unused key %x survived: %v", k.ID[0], err)
+			}
+		}
+		for _, k := range keep {
+			if got, err := s.AuthKey(ctx, k.ID); err != nil || !same(got, k) {
+				t.Errorf("key %x: %+v, %v", k.ID[0], got, err)
+			}
 		}
 	})
 }
