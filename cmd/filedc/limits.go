@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/filedc/filedc/internal/mtproto/server"
+	"github.com/filedc/filedc/internal/rpc"
 )
 
 // limitFlags are the bounds on what clients make the server hold (S7a).
@@ -24,4 +25,16 @@ func limitFlags(f *pflag.FlagSet, l *server.Limits) {
 	f.DurationVar(&l.UnusedKeyTTL, "unused-key-ttl", 24*time.Hour, "auth keys no account logged in on are deleted after this long unused (the client makes a new one)")
 	f.DurationVar(&l.IdleTimeout, "idle-timeout", 2*time.Minute, "a connection that sends nothing this long is closed (clients ping every minute)")
 	f.DurationVar(&l.WriteTimeout, "write-timeout", time.Minute, "a connection that does not take an answer within this long is closed")
+}
+
+// callLimitFlags are the flood limits of calls (S7c), answered FLOOD_WAIT_X.
+func callLimitFlags(f *pflag.FlagSet, l *rpc.Limits) {
+	f.Float64Var(&l.RequestRate, "request-rate", 1000, "calls one account may make per second, past its burst")
+	f.IntVar(&l.RequestBurst, "request-burst", 2000, "calls one account may make at once")
+	f.Float64Var(&l.AnonRate, "anon-rate", 10, "calls one auth key may make per second before login, past its burst")
+	f.IntVar(&l.AnonBurst, "anon-burst", 100, "calls one auth key may make at once before login")
+	f.Float64Var(&l.BotLoginFailRate, "bot-login-fail-rate", 0.1, "wrong bot tokens per second allowed from one address and for one bot, past the burst")
+	f.IntVar(&l.BotLoginFailBurst, "bot-login-fail-burst", 10, "wrong bot tokens allowed at once from one address and for one bot")
+	f.Float64Var(&l.ProbeRate, "probe-rate", 1, "video and audio documents one account may have probed per second (ffprobe, ffmpeg), past its burst")
+	f.IntVar(&l.ProbeBurst, "probe-burst", 30, "video and audio documents one account may have probed at once")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
+	"github.com/filedc/filedc/internal/rpc"
 )
 
 const (
@@ -74,6 +75,7 @@ func serveCmd() *cobra.Command {
 		cdnOpts   cdnOptions
 		web       webOptions
 		limits    server.Limits
+		calls     rpc.Limits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -120,7 +122,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -150,6 +152,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	cdnFlags(f, &cdnOpts)
 	webFlags(f, &web)
 	limitFlags(f, &limits)
+	callLimitFlags(f, &calls)
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
@@ -173,6 +176,7 @@ type serveOptions struct {
 	cdn                cdnOptions
 	web                webOptions
 	limits             server.Limits
+	calls              rpc.Limits
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -265,7 +269,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
 	err = runServers(ctx, srv, ln, func() error {
-		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits})
+		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls})
 	})
 	if err == nil {
 		log.Info("filedc stopped")

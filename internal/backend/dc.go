@@ -49,6 +49,8 @@ type DCConfig struct {
 	Maps *maps.Renderer
 	// Limits bound what clients make the server hold (S7a).
 	Limits server.Limits
+	// CallLimits are the flood limits of calls (S7c).
+	CallLimits rpc.Limits
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -59,6 +61,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
+		Limits: cfg.CallLimits,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -17,11 +17,11 @@ import (
 
 // probeDocument adds video or audio attributes from ffprobe and returns a
 // frame of a video for its thumbnail, if ffmpeg can take one.
-func (s *Service) probeDocument(ctx context.Context, attrs *docAttrs, src probe.Source, u DocumentUpload) ([]byte, *stickerArt) {
-	if !takeSlot(ctx, s.probeSlots) {
+func (s *Service) probeDocument(ctx context.Context, owner int64, attrs *docAttrs, src probe.Source, u DocumentUpload) ([]byte, *stickerArt) {
+	if !s.probes.acquire(ctx, owner) {
 		return nil, nil
 	}
-	defer func() { <-s.probeSlots }()
+	defer s.probes.release()
 	info, err := s.cfg.Probe.Probe(ctx, src)
 	if err != nil {
 		s.cfg.Logger.Debug("probe", "err", err)

@@ -41,6 +41,9 @@ func (s *Service) UploadDocument(ctx context.Context, owner int64, u DocumentUpl
 	if err != nil {
 		return store.Document{}, err
 	}
+	if err := s.admitProbe(owner, u.MimeType); err != nil {
+		return store.Document{}, err
+	}
 	rec, err := s.finalize(ctx, u.File)
 	if err != nil {
 		return store.Document{}, err
@@ -101,7 +104,7 @@ func (s *Service) documentOf(ctx context.Context, owner int64, rec store.FileRec
 			}
 		}
 	} else if s.cfg.Probe.Enabled() && isAV(mimeType) {
-		thumb, art = s.probeDocument(ctx, attrs, probe.Source{R: r, Size: rec.Size}, u)
+		thumb, art = s.probeDocument(ctx, owner, attrs, probe.Source{R: r, Size: rec.Size}, u)
 	}
 	if u.Thumb != nil && art == nil {
 		// The client's own thumbnail wins over one made here.

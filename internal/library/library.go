@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/limit"
 	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/webfetch"
@@ -37,6 +38,12 @@ type Config struct {
 	// Probe runs ffprobe and ffmpeg; zero: no video or audio attributes,
 	// no video thumbnails, no profile videos.
 	Probe probe.Tools
+	// ProbeRate and ProbeBurst bound the documents declared as video or
+	// audio one account may have probed (S7c; defaults 1 a second, bursts
+	// of 30). Past them such an upload answers FLOOD_WAIT_X before it is
+	// consumed, so the client retries it as it is.
+	ProbeRate  float64
+	ProbeBurst int
 	// Web fetches media sent by URL (M10); nil: a fetcher of public
 	// addresses with the default caps.
 	Web *webfetch.Fetcher
@@ -56,7 +63,8 @@ type Service struct {
 	// Decoding images, running ffprobe and ffmpeg, and holding fetched
 	// bodies each take memory or processes: a few of each at a time.
 	photoSlots chan struct{}
-	probeSlots chan struct{}
+	probes     *fairSlots // ffprobe and ffmpeg, in turn across accounts
+	probeRate  *limit.Keyed[int64]
 	webSlots   chan struct{}
 	// mediaMu keeps sends and collection apart within this process (M6):
 	// a send holds it shared (Hold) from resolving its media to storing
@@ -76,6 +84,12 @@ func New(cfg Config) *Service {
 	if cfg.FileRefTTL <= 0 {
 		cfg.FileRefTTL = 2 * time.Hour
 	}
+	if cfg.ProbeRate <= 0 {
+		cfg.ProbeRate = 1
+	}
+	if cfg.ProbeBurst <= 0 {
+		cfg.ProbeBurst = 30
+	}
 	if cfg.Web == nil {
 		cfg.Web, _ = webfetch.New(webfetch.Config{}) // no rules: cannot fail
 	}
@@ -83,7 +97,8 @@ func New(cfg Config) *Service {
 		cfg:        cfg,
 		refs:       newFileRefs(cfg.Secret, cfg.FileRefTTL),
 		photoSlots: make(chan struct{}, 2),
-		probeSlots: make(chan struct{}, 2),
+		probes:     newFairSlots(2),
+		probeRate:  limit.New[int64](cfg.ProbeRate, cfg.ProbeBurst, 100_000, cfg.Now),
 		webSlots:   make(chan struct{}, 8),
 	}
 }
@@ -103,6 +118,19 @@ var ErrMediaInvalid = badRequest("MEDIA_INVALID")
 type Upload struct {
 	files.Finalize
 	Invalid bool
+}
+
+// admitProbe answers FLOOD_WAIT_X when an account has had too many
+// documents of mimeType probed lately; it runs before the upload is
+// consumed.
+func (s *Service) admitProbe(owner int64, mimeType string) error {
+	if !s.cfg.Probe.Enabled() || !isAV(mimeType) {
+		return nil
+	}
+	if ok, wait := s.probeRate.Take(owner, 1); !ok {
+		return files.Error{Code: 420, Message: limit.FloodWait(wait)}
+	}
+	return nil
 }
 
 // finalize consumes an upload.

@@ -40,6 +40,9 @@ func (s *Service) profileVideo(ctx context.Context, owner int64, video Upload, s
 		s.cfg.Logger.Warn("a profile video needs ffprobe and ffmpeg (serve --ffprobe, --ffmpeg)")
 		return store.Photo{}, errVideoInvalid
 	}
+	if err := s.admitProbe(owner, "video/mp4"); err != nil {
+		return store.Photo{}, err
+	}
 	rec, err := s.finalize(ctx, video)
 	if err != nil {
 		return store.Photo{}, err
@@ -59,11 +62,11 @@ func (s *Service) profileVideo(ctx context.Context, owner int64, video Upload, s
 		return store.Photo{}, err
 	}
 	src := probe.Source{R: r, Size: rec.Size}
-	if !takeSlot(ctx, s.probeSlots) {
+	if !s.probes.acquire(ctx, owner) {
 		return store.Photo{}, ctx.Err()
 	}
 	info, err := s.cfg.Probe.Probe(ctx, src)
-	<-s.probeSlots
+	s.probes.release()
 	if errors.Is(err, probe.ErrNotMedia) {
 		return store.Photo{}, errVideoInvalid
 	}
@@ -115,12 +118,12 @@ func checkProfileVideo(info probe.Info) error {
 
 // videoFramePhoto makes the profile sizes of the frame at start.
 func (s *Service) videoFramePhoto(ctx context.Context, owner int64, src probe.Source, info probe.Info, start float64) (store.Photo, error) {
-	if !takeSlot(ctx, s.probeSlots) {
+	if !s.probes.acquire(ctx, owner) {
 		return store.Photo{}, ctx.Err()
 	}
 	big := media.ProfileBoxes[len(media.ProfileBoxes)-1].Side
 	frame, err := s.cfg.Probe.Frame(ctx, src, info.Video.W, info.Video.H, start, big)
-	<-s.probeSlots
+	s.probes.release()
 	if errors.Is(err, probe.ErrNotMedia) {
 		return store.Photo{}, errVideoInvalid
 	}

@@ -27,7 +27,7 @@ func wantCode(t *testing.T, what string, err error, code int, msg string) {
 // bucket of calls of its own.
 func TestS7c_CallsBeforeLoginPerKey(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	h := New(Config{DC: 2, AnonRate: 1, AnonBurst: 3, Now: func() time.Time { return now }})
+	h := New(Config{DC: 2, Limits: Limits{AnonRate: 1, AnonBurst: 3}, Now: func() time.Time { return now }})
 	a, b := &server.Key{}, &server.Key{}
 	a.Update(func(k *store.AuthKey) { k.ID = [8]byte{1} })
 	b.Update(func(k *store.AuthKey) { k.ID = [8]byte{2} })
@@ -62,7 +62,7 @@ func TestS7c_BotTokenGuessing(t *testing.T) {
 		}
 	}
 	now := time.Unix(1_800_000_000, 0)
-	h := New(Config{DC: 2, Accounts: meta, Keys: meta, BotLoginFailRate: 0.1, BotLoginFailBurst: 3,
+	h := New(Config{DC: 2, Accounts: meta, Keys: meta, Limits: Limits{BotLoginFailRate: 0.1, BotLoginFailBurst: 3},
 		Now: func() time.Time { return now }})
 	login := func(remote, token string) error {
 		k := &server.Key{}

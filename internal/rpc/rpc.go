@@ -32,6 +32,29 @@ import (
 	"github.com/filedc/filedc/internal/webfetch"
 )
 
+// Limits are the flood limits of calls, answered FLOOD_WAIT_X (S7, S7c);
+// zero values take the defaults.
+type Limits struct {
+	// RequestRate and RequestBurst bound each account's calls per second.
+	// Defaults: 1000/s, bursts of 2000.
+	RequestRate  float64
+	RequestBurst int
+	// AnonRate and AnonBurst bound the calls of one auth key before login
+	// (defaults 10/s, bursts of 100).
+	AnonRate  float64
+	AnonBurst int
+	// BotLoginFailRate and BotLoginFailBurst bound wrong bot tokens, per
+	// address and per bot id (defaults one per 10 s, bursts of 10): past
+	// them auth.importBotAuthorization answers FLOOD_WAIT_X before it
+	// looks at the token.
+	BotLoginFailRate  float64
+	BotLoginFailBurst int
+	// ProbeRate and ProbeBurst bound the video and audio documents one
+	// account has probed (defaults 1 a second, bursts of 30).
+	ProbeRate  float64
+	ProbeBurst int
+}
+
 // Config is what the handler serves from.
 type Config struct {
 	DC        int          // this data center's id
@@ -45,20 +68,8 @@ type Config struct {
 	Chats     store.Chats
 	Logger    *slog.Logger
 	Now       func() time.Time
-	// RequestRate and RequestBurst bound each account's calls per second
-	// (S7), answered with FLOOD_WAIT_X. Defaults: 1000/s, bursts of 2000.
-	RequestRate  float64
-	RequestBurst int
-	// AnonRate and AnonBurst bound the calls of one auth key before login
-	// (S7c; defaults 10/s, bursts of 100).
-	AnonRate  float64
-	AnonBurst int
-	// BotLoginFailRate and BotLoginFailBurst bound wrong bot tokens, per
-	// address and per bot id (S7c; defaults one per 10 s, bursts of 10):
-	// past them auth.importBotAuthorization answers FLOOD_WAIT_X before it
-	// looks at the token.
-	BotLoginFailRate  float64
-	BotLoginFailBurst int
+	// Limits are the flood limits of calls (S7c).
+	Limits
 	// Secret is the DC's secret; file references are signed with a key
 	// derived from it. FileRefTTL is how long a reference stays valid
 	// (default 2h).
@@ -139,7 +150,7 @@ func New(cfg Config) *Handler {
 		botFailsByBot:  limit.New[int64](cfg.BotLoginFailRate, cfg.BotLoginFailBurst, 100_000, cfg.Now)}
 	h.media = library.New(library.Config{DC: cfg.DC, Engine: cfg.Engine,
 		Documents: cfg.Documents, Photos: cfg.Photos, Messages: cfg.Messages, Accounts: cfg.Accounts, Chats: cfg.Chats,
-		Probe: cfg.Probe, Web: cfg.Web, Secret: cfg.Secret, FileRefTTL: cfg.FileRefTTL, Logger: cfg.Logger, Now: cfg.Now})
+		Probe: cfg.Probe, ProbeRate: cfg.ProbeRate, ProbeBurst: cfg.ProbeBurst, Web: cfg.Web, Secret: cfg.Secret, FileRefTTL: cfg.FileRefTTL, Logger: cfg.Logger, Now: cfg.Now})
 	h.chats = chats.New(cfg.Chats, cfg.Now)
 	h.phoneKey = phoneKey(cfg.Secret)
 	h.geoKey = cluster.Derive(cfg.Secret, "geo point access hash")

@@ -26,7 +26,7 @@ func invoke(t *testing.T, h *Handler, key *server.Key, req bin.Encoder) (bin.Enc
 
 func TestS7_RequestRatePerAccount(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	h := New(Config{DC: 2, RequestRate: 1, RequestBurst: 3, Now: func() time.Time { return now }})
+	h := New(Config{DC: 2, Limits: Limits{RequestRate: 1, RequestBurst: 3}, Now: func() time.Time { return now }})
 	alice, bob := &server.Key{}, &server.Key{}
 	alice.Update(func(k *store.AuthKey) { k.UserID = 1 })
 	bob.Update(func(k *store.AuthKey) { k.UserID = 2 })
