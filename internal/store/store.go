@@ -287,6 +287,10 @@ type Messages interface {
 type Document struct {
 	ID         int64
 	AccessHash int64
+	// Owner is the account whose upload made the document and whose
+	// metadata (file name, attributes, thumbnails) it carries; 0 for
+	// documents stored before owners were recorded.
+	Owner      int64
 	File       int64 // the stored file with the content, shared by documents of the same content
 	FileAccess int64 // its access hash
 	Mime       string
@@ -303,16 +307,18 @@ type Document struct {
 type Documents interface {
 	// PutDocument stores a document and indexes it by content hash, size
 	// and mime type, and returns the document as stored. Content is stored
-	// once (M6), atomically across processes: when another document has
-	// the same content and mime type, nothing is stored and that document
-	// is returned; when other documents have the same content under other
-	// mime types, the new one takes their File and FileAccess.
+	// once (M6), atomically across processes, but metadata is never shared
+	// between owners (S7e): when a document of the same owner has the same
+	// content, mime type and attributes, nothing is stored and that
+	// document is returned; otherwise, when other documents (of any owner
+	// and mime type) have the same content, the new one takes their File
+	// and FileAccess.
 	PutDocument(ctx context.Context, d Document) (Document, error)
 	// Document returns a document or ErrNotFound.
 	Document(ctx context.Context, id int64) (Document, error)
-	// DocumentByHash returns the document with that content, size and mime
-	// type, or ErrNotFound.
-	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string) (Document, error)
+	// DocumentByHash returns a document with that content, size and mime
+	// type, owner's own when there is one, or ErrNotFound.
+	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string, owner int64) (Document, error)
 	// DocumentsByContent returns every document with that content and size,
 	// whatever its mime type.
 	DocumentsByContent(ctx context.Context, sha256 [32]byte, size int64) ([]Document, error)

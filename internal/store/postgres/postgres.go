@@ -200,6 +200,9 @@ var migrations = [][]string{
 		`CREATE INDEX chats_photo ON chats (photo) WHERE photo <> 0`,
 		`ALTER TABLE messages ADD COLUMN action bytea`,
 	},
+	7: { // each owner's documents keep their own metadata over shared content (S7e)
+		`ALTER TABLE documents ADD COLUMN owner bigint NOT NULL DEFAULT 0`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.
