@@ -54,44 +54,12 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	if u.gone {
 		return store.FileRecord{}, ErrFilePartMissing(0)
 	}
-	if e.cfg.Shared {
-		if err := e.refresh(ctx, u); err != nil {
-			return store.FileRecord{}, fmt.Errorf("files: reading shared parts: %w", err)
-		}
-		if u.parts.count == 0 {
-			e.evict(ctx, u)
-			return store.FileRecord{}, ErrFilePartMissing(0)
-		}
-	}
-	if err := u.parts.checkFinal(r.Parts, r.Key.Big); err != nil {
-		return store.FileRecord{}, err
-	}
-	sums, err := e.hashUpload(ctx, u, r.Parts, r.MD5 != "" && !r.Key.Big)
+	rec, ranges, err := e.hashAndSeal(ctx, u, r)
 	if err != nil {
 		return store.FileRecord{}, err
 	}
-	if r.MD5 != "" && !r.Key.Big && !strings.EqualFold(r.MD5, hex.EncodeToString(sums.md5)) {
-		return store.FileRecord{}, ErrMD5ChecksumInvalid
-	}
-	rec := store.FileRecord{
-		ID:         randid.InDC(e.cfg.DC),
-		AccessHash: randid.Int63(),
-		Owner:      r.Key.Owner,
-		Name:       r.Name,
-		Size:       u.parts.bytes,
-		PartSize:   u.parts.size(0),
-		Parts:      r.Parts,
-		SHA256:     sums.whole,
-		Type:       string(sums.fileType),
-		Created:    e.cfg.Clock.Now(),
-		Upload:     u.id,
-	}
-	e.step(StepSeal)
-	if err := e.content.Seal(ctx, u.id, rec.ID, r.Parts); err != nil {
-		return store.FileRecord{}, fmt.Errorf("files: seal: %w", err)
-	}
 	e.step(StepCommit)
-	if err := e.meta.CommitFile(ctx, rec, sums.ranges); err != nil {
+	if err := e.meta.CommitFile(ctx, rec, ranges); err != nil {
 		if errors.Is(err, store.ErrConsumed) {
 			_ = e.content.Delete(ctx, rec.ID)
 			return store.FileRecord{}, ErrFilePartMissing(0)
@@ -109,6 +77,62 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 	}
 	e.files.Store(rec.ID, rec)
 	return rec, nil
+}
+
+// maxSealAttempts bounds how often a finalization hashes the parts again
+// because one was saved again through another process meanwhile.
+const maxSealAttempts = 3
+
+// hashAndSeal hashes the upload's parts and seals exactly the versions it
+// hashed into a new file (S7e), and returns the file's record and range
+// hashes. When a part changed in between, through another process sharing
+// the store, it reads the parts again. The caller holds u.rw for writing.
+func (e *Engine) hashAndSeal(ctx context.Context, u *upload, r Finalize) (store.FileRecord, []store.Hash, error) {
+	for attempt := 1; ; attempt++ {
+		if e.cfg.Shared {
+			if err := e.refresh(ctx, u); err != nil {
+				return store.FileRecord{}, nil, fmt.Errorf("files: reading shared parts: %w", err)
+			}
+			if u.parts.count == 0 {
+				e.evict(ctx, u)
+				return store.FileRecord{}, nil, ErrFilePartMissing(0)
+			}
+		}
+		if err := u.parts.checkFinal(r.Parts, r.Key.Big); err != nil {
+			return store.FileRecord{}, nil, err
+		}
+		sums, err := e.hashUpload(ctx, u, r.Parts, r.MD5 != "" && !r.Key.Big)
+		if err != nil {
+			return store.FileRecord{}, nil, err
+		}
+		if r.MD5 != "" && !r.Key.Big && !strings.EqualFold(r.MD5, hex.EncodeToString(sums.md5)) {
+			return store.FileRecord{}, nil, ErrMD5ChecksumInvalid
+		}
+		rec := store.FileRecord{
+			ID:         randid.InDC(e.cfg.DC),
+			AccessHash: randid.Int63(),
+			Owner:      r.Key.Owner,
+			Name:       r.Name,
+			Size:       u.parts.bytes,
+			PartSize:   u.parts.size(0),
+			Parts:      r.Parts,
+			SHA256:     sums.whole,
+			Type:       string(sums.fileType),
+			Created:    e.cfg.Clock.Now(),
+			Upload:     u.id,
+		}
+		e.step(StepSeal)
+		err = e.content.Seal(ctx, u.id, rec.ID, sums.versions)
+		if err == nil {
+			return rec, sums.ranges, nil
+		}
+		// A part saved again or removed meanwhile: what is there now is
+		// read again, and a part that went is reported missing.
+		changed := errors.Is(err, store.ErrPartChanged) || errors.Is(err, store.ErrNotFound)
+		if !changed || attempt == maxSealAttempts {
+			return store.FileRecord{}, nil, fmt.Errorf("files: seal: %w", err)
+		}
+	}
 }
 
 // drop removes an upload from the engine's state; the caller holds u.rw for
@@ -134,6 +158,7 @@ type sums struct {
 	ranges   []store.Hash
 	md5      []byte
 	fileType FileType
+	versions []uint64 // of the parts hashed, for Seal
 }
 
 // rangeHasher computes SHA-256 of every rangeHashSize bytes of a stream.
@@ -240,7 +265,7 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		}
 	}()
 
-	var s sums
+	s := sums{versions: make([]uint64, 0, n)}
 	var err error
 	i := 0
 	for ch := range reads {
@@ -266,6 +291,7 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		if i == 0 {
 			s.fileType = DetectType(r.data[:min(len(r.data), sniffLen)])
 		}
+		s.versions = append(s.versions, r.part.Version)
 		c := &chunk{data: r.data, buf: r.buf}
 		c.refs.Store(2)
 		wholeCh <- c

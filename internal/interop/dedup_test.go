@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"testing"
@@ -8,21 +9,26 @@ import (
 	"github.com/gotd/td/tg"
 )
 
+// uploadNamedDocument uploads data under name and makes a document of it.
+func uploadNamedDocument(ctx context.Context, api *tg.Client, name string, data []byte, mime string) (*tg.Document, error) {
+	file, err := upload(ctx, api, name, data)
+	if err != nil {
+		return nil, err
+	}
+	res, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{Peer: &tg.InputPeerSelf{},
+		Media: &tg.InputMediaUploadedDocument{File: file, MimeType: mime}})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*tg.MessageMediaDocument).Document.(*tg.Document), nil
+}
+
 func TestM6_IdenticalContentStoredOnceAndFoundByHash(t *testing.T) {
 	srv := startServer(t, "--bot-token", secondBot)
 	data := randomBytes(66, 700<<10)
 	sum := sha256.Sum256(data)
 	uploadDocument := func(ctx context.Context, api *tg.Client, mime string) (*tg.Document, error) {
-		file, err := upload(ctx, api, "same.gif", data)
-		if err != nil {
-			return nil, err
-		}
-		res, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{Peer: &tg.InputPeerSelf{},
-			Media: &tg.InputMediaUploadedDocument{File: file, MimeType: mime}})
-		if err != nil {
-			return nil, err
-		}
-		return res.(*tg.MessageMediaDocument).Document.(*tg.Document), nil
+		return uploadNamedDocument(ctx, api, "same.gif", data, mime)
 	}
 	var first *tg.Document
 	withBot(t, srv, botToken, func(ctx context.Context, api *tg.Client) error {
@@ -51,8 +57,8 @@ func TestM6_IdenticalContentStoredOnceAndFoundByHash(t *testing.T) {
 		}
 		return nil
 	})
-	// Another account finds it by hash, downloads it, and its own upload of
-	// the same content lands on the same document.
+	// Another account finds it by hash and downloads it; its own upload of
+	// the same content is its own document (S7e) over the same content.
 	withBot(t, srv, secondBot, func(ctx context.Context, api *tg.Client) error {
 		found, err := api.MessagesGetDocumentByHash(ctx, &tg.MessagesGetDocumentByHashRequest{SHA256: sum[:], Size: int64(len(data)), MimeType: "image/gif"})
 		if err != nil {
@@ -85,9 +91,64 @@ func TestM6_IdenticalContentStoredOnceAndFoundByHash(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if mine.ID != first.ID {
-			t.Error("another account's identical upload made a new document")
+		if mine.ID == first.ID {
+			t.Error("another account's identical upload got the first account's document")
+		}
+		if n := storedFiles(t, srv); n != 1 {
+			t.Errorf("%d stored files after another account's upload of the same content, want 1", n)
+		}
+		found, err = api.MessagesGetDocumentByHash(ctx, &tg.MessagesGetDocumentByHashRequest{SHA256: sum[:], Size: int64(len(data)), MimeType: "image/gif"})
+		if err != nil {
+			return err
+		}
+		if doc, ok := found.(*tg.Document); !ok || doc.ID != mine.ID {
+			t.Errorf("getDocumentByHash once the account has its own: %T %+v, want its document %d", found, found, mine.ID)
 		}
 		return nil
 	})
+}
+
+// TestS7e_DedupKeepsEachAccountsMetadata: two accounts upload identical
+// bytes under different names. Each gets a document with its own name, both
+// download the same bytes, and the content is stored once.
+func TestS7e_DedupKeepsEachAccountsMetadata(t *testing.T) {
+	srv := startServer(t, "--bot-token", secondBot)
+	data := randomBytes(67, 300<<10)
+	docs := map[string]*tg.Document{}
+	for _, acc := range []struct{ token, name string }{{botToken, "first.bin"}, {secondBot, "second.bin"}} {
+		withBot(t, srv, acc.token, func(ctx context.Context, api *tg.Client) error {
+			d, err := uploadNamedDocument(ctx, api, acc.name, data, "application/x-same")
+			if err != nil {
+				return err
+			}
+			docs[acc.name] = d
+			if got := documentName(d); got != acc.name {
+				t.Errorf("the document is named %q, want the uploader's %q", got, acc.name)
+			}
+			back, err := download(ctx, api, d)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(back, data) {
+				t.Errorf("%s downloads %d bytes other than the %d uploaded", acc.name, len(back), len(data))
+			}
+			return nil
+		})
+	}
+	if docs["first.bin"].ID == docs["second.bin"].ID {
+		t.Error("both accounts got one document")
+	}
+	if n := storedFiles(t, srv); n != 1 {
+		t.Errorf("%d stored files after two accounts uploaded one content, want 1", n)
+	}
+}
+
+// documentName returns a document's file name attribute, "" for none.
+func documentName(d *tg.Document) string {
+	for _, a := range d.Attributes {
+		if f, ok := a.(*tg.DocumentAttributeFilename); ok {
+			return f.FileName
+		}
+	}
+	return ""
 }

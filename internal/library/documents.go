@@ -1,6 +1,7 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,7 +18,10 @@ import (
 // Documents (M4, M5, M6): a finalized file becomes a document with
 // attributes from its content where the client gave none, a mime type from
 // its content where the client's says nothing, and a thumbnail for images
-// and videos. The same content under the same mime type is one document.
+// and videos. Content is stored once, whoever uploads it (M6), but a
+// document's metadata is its uploader's (S7e): one account uploading the same
+// content with the same mime type and attributes again gets the same
+// document; anyone else gets a document of their own over the same file.
 
 const headLen = 1 << 20 // bytes read for the mime type and an image's header
 
@@ -33,8 +37,8 @@ type DocumentUpload struct {
 	NosoundVideo bool
 }
 
-// UploadDocument finalizes an upload into a document, or finds the stored
-// document of the same content and mime type.
+// UploadDocument finalizes an upload into a document, or finds the owner's
+// stored document of the same content, mime type and attributes.
 func (s *Service) UploadDocument(ctx context.Context, owner int64, u DocumentUpload) (store.Document, error) {
 	// Declared attributes are checked before the upload is consumed.
 	attrs, err := clientAttrs(u.Attributes)
@@ -55,8 +59,9 @@ func (s *Service) UploadDocument(ctx context.Context, owner int64, u DocumentUpl
 // declared (its File is already rec).
 func (s *Service) documentOf(ctx context.Context, owner int64, rec store.FileRecord, attrs *docAttrs, u DocumentUpload) (store.Document, error) {
 	ref := files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash}
-	// On an error the upload is consumed and its file dropped; once it is
-	// a document's, or shown to be a duplicate, the document code owns it.
+	// On an error, or when the owner has this document already, the upload
+	// is consumed and its file dropped; once it is a document's, the
+	// document code owns it.
 	owned := false
 	defer func() {
 		if !owned {
@@ -78,12 +83,6 @@ func (s *Service) documentOf(ctx context.Context, owner int64, rec store.FileRec
 	if len(mimeType) > maxMimeLen {
 		return store.Document{}, errMime
 	}
-	// The same content under the same mime type is one document (M6).
-	if d, ok, err := s.sameDocument(ctx, rec, mimeType); err != nil || ok {
-		owned = ok
-		return d, err
-	}
-
 	if !attrs.name {
 		if name := cleanFileName(rec.Name); name != "" {
 			attrs.add(&tg.DocumentAttributeFilename{FileName: name})
@@ -113,10 +112,14 @@ func (s *Service) documentOf(ctx context.Context, owner int64, rec store.FileRec
 		}
 	}
 
-	d := store.Document{ID: rec.ID, AccessHash: rec.AccessHash, File: rec.ID, FileAccess: rec.AccessHash,
+	d := store.Document{ID: rec.ID, AccessHash: rec.AccessHash, Owner: owner, File: rec.ID, FileAccess: rec.AccessHash,
 		Mime: mimeType, Date: rec.Created, Size: rec.Size, SHA256: rec.SHA256}
 	if d.Attributes, err = encodeAttrs(attrs.list); err != nil {
 		return store.Document{}, err
+	}
+	// Before thumbnails are stored: the owner's same document is the answer.
+	if same, ok, err := s.ownDocument(ctx, d); err != nil || ok {
+		return same, err
 	}
 	if art != nil {
 		if err := s.stickerThumbs(ctx, owner, &d, art); err != nil {
@@ -134,26 +137,26 @@ func (s *Service) documentOf(ctx context.Context, owner int64, rec store.FileRec
 	return s.putDocument(ctx, rec, d)
 }
 
-// sameDocument finds the document of the same content and mime type; the
-// new upload is then dropped.
-func (s *Service) sameDocument(ctx context.Context, rec store.FileRecord, mimeType string) (store.Document, bool, error) {
-	same, err := s.cfg.Documents.DocumentByHash(ctx, rec.SHA256, rec.Size, mimeType)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Document{}, false, nil
-	}
+// ownDocument finds the document d's owner has of the same content, mime
+// type and attributes.
+func (s *Service) ownDocument(ctx context.Context, d store.Document) (store.Document, bool, error) {
+	same, err := s.cfg.Documents.DocumentsByContent(ctx, d.SHA256, d.Size)
 	if err != nil {
 		return store.Document{}, false, err
 	}
-	s.dropFile(ctx, files.FileRef{ID: rec.ID, AccessHash: rec.AccessHash})
-	return same, true, nil
+	for _, x := range same {
+		if x.Owner == d.Owner && x.Mime == d.Mime && bytes.Equal(x.Attributes, d.Attributes) {
+			return x, true, nil
+		}
+	}
+	return store.Document{}, false, nil
 }
 
-// putDocument stores a new document. Content is stored once (M6): when a
-// document of the same content and mime type won a race, it is the answer
-// and everything made here is dropped; when content is already stored for a
-// document of another mime type, the new document points to that file and
-// the upload is dropped. The store decides atomically, also across
-// processes.
+// putDocument stores a new document. Content is stored once (M6): when the
+// owner's same document won a race, it is the answer and everything made
+// here is dropped; when the content is already stored for another
+// document, the new document points to that file and the upload is
+// dropped. The store decides atomically, also across processes.
 func (s *Service) putDocument(ctx context.Context, rec store.FileRecord, d store.Document) (store.Document, error) {
 	stored, err := s.cfg.Documents.PutDocument(ctx, d)
 	if err != nil {
@@ -207,13 +210,13 @@ func (s *Service) DocumentFile(ctx context.Context, in Named, thumb string) (fil
 	return files.FileRef{}, errLocation
 }
 
-// DocumentByHash finds a stored document by content (M6); ok is false when
-// there is none.
-func (s *Service) DocumentByHash(ctx context.Context, sha256 []byte, size int64, mimeType string) (d store.Document, ok bool, err error) {
+// DocumentByHash finds a stored document by content (M6), the caller's
+// own when there is one; ok is false when there is none.
+func (s *Service) DocumentByHash(ctx context.Context, caller int64, sha256 []byte, size int64, mimeType string) (d store.Document, ok bool, err error) {
 	if len(sha256) != 32 {
 		return store.Document{}, false, badRequest("SHA256_HASH_INVALID")
 	}
-	d, err = s.cfg.Documents.DocumentByHash(ctx, [32]byte(sha256), size, mimeType)
+	d, err = s.cfg.Documents.DocumentByHash(ctx, [32]byte(sha256), size, mimeType, caller)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Document{}, false, nil
 	}

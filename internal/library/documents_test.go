@@ -15,6 +15,7 @@ import (
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/probe"
 	"github.com/filedc/filedc/internal/randid"
+	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/testenv"
 )
 
@@ -76,10 +77,11 @@ func TestM5_DocumentFromAnUpload(t *testing.T) {
 	wantError(t, "a wrong access hash", err, 400, "FILE_ID_INVALID")
 }
 
-// Rule M6: the same content under the same mime type is one document, and
-// the second upload is dropped; under another mime type it is another
-// document on the same stored file. getDocumentByHash finds it.
-func TestM6_IdenticalContentIsOneDocument(t *testing.T) {
+// Rule M6: content is stored once. The same account uploading the same
+// content under the same mime type and name again gets the same document,
+// and the second upload is dropped; under another name or mime type it is
+// another document on the same stored file. getDocumentByHash finds them.
+func TestM6_IdenticalContentIsStoredOnce(t *testing.T) {
 	l := newTestLib(t)
 	ctx := context.Background()
 	content := picture(t, 200, 100)
@@ -88,40 +90,118 @@ func TestM6_IdenticalContentIsOneDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := l.storedFiles(t)
-	again, err := l.UploadDocument(ctx, testOwner, DocumentUpload{File: l.upload(t, 2, "b.png", content), MimeType: "image/png"})
+	again, err := l.UploadDocument(ctx, testOwner, DocumentUpload{File: l.upload(t, 2, "a.png", content), MimeType: "image/png"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.ID != first.ID {
-		t.Errorf("the same content again is document %#x, want %#x", again.ID, first.ID)
+		t.Errorf("the same content and name again is document %#x, want %#x", again.ID, first.ID)
 	}
 	if after := l.storedFiles(t); len(after) != len(before) {
 		t.Errorf("%d stored files after the same content again, want %d: the upload is dropped", len(after), len(before))
 	}
 
-	other, err := l.UploadDocument(ctx, testOwner, DocumentUpload{File: l.upload(t, 3, "c.png", content), MimeType: "application/x-picture"})
+	for i, up := range []DocumentUpload{
+		{File: l.upload(t, 3, "b.png", content), MimeType: "image/png"},
+		{File: l.upload(t, 4, "c.png", content), MimeType: "application/x-picture"},
+	} {
+		other, err := l.UploadDocument(ctx, testOwner, up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.ID == first.ID || other.File != first.File || other.FileAccess != first.FileAccess {
+			t.Errorf("upload %d: document %#x on file %#x; want a new document on file %#x", i, other.ID, other.File, first.File)
+		}
+		after := l.storedFiles(t)
+		for id := range after {
+			if _, ok := before[id]; !ok && (len(other.Thumbs) != 1 || id != other.Thumbs[0].File) {
+				t.Errorf("upload %d: a new stored file %#x besides the new document's thumbnail: the upload is not dropped", i, id)
+			}
+		}
+		before = after
+	}
+
+	found, ok, err := l.DocumentByHash(ctx, testOwner, first.SHA256[:], first.Size, "image/png")
+	if err != nil || !ok || found.Owner != testOwner || found.File != first.File {
+		t.Errorf("by hash: %+v %v %v, want a document of %d on file %#x", found, ok, err, testOwner, first.File)
+	}
+	if _, ok, err := l.DocumentByHash(ctx, testOwner, first.SHA256[:], first.Size, "image/jpeg"); ok || err != nil {
+		t.Errorf("by hash under a mime type it was never stored as: %v %v", ok, err)
+	}
+	_, _, err = l.DocumentByHash(ctx, testOwner, first.SHA256[:31], first.Size, "image/png")
+	wantError(t, "a short hash", err, 400, "SHA256_HASH_INVALID")
+}
+
+// Rule S7e: two accounts uploading identical bytes under different names
+// each get a document with their own name, over one stored file: the second
+// upload's file is dropped. getDocumentByHash gives each its own.
+func TestS7e_DedupKeepsEachAccountsMetadata(t *testing.T) {
+	l := newTestLib(t)
+	ctx := context.Background()
+	const second = testOwner + 1
+	content := picture(t, 120, 80)
+	mine, err := l.UploadDocument(ctx, testOwner, DocumentUpload{File: l.upload(t, 1, "mine.png", content)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.ID == first.ID || other.File != first.File || other.FileAccess != first.FileAccess {
-		t.Errorf("another mime type: document %#x on file %#x; want a new document on file %#x", other.ID, other.File, first.File)
+	before := l.storedFiles(t)
+	theirs, err := l.UploadDocument(ctx, second, DocumentUpload{File: l.uploadAs(t, second, 1, "theirs.png", content)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	after := l.storedFiles(t)
-	for id := range after {
-		if _, ok := before[id]; !ok && (len(other.Thumbs) != 1 || id != other.Thumbs[0].File) {
-			t.Errorf("a new stored file %#x besides the new document's thumbnail: the upload is not dropped", id)
+	if theirs.ID == mine.ID || theirs.Owner != second || mine.Owner != testOwner {
+		t.Fatalf("documents %#x of %d and %#x of %d: want one of each account's", mine.ID, mine.Owner, theirs.ID, theirs.Owner)
+	}
+	for _, c := range []struct {
+		d    store.Document
+		name string
+	}{{mine, "mine.png"}, {theirs, "theirs.png"}} {
+		attrs, err := Attributes(c.d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fileName(attrs); got != c.name {
+			t.Errorf("document %#x is named %q, want its uploader's %q", c.d.ID, got, c.name)
+		}
+		data, err := l.eng.ReadAll(ctx, files.FileRef{ID: c.d.File, AccessHash: c.d.FileAccess}, 1<<20)
+		if err != nil || !bytes.Equal(data, content) {
+			t.Errorf("document %#x downloads %d bytes, %v; want the %d uploaded", c.d.ID, len(data), err, len(content))
 		}
 	}
+	// The content is stored once: the second document points to the first's
+	// file and only its own thumbnail is new.
+	if theirs.File != mine.File || theirs.FileAccess != mine.FileAccess {
+		t.Errorf("the second document's file %#x, want the stored %#x", theirs.File, mine.File)
+	}
+	after := l.storedFiles(t)
+	withContent := 0
+	for id, rec := range after {
+		if rec.SHA256 == mine.SHA256 {
+			withContent++
+		}
+		if _, ok := before[id]; !ok && (len(theirs.Thumbs) != 1 || id != theirs.Thumbs[0].File) {
+			t.Errorf("a new stored file %#x besides the second document's thumbnail", id)
+		}
+	}
+	if withContent != 1 {
+		t.Errorf("%d stored files hold the content, want 1", withContent)
+	}
+	for _, d := range []store.Document{mine, theirs} {
+		found, ok, err := l.DocumentByHash(ctx, d.Owner, d.SHA256[:], d.Size, d.Mime)
+		if err != nil || !ok || found.ID != d.ID {
+			t.Errorf("by hash for %d: %#x %v %v, want its own %#x", d.Owner, found.ID, ok, err, d.ID)
+		}
+	}
+}
 
-	found, ok, err := l.DocumentByHash(ctx, first.SHA256[:], first.Size, "image/png")
-	if err != nil || !ok || found.ID != first.ID {
-		t.Errorf("by hash: %#x %v %v, want %#x", found.ID, ok, err, first.ID)
+// fileName returns the file name among attrs, "" for none.
+func fileName(attrs []tg.DocumentAttributeClass) string {
+	for _, a := range attrs {
+		if f, ok := a.(*tg.DocumentAttributeFilename); ok {
+			return f.FileName
+		}
 	}
-	if _, ok, err := l.DocumentByHash(ctx, first.SHA256[:], first.Size, "image/jpeg"); ok || err != nil {
-		t.Errorf("by hash under a mime type it was never stored as: %v %v", ok, err)
-	}
-	_, _, err = l.DocumentByHash(ctx, first.SHA256[:31], first.Size, "image/png")
-	wantError(t, "a short hash", err, 400, "SHA256_HASH_INVALID")
+	return ""
 }
 
 // Rule M4: attributes a client declares are kept as declared and checked

@@ -62,8 +62,14 @@ func newTestLib(t *testing.T, edits ...func(*Config)) *testLib {
 // it for finalizing, as an InputFile would (an InputFileBig over 10 MiB).
 func (l *testLib) upload(t *testing.T, fileID int64, name string, data []byte) Upload {
 	t.Helper()
+	return l.uploadAs(t, testOwner, fileID, name, data)
+}
+
+// uploadAs is upload by another account.
+func (l *testLib) uploadAs(t *testing.T, owner, fileID int64, name string, data []byte) Upload {
+	t.Helper()
 	const partSize = 512 << 10
-	key := store.UploadKey{Owner: testOwner, FileID: fileID, Big: len(data) > 10<<20}
+	key := store.UploadKey{Owner: owner, FileID: fileID, Big: len(data) > 10<<20}
 	total := int32((len(data) + partSize - 1) / partSize)
 	parts := 0
 	for off := 0; off < len(data); off += partSize {

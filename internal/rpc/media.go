@@ -129,9 +129,10 @@ func (h *Handler) mediaPhoto(p store.Photo, err error) (tg.MessageMediaClass, er
 	return &tg.MessageMediaPhoto{Photo: h.tgPhoto(p, library.ObjectOrigin)}, nil
 }
 
-// getDocumentByHash finds a stored document by content (M6).
+// getDocumentByHash finds a stored document by content (M6), the caller's
+// own when there is one.
 func (h *Handler) getDocumentByHash(ctx context.Context, c *call, req *tg.MessagesGetDocumentByHashRequest) (bin.Encoder, error) {
-	d, ok, err := h.media.DocumentByHash(ctx, req.SHA256, req.Size, req.MimeType)
+	d, ok, err := h.media.DocumentByHash(ctx, c.user, req.SHA256, req.Size, req.MimeType)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,11 @@ var ErrNotFound = errors.New("store: not found")
 // after a power loss, or damage on disk). The engine treats such a part as missing.
 var ErrCorrupt = errors.New("store: corrupt data")
 
+// ErrPartChanged is returned by Seal when a part was saved again (through
+// another process sharing the store) after it was read: the caller reads
+// the parts again rather than seal bytes other than those it hashed.
+var ErrPartChanged = errors.New("store: part saved again since it was read")
+
 // UploadKey names an upload the way a client does.
 type UploadKey struct {
 	Owner  int64 // the authorized account that saves the parts
@@ -58,6 +63,9 @@ type Part struct {
 	Size    int       // number of content bytes
 	Total   int32     // file_total_parts as sent: -1 unknown, 0 on the small path
 	SavedAt time.Time // engine clock when the part was saved
+	// Version names this save of the part: saving the part again gives it
+	// another. ReadPart reports it so that Seal seals exactly what was read.
+	Version uint64
 }
 
 // Upload is one temporary upload and its parts, as found by Temp.Scan.
@@ -94,10 +102,13 @@ type Layout struct {
 
 // Content stores the bytes of finalized files.
 type Content interface {
-	// Seal makes the first `parts` parts of upload `from` the durable content of
-	// file `to`. The upload's parts stay readable in Temp until deleted there.
-	// Sealing the same pair again is allowed and yields the same result.
-	Seal(ctx context.Context, from UploadID, to int64, parts int) error
+	// Seal makes parts 0 to len(versions)-1 of upload `from`, each in the
+	// version given (as ReadPart reported it), the durable content of file
+	// `to`. If a part is now in another version it fails with ErrPartChanged
+	// (ErrNotFound if it is gone) and seals nothing: a file never mixes
+	// versions (S7e). The upload's parts stay readable in Temp until deleted
+	// there. Sealing the same pair again is allowed and yields the same result.
+	Seal(ctx context.Context, from UploadID, to int64, versions []uint64) error
 	// ReadAt fills p with the file's bytes starting at off; off+len(p) must not
 	// exceed the layout's size.
 	ReadAt(ctx context.Context, file int64, l Layout, p []byte, off int64) error
@@ -296,6 +307,10 @@ type Messages interface {
 type Document struct {
 	ID         int64
 	AccessHash int64
+	// Owner is the account whose upload made the document and whose
+	// metadata (file name, attributes, thumbnails) it carries; 0 for
+	// documents stored before owners were recorded.
+	Owner      int64
 	File       int64 // the stored file with the content, shared by documents of the same content
 	FileAccess int64 // its access hash
 	Mime       string
@@ -312,16 +327,18 @@ type Document struct {
 type Documents interface {
 	// PutDocument stores a document and indexes it by content hash, size
 	// and mime type, and returns the document as stored. Content is stored
-	// once (M6), atomically across processes: when another document has
-	// the same content and mime type, nothing is stored and that document
-	// is returned; when other documents have the same content under other
-	// mime types, the new one takes their File and FileAccess.
+	// once (M6), atomically across processes, but metadata is never shared
+	// between owners (S7e): when a document of the same owner has the same
+	// content, mime type and attributes, nothing is stored and that
+	// document is returned; otherwise, when other documents (of any owner
+	// and mime type) have the same content, the new one takes their File
+	// and FileAccess.
 	PutDocument(ctx context.Context, d Document) (Document, error)
 	// Document returns a document or ErrNotFound.
 	Document(ctx context.Context, id int64) (Document, error)
-	// DocumentByHash returns the document with that content, size and mime
-	// type, or ErrNotFound.
-	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string) (Document, error)
+	// DocumentByHash returns a document with that content, size and mime
+	// type, owner's own when there is one, or ErrNotFound.
+	DocumentByHash(ctx context.Context, sha256 [32]byte, size int64, mime string, owner int64) (Document, error)
 	// DocumentsByContent returns every document with that content and size,
 	// whatever its mime type.
 	DocumentsByContent(ctx context.Context, sha256 [32]byte, size int64) ([]Document, error)

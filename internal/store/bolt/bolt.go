@@ -41,7 +41,7 @@ func Open(path string) (*Meta, error) {
 				return err
 			}
 		}
-		return nil
+		return upgradeDocHashes(tx)
 	})
 	if err != nil {
 		db.Close()

@@ -13,21 +13,72 @@ import (
 )
 
 var (
-	bucketDocuments = []byte("documents") // id -> JSON document
-	bucketDocHashes = []byte("dochashes") // sha256 + size + mime -> id
+	bucketDocuments = []byte("documents")  // id -> JSON document
+	bucketDocHashes = []byte("dochashes2") // docHashKey -> id
+	// bucketDocHashesV1 mapped sha256 + size + mime to the one document
+	// of that content and mime type, before owners kept their own (S7e).
+	bucketDocHashesV1 = []byte("dochashes")
 )
 
-func docHashKey(sum [32]byte, size int64, mime string) []byte {
-	k := make([]byte, 0, 40+len(mime))
+// docHashKey is sha256 | size u64 | mime length u16 | mime | owner u64 | id:
+// a document's content, then mime type, then owner are key prefixes.
+func docHashKey(sum [32]byte, size int64, mime string, owner, id int64) []byte {
+	k := docMimePrefix(sum, size, mime)
+	k = binary.BigEndian.AppendUint64(k, uint64(owner))
+	return binary.BigEndian.AppendUint64(k, uint64(id))
+}
+
+func docContentPrefix(sum [32]byte, size int64) []byte {
+	k := make([]byte, 0, 64)
 	k = append(k, sum[:]...)
-	k = binary.BigEndian.AppendUint64(k, uint64(size))
+	return binary.BigEndian.AppendUint64(k, uint64(size))
+}
+
+func docMimePrefix(sum [32]byte, size int64, mime string) []byte {
+	k := binary.BigEndian.AppendUint16(docContentPrefix(sum, size), uint16(len(mime)))
 	return append(k, mime...)
+}
+
+func (d *document) hashKey(id int64) ([]byte, bool) {
+	if len(d.SHA256) != 32 || [32]byte(d.SHA256) == ([32]byte{}) {
+		return nil, false
+	}
+	return docHashKey([32]byte(d.SHA256), d.Size, d.Mime, d.Owner, id), true
+}
+
+// upgradeDocHashes rebuilds the hash index of a database from before
+// owners: every document with a content hash gets its key.
+func upgradeDocHashes(tx *bolt.Tx) error {
+	if tx.Bucket(bucketDocHashesV1) == nil {
+		return nil
+	}
+	idx, err := tx.CreateBucketIfNotExists(bucketDocHashes)
+	if err != nil {
+		return err
+	}
+	if docs := tx.Bucket(bucketDocuments); docs != nil {
+		err := docs.ForEach(func(k, v []byte) error {
+			var r document
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if key, ok := r.hashKey(int64(binary.BigEndian.Uint64(k))); ok {
+				return idx.Put(key, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return tx.DeleteBucket(bucketDocHashesV1)
 }
 
 var _ store.Documents = (*Meta)(nil)
 
 type document struct {
 	AccessHash int64             `json:"access_hash"`
+	Owner      int64             `json:"owner,omitempty"`
 	File       int64             `json:"file"`
 	FileAccess int64             `json:"file_access,omitempty"` // 0: the document's own access hash
 	Mime       string            `json:"mime"`
@@ -55,19 +106,15 @@ func (m *Meta) PutDocument(ctx context.Context, d store.Document) (store.Documen
 		}
 		out = d
 		if d.SHA256 != ([32]byte{}) {
-			if v := idx.Get(docHashKey(d.SHA256, d.Size, d.Mime)); len(v) == 8 && !bytes.Equal(v, idKey(d.ID)) {
-				if raw := b.Get(v); raw != nil {
-					var r document
-					if err := json.Unmarshal(raw, &r); err != nil {
-						return err
-					}
-					out = r.document(int64(binary.BigEndian.Uint64(v)))
-					return nil
-				}
-			}
 			peers, err := documentsByContent(tx, d.SHA256, d.Size)
 			if err != nil {
 				return err
+			}
+			for _, p := range peers {
+				if p.ID != d.ID && p.Owner == d.Owner && p.Mime == d.Mime && bytes.Equal(p.Attributes, d.Attributes) {
+					out = p
+					return nil
+				}
 			}
 			for _, p := range peers {
 				if p.ID != d.ID {
@@ -75,11 +122,28 @@ func (m *Meta) PutDocument(ctx context.Context, d store.Document) (store.Documen
 					break
 				}
 			}
-			if err := idx.Put(docHashKey(d.SHA256, d.Size, d.Mime), idKey(d.ID)); err != nil {
+		}
+		// A document put again may have changed its key.
+		if raw := b.Get(idKey(d.ID)); raw != nil {
+			var old document
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return err
+			}
+			if key, ok := old.hashKey(d.ID); ok {
+				if err := idx.Delete(key); err != nil {
+					return err
+				}
+			}
+		}
+		r := document{AccessHash: out.AccessHash, Owner: out.Owner, File: out.File, FileAccess: out.FileAccess,
+			Mime: out.Mime, Attributes: out.Attributes, Date: unixNano(out.Date), Size: out.Size,
+			SHA256: out.SHA256[:], Thumbs: out.Thumbs, Stripped: out.Stripped, Outline: out.Outline}
+		if key, ok := r.hashKey(d.ID); ok {
+			if err := idx.Put(key, idKey(d.ID)); err != nil {
 				return err
 			}
 		}
-		v, err := json.Marshal(document{out.AccessHash, out.File, out.FileAccess, out.Mime, out.Attributes, unixNano(out.Date), out.Size, out.SHA256[:], out.Thumbs, out.Stripped, out.Outline})
+		v, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
@@ -102,7 +166,7 @@ func (m *Meta) Document(ctx context.Context, id int64) (store.Document, error) {
 }
 
 func (r document) document(id int64) store.Document {
-	d := store.Document{ID: id, AccessHash: r.AccessHash, File: r.File, FileAccess: r.FileAccess, Mime: r.Mime,
+	d := store.Document{ID: id, AccessHash: r.AccessHash, Owner: r.Owner, File: r.File, FileAccess: r.FileAccess, Mime: r.Mime,
 		Attributes: r.Attributes, Date: fromUnixNano(r.Date), Size: r.Size, Thumbs: r.Thumbs, Stripped: r.Stripped, Outline: r.Outline}
 	if d.FileAccess == 0 {
 		d.FileAccess = d.AccessHash
@@ -112,24 +176,30 @@ func (r document) document(id int64) store.Document {
 }
 
 // DocumentByHash implements store.Documents.
-func (m *Meta) DocumentByHash(ctx context.Context, sum [32]byte, size int64, mime string) (store.Document, error) {
-	var id int64
+func (m *Meta) DocumentByHash(ctx context.Context, sum [32]byte, size int64, mime string, owner int64) (store.Document, error) {
+	var id []byte
 	err := m.db.View(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketDocHashes)
 		if idx == nil {
 			return store.ErrNotFound
 		}
-		v := idx.Get(docHashKey(sum, size, mime))
-		if len(v) != 8 {
+		prefix := docMimePrefix(sum, size, mime)
+		own := binary.BigEndian.AppendUint64(slices.Clip(prefix), uint64(owner))
+		c := idx.Cursor()
+		if k, v := c.Seek(own); k != nil && bytes.HasPrefix(k, own) {
+			id = slices.Clone(v)
+		} else if k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			id = slices.Clone(v)
+		}
+		if len(id) != 8 {
 			return store.ErrNotFound
 		}
-		id = int64(binary.BigEndian.Uint64(v))
 		return nil
 	})
 	if err != nil {
 		return store.Document{}, err
 	}
-	return m.Document(ctx, id)
+	return m.Document(ctx, int64(binary.BigEndian.Uint64(id)))
 }
 
 // DocumentsByContent implements store.Documents.
@@ -151,7 +221,7 @@ func documentsByContent(tx *bolt.Tx, sum [32]byte, size int64) ([]store.Document
 	if idx == nil || docs == nil {
 		return nil, nil
 	}
-	prefix := docHashKey(sum, size, "")
+	prefix := docContentPrefix(sum, size)
 	c := idx.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		raw := docs.Get(v)
@@ -190,10 +260,9 @@ func deleteDocument(tx *bolt.Tx, id int64) (*store.Document, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, err
 	}
-	if idx := tx.Bucket(bucketDocHashes); idx != nil && len(r.SHA256) == 32 {
-		k := docHashKey([32]byte(r.SHA256), r.Size, r.Mime)
-		if v := idx.Get(k); v != nil && bytes.Equal(v, idKey(id)) {
-			if err := idx.Delete(k); err != nil {
+	if key, ok := r.hashKey(id); ok {
+		if idx := tx.Bucket(bucketDocHashes); idx != nil {
+			if err := idx.Delete(key); err != nil {
 				return nil, err
 			}
 		}

@@ -88,34 +88,16 @@ func decodeTable(b []byte) (logs []string, locs []location, err error) {
 // Seal implements store.Content by hard-linking the upload's logs that hold
 // the parts into the file's directory beside a table of where the parts
 // lie, flushing them when Sync is set, and renaming the directory into place.
-func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, parts int) error {
-	u := s.state(from)
-	u.mu.Lock()
-	err := s.refresh(from, u, false)
-	var (
-		logs  []string
-		locs  = make([]location, parts)
-		index = map[string]int{}
-	)
-	for i := 0; err == nil && i < parts; i++ {
-		r := u.parts[i]
-		if r == nil {
-			err = store.ErrNotFound
-			break
-		}
-		n, ok := index[r.log]
-		if !ok {
-			n = len(logs)
-			index[r.log] = n
-			logs = append(logs, r.log)
-		}
-		locs[i] = location{log: n, size: r.h.part.Size, off: r.off + headerSize}
+// The versions are checked again once the logs are linked: from then on a
+// save does not punch the records they hold (see reclaim).
+func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, versions []uint64) error {
+	if len(versions) == 0 {
+		return errors.New("local: seal of no parts")
 	}
-	u.mu.Unlock()
+	logs, locs, err := s.sealedRecords(from, versions)
 	if err != nil {
 		return err
 	}
-
 	final := s.fileDir(to)
 	sealing := final + ".sealing"
 	if err := os.RemoveAll(sealing); err != nil {
@@ -140,6 +122,9 @@ func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, parts i
 			return fail(err)
 		}
 	}
+	if _, _, err := s.sealedRecords(from, versions); err != nil {
+		return fail(err)
+	}
 	if err := writeFile(filepath.Join(sealing, tableName), encodeTable(logs, locs), s.sync); err != nil {
 		return fail(err)
 	}
@@ -159,6 +144,39 @@ func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, parts i
 		return syncDir(s.files)
 	}
 	return nil
+}
+
+// sealedRecords returns the logs and places of the records of the given
+// versions of parts 0 to len(versions)-1, which must be the current ones.
+func (s *Store) sealedRecords(from store.UploadID, versions []uint64) ([]string, []location, error) {
+	u := s.state(from)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := s.refresh(from, u, false); err != nil {
+		return nil, nil, err
+	}
+	var (
+		logs  []string
+		locs  = make([]location, len(versions))
+		index = map[string]int{}
+	)
+	for i, v := range versions {
+		r := u.parts[i]
+		if r == nil {
+			return nil, nil, store.ErrNotFound
+		}
+		if r.version() != v {
+			return nil, nil, fmt.Errorf("local: seal: part %d: %w", i, store.ErrPartChanged)
+		}
+		n, ok := index[r.log]
+		if !ok {
+			n = len(logs)
+			index[r.log] = n
+			logs = append(logs, r.log)
+		}
+		locs[i] = location{log: n, size: r.h.part.Size, off: r.off + headerSize}
+	}
+	return logs, locs, nil
 }
 
 func writeFile(name string, b []byte, sync bool) error {

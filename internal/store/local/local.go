@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -186,6 +187,17 @@ type record struct {
 	seen uint64 // order of discovery within the Store, for ties
 }
 
+// version names the record for store.Part.Version: its log and offset,
+// which no other record of the upload shares, hashed to 64 bits.
+func (r *record) version() uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(r.log))
+	var off [8]byte
+	binary.LittleEndian.PutUint64(off[:], uint64(r.off))
+	h.Write(off[:])
+	return h.Sum64()
+}
+
 // newer reports whether a should replace b as the current record of a part.
 func (a *record) newer(b *record) bool {
 	if !a.h.part.SavedAt.Equal(b.h.part.SavedAt) {
@@ -246,6 +258,15 @@ func (s *Store) openLog(id store.UploadID, u *upload) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The log may exist from before: the upload was deleted, and so
+	// forgotten, as this save began. Records go past what it holds, never
+	// over it, since a sealed file may share those bytes.
+	if st, err := f.Stat(); err != nil {
+		f.Close()
+		return err
+	} else if end := (st.Size() + align - 1) &^ (align - 1); end > u.next {
+		u.next = end
 	}
 	u.f = f
 	u.inUse++
@@ -340,11 +361,11 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 // that re-saving one part a thousand times costs one part of disk. The
 // header stays, so that the log still scans; the record fails its checksum
 // if it is ever read, and it never is while the newer one is there. Only
-// this Store's own log is punched, and never a sealed one: sealing takes
-// the upload from the engine before any later save (which then goes to a
-// new upload). The caller holds u.mu.
+// this Store's own log is punched, and never a sealed one: a log linked
+// into a file (or into a seal in progress, which checks the parts' versions
+// after linking) has more than one link. The caller holds u.mu.
 func (s *Store) reclaim(u *upload, old *record) {
-	if old.log != s.writer || u.f == nil {
+	if old.log != s.writer || u.f == nil || linked(u.f) {
 		return
 	}
 	start := old.off + align
@@ -510,6 +531,7 @@ func (s *Store) ReadPart(ctx context.Context, id store.UploadID, index int, buf 
 	u.reads++
 	u.mu.Unlock()
 	p, data, err := readRecord(filepath.Join(s.uploadDir(id), r.log), r, index, buf)
+	p.Version = r.version()
 	u.mu.Lock()
 	if u.reads--; u.reads == 0 {
 		for _, old := range u.stale {
@@ -687,7 +709,9 @@ func (s *Store) Parts(ctx context.Context, id store.UploadID) ([]store.Part, err
 			delete(u.parts, index)
 			continue
 		}
-		parts = append(parts, r.h.part)
+		p := r.h.part
+		p.Version = r.version()
+		parts = append(parts, p)
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Index < parts[j].Index })
 	return parts, nil

@@ -358,7 +358,7 @@ func TestOpenRemovesSealing(t *testing.T) {
 	s := openAt(t, dir, local.Options{Sync: true})
 	id := storetest.UploadID(1)
 	parts := putParts(t, s, id, 2, 1000)
-	if err := s.Seal(t.Context(), id, 42, 2); err != nil {
+	if err := s.Seal(t.Context(), id, 42, storetest.Versions(t, s, id, 2)); err != nil {
 		t.Fatal(err)
 	}
 	leftovers := []string{
@@ -410,7 +410,7 @@ func TestReopen(t *testing.T) {
 			a, b := storetest.UploadID(1), storetest.UploadID(2)
 			partsA := putParts(t, s, a, 3, 1024)
 			partsB := putParts(t, s, b, 1, 77)
-			if err := s.Seal(t.Context(), a, 9, 3); err != nil {
+			if err := s.Seal(t.Context(), a, 9, storetest.Versions(t, s, a, 3)); err != nil {
 				t.Fatal(err)
 			}
 			var before []store.Upload
@@ -470,7 +470,7 @@ func TestSealMissingPart(t *testing.T) {
 		id    store.UploadID
 		parts int
 	}{{id, 3}, {id, 4}, {storetest.UploadID(2), 1}} {
-		if err := s.Seal(t.Context(), c.id, 42, c.parts); !errors.Is(err, store.ErrNotFound) {
+		if err := s.Seal(t.Context(), c.id, 42, storetest.Versions(t, s, c.id, c.parts)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Seal(%s, %d parts): %v, want store.ErrNotFound", c.id, c.parts, err)
 		}
 	}
@@ -494,7 +494,7 @@ func TestSealLinksParts(t *testing.T) {
 			s := openAt(t, dir, m.opt)
 			id := storetest.UploadID(1)
 			putParts(t, s, id, 3, 1000)
-			if err := s.Seal(t.Context(), id, 42, 3); err != nil {
+			if err := s.Seal(t.Context(), id, 42, storetest.Versions(t, s, id, 3)); err != nil {
 				t.Fatal(err)
 			}
 			log := logPath(t, dir, id)
@@ -555,7 +555,7 @@ func TestSealedBytesNeverChange(t *testing.T) {
 	s := openAt(t, t.TempDir(), local.Options{Sync: true})
 	id := storetest.UploadID(1)
 	parts := putParts(t, s, id, 3, 1000)
-	if err := s.Seal(t.Context(), id, 42, 3); err != nil {
+	if err := s.Seal(t.Context(), id, 42, storetest.Versions(t, s, id, 3)); err != nil {
 		t.Fatal(err)
 	}
 	l := store.Layout{Size: 3000, PartSize: 1000, Parts: 3}
@@ -614,7 +614,7 @@ func TestTwoWriters(t *testing.T) {
 			}
 		}
 	}
-	if err := a.Seal(t.Context(), id, 42, 4); err != nil {
+	if err := a.Seal(t.Context(), id, 42, storetest.Versions(t, a, id, 4)); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, len(data))
@@ -658,7 +658,7 @@ func TestS7b_ResavedPartFreesItsSpace(t *testing.T) {
 	if err != nil || !bytes.Equal(got, last) {
 		t.Fatalf("the part reads %d bytes, %v; want the last save", len(got), err)
 	}
-	if err := s.Seal(t.Context(), id, 99, 1); err != nil {
+	if err := s.Seal(t.Context(), id, 99, storetest.Versions(t, s, id, 1)); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]byte, size)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,26 +94,19 @@ func (s *Store) cache(file int64, m *manifest) {
 	s.manifests[file] = m
 }
 
-// Seal implements store.Content: it writes the manifest of the parts the
-// index names now. No part's bytes move.
-func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, parts int) error {
-	if parts <= 0 {
-		return fmt.Errorf("objstore: seal of %d parts", parts)
+// Seal implements store.Content: it writes the manifest of the part objects
+// of the versions given, then checks that the index still names them. No
+// part's bytes move. The check comes last because a part saved again
+// releases its old object only after the index names the new one: a save
+// the check does not see finds the manifest when it releases, and keeps
+// the object.
+func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, versions []uint64) error {
+	if len(versions) == 0 {
+		return errors.New("objstore: seal of no parts")
 	}
-	indexes := make([]int, parts)
-	for i := range indexes {
-		indexes[i] = i
-	}
-	entries, ok, err := s.index.GetMany(ctx, from, indexes)
-	if err != nil {
-		return fmt.Errorf("objstore: seal: %w", err)
-	}
-	m := &manifest{upload: from, gens: make([]uint64, parts), sizes: make([]int, parts)}
-	for i, e := range entries {
-		if !ok[i] {
-			return fmt.Errorf("objstore: seal: part %d: %w", i, store.ErrNotFound)
-		}
-		m.gens[i], m.sizes[i] = e.Gen, e.Size
+	m := &manifest{upload: from, gens: slices.Clone(versions), sizes: make([]int, len(versions))}
+	if err := s.checkVersions(ctx, m); err != nil {
+		return err
 	}
 	// The marker goes first: from then on, releasing the upload's parts
 	// looks for this manifest and keeps what it lists.
@@ -122,7 +116,37 @@ func (s *Store) Seal(ctx context.Context, from store.UploadID, to int64, parts i
 	if err := s.bucket.Put(ctx, fileKey(to), m.encode()); err != nil {
 		return fmt.Errorf("objstore: seal: %w", err)
 	}
+	if err := s.checkVersions(ctx, m); err != nil {
+		// A part changed before the manifest protected its object, which
+		// may be gone: undo the seal. A failed undo leaves a file no record
+		// names, removed at the next start.
+		_ = s.Delete(ctx, to)
+		return err
+	}
 	s.cache(to, m)
+	return nil
+}
+
+// checkVersions fails unless the index names the generations m lists, and
+// sets m's sizes from it.
+func (s *Store) checkVersions(ctx context.Context, m *manifest) error {
+	indexes := make([]int, len(m.gens))
+	for i := range indexes {
+		indexes[i] = i
+	}
+	entries, ok, err := s.index.GetMany(ctx, m.upload, indexes)
+	if err != nil {
+		return fmt.Errorf("objstore: seal: %w", err)
+	}
+	for i, e := range entries {
+		switch {
+		case !ok[i]:
+			return fmt.Errorf("objstore: seal: part %d: %w", i, store.ErrNotFound)
+		case e.Gen != m.gens[i]:
+			return fmt.Errorf("objstore: seal: part %d: %w", i, store.ErrPartChanged)
+		}
+		m.sizes[i] = e.Size
+	}
 	return nil
 }
 

@@ -103,7 +103,7 @@ func decodeEntry(index int, b []byte) (Entry, error) {
 }
 
 func (e Entry) part() store.Part {
-	return store.Part{Index: e.Index, Size: e.Size, Total: e.Total, SavedAt: time.Unix(0, e.SavedAt)}
+	return store.Part{Index: e.Index, Size: e.Size, Total: e.Total, SavedAt: time.Unix(0, e.SavedAt), Version: e.Gen}
 }
 
 // Index keeps the state of temporary uploads: which generation of which part

@@ -90,6 +90,12 @@ func TestContent(t *testing.T) {
 			})
 		})
 	}
+	t.Run("DirBolt", func(t *testing.T) {
+		storetest.TestContent(t, func(t *testing.T) (store.Temp, store.Content) {
+			s := newStore(t, openDir(t), openBolt(t), objstore.GC{})
+			return s, s
+		})
+	})
 }
 
 // counting is a Bucket that counts what goes through it.
@@ -147,8 +153,9 @@ func TestF5_SealWritesOnlyAManifest(t *testing.T) {
 	data := storetest.Data(1, 40*store.MaxPartSize)
 	id := storetest.UploadID(1)
 	parts := putParts(t, s, id, data, store.MaxPartSize)
+	versions := storetest.Versions(t, s, id, parts)
 	c.puts, c.putBytes, c.reads = 0, 0, 0
-	if err := s.Seal(t.Context(), id, 77, parts); err != nil {
+	if err := s.Seal(t.Context(), id, 77, versions); err != nil {
 		t.Fatal(err)
 	}
 	if c.reads != 0 || c.puts != 2 || c.putBytes > 1024 {
@@ -231,7 +238,7 @@ func TestO1_IndexLossKeepsStoredFiles(t *testing.T) {
 	s := newStore(t, b, openRedis(t, time.Hour), quickGC)
 	sealedData, tempData := storetest.Data(1, 5000), storetest.Data(2, 4000)
 	n := putParts(t, s, storetest.UploadID(1), sealedData, 1024)
-	if err := s.Seal(t.Context(), storetest.UploadID(1), 42, n); err != nil {
+	if err := s.Seal(t.Context(), storetest.UploadID(1), 42, storetest.Versions(t, s, storetest.UploadID(1), n)); err != nil {
 		t.Fatal(err)
 	}
 	n1 := len(objects(t, b, "parts/"))

@@ -279,7 +279,9 @@ func (s *Store) PutDocument(ctx context.Context, d store.Document) (store.Docume
 				return err
 			}
 			same, err := scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
-				WHERE sha256 = $1 AND size = $2 AND mime = $3 AND id <> $4 ORDER BY seq DESC LIMIT 1`, sum, d.Size, d.Mime, d.ID))
+				WHERE sha256 = $1 AND size = $2 AND mime = $3 AND id <> $4 AND owner = $5
+					AND coalesce(attributes, '') = coalesce($6::bytea, '')
+				ORDER BY seq DESC LIMIT 1`, sum, d.Size, d.Mime, d.ID, d.Owner, d.Attributes))
 			if err == nil {
 				out = same
 				return nil
@@ -299,13 +301,13 @@ func (s *Store) PutDocument(ctx context.Context, d store.Document) (store.Docume
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO documents (id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs, stripped, outline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		_, err = tx.Exec(ctx, `INSERT INTO documents (id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs, stripped, outline, owner)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (id) DO UPDATE SET access_hash = $2, file = $3, mime = $4, attributes = $5, date = $6,
-				size = $7, sha256 = $8, file_access = $9, thumbs = $10, stripped = $11, outline = $12,
+				size = $7, sha256 = $8, file_access = $9, thumbs = $10, stripped = $11, outline = $12, owner = $13,
 				seq = nextval(pg_get_serial_sequence('documents', 'seq'))`,
 			out.ID, out.AccessHash, out.File, out.Mime, out.Attributes, unixNano(out.Date), out.Size, sum,
-			out.FileAccess, string(thumbs), out.Stripped, out.Outline)
+			out.FileAccess, string(thumbs), out.Stripped, out.Outline, out.Owner)
 		return err
 	})
 	if err != nil {
@@ -321,14 +323,14 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-const documentColumns = `id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs::text, stripped, outline`
+const documentColumns = `id, access_hash, file, mime, attributes, date, size, sha256, file_access, thumbs::text, stripped, outline, owner`
 
 func scanDocument(row pgx.Row) (store.Document, error) {
 	var d store.Document
 	var date int64
 	var sum, thumbs []byte
 	if err := row.Scan(&d.ID, &d.AccessHash, &d.File, &d.Mime, &d.Attributes, &date, &d.Size, &sum,
-		&d.FileAccess, &thumbs, &d.Stripped, &d.Outline); err != nil {
+		&d.FileAccess, &thumbs, &d.Stripped, &d.Outline, &d.Owner); err != nil {
 		return d, notFound(err)
 	}
 	if err := json.Unmarshal(thumbs, &d.Thumbs); err != nil {
@@ -351,13 +353,13 @@ func (s *Store) Document(ctx context.Context, id int64) (store.Document, error) 
 }
 
 // DocumentByHash implements store.Documents: the latest document put with
-// that content, size and mime type.
-func (s *Store) DocumentByHash(ctx context.Context, sum [32]byte, size int64, mime string) (store.Document, error) {
+// that content, size and mime type, the owner's first.
+func (s *Store) DocumentByHash(ctx context.Context, sum [32]byte, size int64, mime string, owner int64) (store.Document, error) {
 	if sum == ([32]byte{}) {
 		return store.Document{}, store.ErrNotFound
 	}
 	return scanDocument(s.pool.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents
-		WHERE sha256 = $1 AND size = $2 AND mime = $3 ORDER BY seq DESC LIMIT 1`, sum[:], size, mime))
+		WHERE sha256 = $1 AND size = $2 AND mime = $3 ORDER BY owner = $4 DESC, seq DESC LIMIT 1`, sum[:], size, mime, owner))
 }
 
 // DocumentsByContent implements store.Documents, oldest first.

@@ -207,6 +207,9 @@ var migrations = [][]string{
 			WHERE user_id = 0 AND perm_id = '\x0000000000000000'::bytea`,
 		`CREATE INDEX auth_keys_expires ON auth_keys (expires) WHERE expires <> 0`,
 	},
+	8: { // each owner's documents keep their own metadata over shared content (S7e)
+		`ALTER TABLE documents ADD COLUMN owner bigint NOT NULL DEFAULT 0`,
+	},
 }
 
 // migrationLock is the advisory lock key that serializes migrations.

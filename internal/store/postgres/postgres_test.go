@@ -97,8 +97,8 @@ func TestO2_ProcessesShareOneDatabase(t *testing.T) {
 	if err := stores[0].Pool().QueryRow(t.Context(), `SELECT count(*) FROM filedc_migrations`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 6 {
-		t.Fatalf("%d migrations recorded, want 6", versions)
+	if want := postgres.Migrations; versions != want {
+		t.Fatalf("%d migrations recorded, want %d", versions, want)
 	}
 	rec := storetest.Record(1)
 	if err := stores[1].CommitFile(t.Context(), rec, storetest.Hashes(1, 2)); err != nil {

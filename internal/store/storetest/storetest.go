@@ -484,6 +484,7 @@ func TestContent(t *testing.T, open func(t *testing.T) (store.Temp, store.Conten
 	t.Run("SealFirstParts", func(t *testing.T) { testSealFirstParts(t, open) })
 	t.Run("SealAgain", func(t *testing.T) { testSealAgain(t, open) })
 	t.Run("SealMissingPart", func(t *testing.T) { testSealMissing(t, open) })
+	t.Run("SealChangedPart", func(t *testing.T) { testSealChanged(t, open) })
 	t.Run("SealedOutlivesUpload", func(t *testing.T) { testSealedOutlivesUpload(t, open) })
 	t.Run("DeleteKeepsUpload", func(t *testing.T) { testDeleteKeepsUpload(t, open) })
 	t.Run("ReadAtOutOfRange", func(t *testing.T) { testReadAtOutOfRange(t, open) })
@@ -494,12 +495,30 @@ func TestContent(t *testing.T, open func(t *testing.T) (store.Temp, store.Conten
 	t.Run("ConcurrentSealAndRead", func(t *testing.T) { testConcurrentSealRead(t, open) })
 }
 
+// Versions returns the versions of parts 0 to n-1 of upload id as ReadPart
+// reports them, for Seal; a missing part gets version 0.
+func Versions(t *testing.T, tmp store.Temp, id store.UploadID, n int) []uint64 {
+	t.Helper()
+	vs := make([]uint64, n)
+	for i := range vs {
+		p, _, err := tmp.ReadPart(t.Context(), id, i, buf())
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("ReadPart(%s, %d): %v", id, i, err)
+		}
+		vs[i] = p.Version
+	}
+	return vs
+}
+
 // seal saves data as upload id in parts of partSize bytes, seals them into
 // file and returns the file's layout.
 func seal(t *testing.T, tmp store.Temp, c store.Content, id store.UploadID, file int64, data []byte, partSize int) store.Layout {
 	t.Helper()
 	parts := putParts(t, tmp, id, store.UploadKey{Owner: 1, FileID: int64(file)}, data, partSize)
-	if err := c.Seal(t.Context(), id, file, len(parts)); err != nil {
+	if err := c.Seal(t.Context(), id, file, Versions(t, tmp, id, len(parts))); err != nil {
 		t.Fatalf("Seal(%s, %d, %d): %v", id, file, len(parts), err)
 	}
 	return store.Layout{Size: int64(len(data)), PartSize: len(parts[0]), Parts: len(parts)}
@@ -586,7 +605,7 @@ func testSealFirstParts(t *testing.T, open func(t *testing.T) (store.Temp, store
 	id, file := UploadID(1), int64(42)
 	data := Data(1, 5*4096)
 	putParts(t, tmp, id, store.UploadKey{Owner: 1, FileID: 2}, data, 4096)
-	if err := c.Seal(t.Context(), id, file, 3); err != nil {
+	if err := c.Seal(t.Context(), id, file, Versions(t, tmp, id, 3)); err != nil {
 		t.Fatalf("Seal of the first 3 of 5 parts: %v", err)
 	}
 	l := store.Layout{Size: 3 * 4096, PartSize: 4096, Parts: 3}
@@ -598,7 +617,7 @@ func testSealAgain(t *testing.T, open func(t *testing.T) (store.Temp, store.Cont
 	id, file := UploadID(1), int64(42)
 	data := Data(1, 3*4096+5)
 	l := seal(t, tmp, c, id, file, data, 4096)
-	if err := c.Seal(t.Context(), id, file, l.Parts); err != nil {
+	if err := c.Seal(t.Context(), id, file, Versions(t, tmp, id, l.Parts)); err != nil {
 		t.Fatalf("sealing the same pair again: %v", err)
 	}
 	checkContent(t, c, file, l, data)
@@ -625,16 +644,66 @@ func testSealMissing(t *testing.T, open func(t *testing.T) (store.Temp, store.Co
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := c.Seal(t.Context(), tt.id, int64(100+i), tt.parts); err == nil {
+			if err := c.Seal(t.Context(), tt.id, int64(100+i), Versions(t, tmp, tt.id, tt.parts)); err == nil {
 				t.Fatalf("Seal(%s, %d parts) of an incomplete upload succeeded", tt.id, tt.parts)
 			}
 		})
 	}
 	// The parts that are there can still be sealed.
-	if err := c.Seal(t.Context(), id, 7, 2); err != nil {
+	if err := c.Seal(t.Context(), id, 7, Versions(t, tmp, id, 2)); err != nil {
 		t.Fatalf("Seal of the 2 parts present: %v", err)
 	}
 	checkContent(t, c, 7, store.Layout{Size: 2048, PartSize: 1024, Parts: 2}, Data(1, 2048))
+}
+
+// testSealChanged checks S7e at the store: a part saved again after its
+// version was read is not sealed in its new version under the old one's name.
+func testSealChanged(t *testing.T, open func(t *testing.T) (store.Temp, store.Content)) {
+	tmp, c := open(t)
+	id, key := UploadID(1), store.UploadKey{Owner: 1, FileID: 2}
+	data := Data(1, 3*1024)
+	putParts(t, tmp, id, key, data, 1024)
+	read := Versions(t, tmp, id, 3)
+	if again := Versions(t, tmp, id, 3); !slices.Equal(again, read) {
+		t.Fatalf("versions read twice differ: %v, then %v", read, again)
+	}
+	if lister, ok := tmp.(store.PartLister); ok {
+		parts, err := lister.Parts(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			if p.Version != read[p.Index] {
+				t.Fatalf("Parts reports part %d in version %x, ReadPart in %x", p.Index, p.Version, read[p.Index])
+			}
+		}
+	}
+	resaved := Data(2, 1024)
+	if err := tmp.PutPart(t.Context(), id, key, store.Part{Index: 1, Size: 1024, Total: 3, SavedAt: savedAt(10)}, resaved); err != nil {
+		t.Fatal(err)
+	}
+	now := Versions(t, tmp, id, 3)
+	if now[1] == read[1] || now[0] != read[0] || now[2] != read[2] {
+		t.Fatalf("versions after saving part 1 again: %v, before %v", now, read)
+	}
+	if err := c.Seal(t.Context(), id, 42, read); !errors.Is(err, store.ErrPartChanged) {
+		t.Fatalf("Seal of versions read before a part was saved again: %v, want store.ErrPartChanged", err)
+	}
+	if files := list(t, c); len(files) != 0 {
+		t.Fatalf("a failed Seal left files %v", files)
+	}
+	// The parts as they are now seal as such.
+	if err := c.Seal(t.Context(), id, 42, now); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat(data[:1024], resaved, data[2048:])
+	checkContent(t, c, 42, store.Layout{Size: 3 * 1024, PartSize: 1024, Parts: 3}, want)
+	if err := tmp.DeletePart(t.Context(), id, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Seal(t.Context(), id, 43, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Seal of a deleted part: %v, want store.ErrNotFound", err)
+	}
 }
 
 func testSealedOutlivesUpload(t *testing.T, open func(t *testing.T) (store.Temp, store.Content)) {
@@ -664,7 +733,7 @@ func testDeleteKeepsUpload(t *testing.T, open func(t *testing.T) (store.Temp, st
 	for i, p := range split(data, 4096) {
 		checkPart(t, tmp, id, store.Part{Index: i, Size: len(p), Total: int32(l.Parts), SavedAt: savedAt(i)}, p)
 	}
-	if err := c.Seal(t.Context(), id, 43, l.Parts); err != nil {
+	if err := c.Seal(t.Context(), id, 43, Versions(t, tmp, id, l.Parts)); err != nil {
 		t.Fatalf("Seal after deleting an earlier seal: %v", err)
 	}
 	checkContent(t, c, 43, l, data)
@@ -785,6 +854,10 @@ func testConcurrentSealRead(t *testing.T, open func(t *testing.T) (store.Temp, s
 		datas[i] = Data(uint64(i), partSize*(1+i%4)+i*37+1)
 		putParts(t, tmp, UploadID(uint64(i)), store.UploadKey{Owner: 1, FileID: int64(i)}, datas[i], partSize)
 	}
+	versions := make([][]uint64, files)
+	for i := range files {
+		versions[i] = Versions(t, tmp, UploadID(uint64(i)), (len(datas[i])+partSize-1)/partSize)
+	}
 	layout := func(i int) store.Layout {
 		n := len(datas[i])
 		return store.Layout{Size: int64(n), PartSize: partSize, Parts: (n + partSize - 1) / partSize}
@@ -794,7 +867,7 @@ func testConcurrentSealRead(t *testing.T, open func(t *testing.T) (store.Temp, s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.Seal(t.Context(), UploadID(uint64(i)), int64(100+i), layout(i).Parts); err != nil {
+			if err := c.Seal(t.Context(), UploadID(uint64(i)), int64(100+i), versions[i]); err != nil {
 				t.Errorf("Seal %d: %v", i, err)
 			}
 		}()
