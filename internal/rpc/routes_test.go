@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/gotd/td/bin"
@@ -121,4 +122,44 @@ func TestS5_InvokeWithBusinessConnection(t *testing.T) {
 	_, err := h.ServeRPC(context.Background(), &server.Request{Key: loggedIn(1), Body: &b,
 		Invoke: wrap.Wrappers{BusinessConnection: "abc"}})
 	wantRPCError(t, "invokeWithBusinessConnection", err, 400, "CONNECTION_ID_INVALID")
+}
+
+// TestS5_Interceptors: interceptors wrap every call in order, the first
+// outermost, see the method's name and the error as the client gets it,
+// and can answer in the method's place.
+func TestS5_Interceptors(t *testing.T) {
+	var seen []string
+	record := func(tag string) Interceptor {
+		return func(ctx context.Context, method string, next func(context.Context) (bin.Encoder, error)) (bin.Encoder, error) {
+			seen = append(seen, tag+" "+method)
+			res, err := next(ctx)
+			if err != nil {
+				seen = append(seen, tag+" "+err.Error())
+			}
+			return res, err
+		}
+	}
+	fault := func(ctx context.Context, method string, next func(context.Context) (bin.Encoder, error)) (bin.Encoder, error) {
+		if method == "help.getNearestDc" {
+			return nil, &server.RPCError{Code: 420, Message: "FLOOD_WAIT_3"}
+		}
+		return next(ctx)
+	}
+	h := New(Config{DC: 2, Interceptors: []Interceptor{record("outer"), record("inner"), fault}})
+	anon := &server.Key{}
+	call := func(id uint32) error {
+		var b bin.Buffer
+		b.PutID(id)
+		_, err := h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b})
+		return err
+	}
+	wantRPCError(t, "help.getNearestDc under a fault", call(tg.HelpGetNearestDCRequestTypeID), 420, "FLOOD_WAIT_3")
+	wantRPCError(t, "upload.getFile before login", call(tg.UploadGetFileRequestTypeID), 401, "AUTH_KEY_UNREGISTERED")
+	want := []string{
+		"outer help.getNearestDc", "inner help.getNearestDc", "inner FLOOD_WAIT_3", "outer FLOOD_WAIT_3",
+		"outer upload.getFile", "inner upload.getFile", "inner AUTH_KEY_UNREGISTERED", "outer AUTH_KEY_UNREGISTERED",
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("interceptors saw %q, want %q", seen, want)
+	}
 }

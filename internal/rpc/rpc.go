@@ -70,6 +70,8 @@ type Config struct {
 	Now       func() time.Time
 	// Limits are the flood limits of calls (S7c).
 	Limits
+	// Interceptors wrap every call, the first outermost.
+	Interceptors []Interceptor
 	// Secret is the DC's secret; file references are signed with a key
 	// derived from it. FileRefTTL is how long a reference stays valid
 	// (default 2h).
@@ -195,8 +197,35 @@ func (h *Handler) ServeRPC(ctx context.Context, r *server.Request) (bin.Encoder,
 		return nil, errInputRequest
 	}
 	c := &call{Request: r, user: r.Key.Record().UserID}
-	res, err := h.serve(ctx, c, id)
-	return res, apiError(err)
+	if len(h.cfg.Interceptors) == 0 {
+		res, err := h.serve(ctx, c, id)
+		return res, apiError(err)
+	}
+	next := func(ctx context.Context) (bin.Encoder, error) {
+		res, err := h.serve(ctx, c, id)
+		return res, apiError(err)
+	}
+	method := MethodName(id)
+	for i := len(h.cfg.Interceptors) - 1; i >= 0; i-- {
+		intercept, inner := h.cfg.Interceptors[i], next
+		next = func(ctx context.Context) (bin.Encoder, error) { return intercept(ctx, method, inner) }
+	}
+	return next(ctx)
+}
+
+// Interceptor wraps every call: method names it ("upload.saveFilePart";
+// "unknown" without a route), and next serves it, its error already in the
+// form the client sees (*server.RPCError). Test faults hook in here, in the
+// manner of grpc-go's UnaryServerInterceptor.
+type Interceptor func(ctx context.Context, method string, next func(context.Context) (bin.Encoder, error)) (bin.Encoder, error)
+
+// MethodName returns the name of the method with constructor id, or
+// "unknown".
+func MethodName(id uint32) string {
+	if rt, ok := routes[id]; ok {
+		return rt.name
+	}
+	return "unknown"
 }
 
 // apiError turns engine and store errors into rpc_error.
