@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/aes"
@@ -14,7 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"regexp"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/procstat"
+	"github.com/filedc/filedc/internal/ready"
 )
 
 func benchCmd() *cobra.Command {
@@ -690,9 +690,6 @@ type benchServer struct {
 	waitErr error
 }
 
-// startLine matches the line "filedc serve" prints once it listens.
-var startLine = regexp.MustCompile(`^filedc: listening on (\S+), DC (\d+), key fingerprint -?\d+ \((.+)\), data `)
-
 // startBenchServer runs this binary's "serve" on loopback and waits for its
 // start line.
 func startBenchServer(ctx context.Context, data, listen, token, logPath, profile string, extra ...string) (*benchServer, error) {
@@ -704,8 +701,9 @@ func startBenchServer(ctx context.Context, data, listen, token, logPath, profile
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
+	readyPath := filepath.Join(data, "ready.json")
 	cmd := exec.Command(self, "serve", "--data", data, "--listen", listen,
-		"--http", "127.0.0.1:0", "--dc", strconv.Itoa(defaultDC), "--bot-token", token)
+		"--http", "127.0.0.1:0", "--dc", strconv.Itoa(defaultDC), "--bot-token", token, "--ready-file", readyPath)
 	cmd.Args = append(cmd.Args, extra...)
 	if profile != "" {
 		// serve writes the profile when it shuts down (on SIGINT from stop).
@@ -722,14 +720,10 @@ func startBenchServer(ctx context.Context, data, listen, token, logPath, profile
 		return nil, fmt.Errorf("starting %s serve: %w", self, err)
 	}
 	s := &benchServer{cmd: cmd, log: logFile, exited: make(chan struct{})}
-	lines := make(chan string, 1)
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		r := bufio.NewReader(stdout)
-		line, _ := r.ReadString('\n')
-		lines <- line
-		io.Copy(io.Discard, r) // nothing more is expected; never let the server block on stdout
+		io.Copy(io.Discard, stdout) // never let the server block on stdout
 	}()
 	go func() {
 		<-read // Wait closes stdout: reads come first
@@ -744,20 +738,13 @@ func startBenchServer(ctx context.Context, data, listen, token, logPath, profile
 		}
 		return nil, fmt.Errorf("filedc serve: %w\n%s", err, tail)
 	}
-	var line string
-	select {
-	case line = <-lines:
-	case <-ctx.Done():
-		return fail(ctx.Err())
-	case <-time.After(time.Minute):
-		return fail(errors.New("no start line within a minute"))
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	info, err := ready.Wait(waitCtx, readyPath, s.exited)
+	if err != nil {
+		return fail(err)
 	}
-	m := startLine.FindStringSubmatch(strings.TrimSpace(line))
-	if m == nil {
-		return fail(fmt.Errorf("unexpected start line %q", line))
-	}
-	s.addr, s.keyPath = m[1], m[3]
-	s.dc, _ = strconv.Atoi(m[2])
+	s.addr, s.keyPath, s.dc = info.Listen, info.PublicKey, info.DC
 	return s, nil
 }
 

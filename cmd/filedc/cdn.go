@@ -21,6 +21,7 @@ import (
 	"github.com/filedc/filedc/internal/mtproto/handshake"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/mtproto/session"
+	"github.com/filedc/filedc/internal/ready"
 	"github.com/filedc/filedc/internal/serverkey"
 	"github.com/filedc/filedc/internal/store/bolt"
 )
@@ -92,7 +93,13 @@ func openCDNMaster(o serveOptions, dcSecret []byte, engine *files.Engine, log *s
 // serveCDN runs a CDN DC: its own RSA key and auth keys in --data, the
 // encrypted blocks in memory, nothing of the content on disk (C4).
 func serveCDN(ctx context.Context, o serveOptions) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log, err := o.ops.logger()
+	if err != nil {
+		return err
+	}
+	if err := o.ops.clearReady(); err != nil {
+		return err
+	}
 	if o.dc <= 0 || o.dc > cluster.MaxDC {
 		return fmt.Errorf("--dc %d: a data center id is 1..%d", o.dc, cluster.MaxDC)
 	}
@@ -161,6 +168,12 @@ func serveCDN(ctx context.Context, o serveOptions) error {
 	log.Info("filedc CDN serving", "listen", mtLn.Addr().String(), "dc", o.dc, "fingerprint", key.Fingerprint, "http", ln.Addr().String(), "cache", cacheBytes)
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, CDN cache %s in memory, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, formatSize(cacheBytes), ln.Addr())
+	if err := o.ops.writeReady(ready.Info{Listen: mtLn.Addr().String(), DC: o.dc, Fingerprint: key.Fingerprint,
+		PublicKey: pubPath, HTTP: ln.Addr().String(), Data: o.data, CDN: true}); err != nil {
+		mtLn.Close()
+		ln.Close()
+		return err
+	}
 	err = runServers(ctx, hs, ln, func() error { return srv.Serve(ctx, mtLn) })
 	if err == nil {
 		log.Info("filedc CDN stopped")

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/filedc/filedc/internal/backendtest"
+	"github.com/filedc/filedc/internal/ready"
 	"github.com/filedc/filedc/internal/testenv"
 )
 
@@ -22,9 +25,17 @@ const testBotToken = "7000042:client-test-secret"
 // its MTProto address and public key path.
 func startServe(t *testing.T, bin string) (addr, key string) {
 	t.Helper()
-	data := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0",
+	info := startReady(t, bin, "serve", "--data", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--bot-token", testBotToken)
+	return info.Listen, info.PublicKey
+}
+
+// startReady runs the binary with args and --ready-file until the test
+// ends, and returns what it wrote there once ready.
+func startReady(t *testing.T, bin string, args ...string) ready.Info {
+	t.Helper()
+	readyPath := filepath.Join(t.TempDir(), "ready.json")
+	cmd := exec.Command(bin, append(args, "--ready-file", readyPath)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,15 +51,18 @@ func startServe(t *testing.T, bin string) (addr, key string) {
 		}
 	})
 	testenv.StopAtCleanup(t, cmd)
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	exited := make(chan struct{}) // standard output ends when the process does
+	go func() {
+		io.Copy(io.Discard, stdout)
+		close(exited)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := ready.Wait(ctx, readyPath, exited)
 	if err != nil {
-		t.Fatalf("server start line: %v", err)
+		t.Fatal(err)
 	}
-	m := startLine.FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("unexpected start line %q", line)
-	}
-	return m[1], m[3]
+	return info
 }
 
 // run runs the binary and returns its stdout and stderr.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,16 +12,19 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/bots"
 	"github.com/filedc/filedc/internal/cluster"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/probe"
+	"github.com/filedc/filedc/internal/ready"
 	"github.com/filedc/filedc/internal/rpc"
 )
 
@@ -76,6 +78,7 @@ func serveCmd() *cobra.Command {
 		web       webOptions
 		limits    server.Limits
 		calls     rpc.Limits
+		ops       opsOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -86,7 +89,9 @@ disk, records in an embedded database. Nothing to install.
 On first start it generates the server's RSA key and publishes it as DIR/public.pem
 (PEM "RSA PUBLIC KEY", PKCS#1) for clients to trust.
 
-It answers GET /healthz on the --http address with the engine's state.
+It answers GET /healthz on the --http address with the engine's state, and
+the admin API that "filedc bot" uses (from this machine, with the token in
+DIR/admin.token unless --admin-token gives one).
 
 Scale-out backends replace parts of the embedded default, in any combination:
   --s3 URL        content and the bytes of temporary parts in S3-compatible object
@@ -122,7 +127,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls, ops: ops}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -153,6 +158,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	webFlags(f, &web)
 	limitFlags(f, &limits)
 	callLimitFlags(f, &calls)
+	opsFlags(f, &ops)
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
@@ -177,10 +183,14 @@ type serveOptions struct {
 	web                webOptions
 	limits             server.Limits
 	calls              rpc.Limits
+	ops                opsOptions
 }
 
 func serve(ctx context.Context, o serveOptions) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log, err := o.ops.logger()
+	if err != nil {
+		return err
+	}
 	o.files.Logger = log
 	if o.dc <= 0 || o.dc > cluster.MaxDC {
 		return fmt.Errorf("--dc %d: a data center id is 1..%d (file ids carry it in 8 bits)", o.dc, cluster.MaxDC)
@@ -200,6 +210,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		}()
 	}
 	if err := o.stores.Validate(); err != nil {
+		return err
+	}
+	if err := o.ops.clearReady(); err != nil {
 		return err
 	}
 	key, salt, pubPath, err := dcKeys(o)
@@ -258,6 +271,17 @@ func serve(ctx context.Context, o serveOptions) error {
 			"temp_bytes": b.Engine.TempBytes(),
 		})
 	})
+	var dcServer atomic.Pointer[server.Server]
+	adminAPI, err := o.ops.admin(o.data, &bots.Service{Accounts: b.Meta, Keys: b.Meta, LoggedOut: func(user int64) {
+		if s := dcServer.Load(); s != nil {
+			s.LogOut(user)
+		}
+	}})
+	if err != nil {
+		mtLn.Close()
+		return err
+	}
+	adminAPI.Register(mux)
 	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		mtLn.Close()
@@ -268,8 +292,15 @@ func serve(ctx context.Context, o serveOptions) error {
 		"fingerprint", key.Fingerprint, "http", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
+	if err := o.ops.writeReady(ready.Info{Listen: mtLn.Addr().String(), DC: o.dc, Fingerprint: key.Fingerprint,
+		PublicKey: pubPath, HTTP: ln.Addr().String(), Data: o.data}); err != nil {
+		mtLn.Close()
+		ln.Close()
+		return err
+	}
 	err = runServers(ctx, srv, ln, func() error {
-		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls})
+		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls,
+			OnServer: func(s *server.Server) { dcServer.Store(s) }})
 	})
 	if err == nil {
 		log.Info("filedc stopped")

@@ -2,8 +2,6 @@ package backend
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +49,9 @@ type DCConfig struct {
 	Limits server.Limits
 	// CallLimits are the flood limits of calls (S7c).
 	CallLimits rpc.Limits
+	// OnServer, when set, is given the MTProto server before it serves
+	// (the admin API logs revoked bots out of its cache).
+	OnServer func(*server.Server)
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -78,6 +79,9 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Logger:  cfg.Logger,
 		Limits:  cfg.Limits,
 	})
+	if cfg.OnServer != nil {
+		cfg.OnServer(srv)
+	}
 	return srv.Serve(ctx, cfg.Listen)
 }
 
@@ -115,21 +119,3 @@ func RegisterBotToken(ctx context.Context, accounts store.Accounts, token string
 	return accounts.PutAccount(ctx, acc)
 }
 
-// NewBot creates a bot account named name and returns its token.
-func NewBot(ctx context.Context, accounts store.Accounts, name string) (string, error) {
-	var b [24]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	secret := base64.RawURLEncoding.EncodeToString(b[:])
-	id, err := store.NewAccountID(ctx, accounts, 1_000_000_000, randid.Int63)
-	if err != nil {
-		return "", err
-	}
-	acc := store.Account{ID: id, Bot: true, Name: name, Username: name, Secret: secret,
-		AccessKey: randid.Int63(), Created: time.Now()}
-	if err := accounts.PutAccount(ctx, acc); err != nil {
-		return "", err
-	}
-	return strconv.FormatInt(id, 10) + ":" + secret, nil
-}

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rsa"
@@ -9,13 +8,13 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +28,7 @@ import (
 	"github.com/gotd/td/tgerr"
 	"github.com/gotd/td/transport"
 
+	"github.com/filedc/filedc/internal/ready"
 	"github.com/filedc/filedc/internal/testenv"
 )
 
@@ -75,6 +75,7 @@ func filedcBinary(t testing.TB) string {
 // dc is a running filedc process.
 type dc struct {
 	addr *net.TCPAddr
+	http string // the --http address
 	key  *rsa.PublicKey
 	data string // the server's --data directory
 	pid  int    // the server process
@@ -88,20 +89,22 @@ func startServer(t testing.TB, extra ...string) *dc {
 		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", botToken}, extra...)
 	args = append(args, backendFlags(t, data)...)
 	p := launch(t, args...)
-	return &dc{addr: p.addr, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data, pid: p.cmd.Process.Pid}
+	return &dc{addr: p.addr, http: p.http, key: readPublicKey(t, filepath.Join(data, "public.pem")), data: data, pid: p.cmd.Process.Pid}
 }
 
 // process is a running filedc command.
 type process struct {
 	cmd  *exec.Cmd
 	addr *net.TCPAddr // where it listens for MTProto
+	http string       // its --http address
 }
 
 // launch runs `filedc ARGS...` until the test ends (interrupted, then
-// killed after 30 s) and waits for its start line.
+// killed after 30 s) and waits for the file --ready-file writes.
 func launch(t testing.TB, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(filedcBinary(t), args...)
+	readyPath := filepath.Join(t.TempDir(), "ready.json")
+	cmd := exec.Command(filedcBinary(t), append(args, "--ready-file", readyPath)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -111,20 +114,23 @@ func launch(t testing.TB, args ...string) *process {
 		t.Fatal(err)
 	}
 	testenv.StopAtCleanup(t, cmd)
-	// "filedc: listening on ADDR, DC 2, key fingerprint F (PATH), ..."
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	// Its standard output ends when it does.
+	exited := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, stdout)
+		close(exited)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	info, err := ready.Wait(ctx, readyPath, exited)
 	if err != nil {
-		t.Fatalf("server start line: %v", err)
+		t.Fatalf("filedc %s: %v", args[0], err)
 	}
-	fields := strings.Fields(line)
-	if len(fields) < 4 || fields[1] != "listening" {
-		t.Fatalf("unexpected start line %q", line)
-	}
-	addr, err := net.ResolveTCPAddr("tcp", strings.TrimSuffix(fields[3], ","))
+	addr, err := net.ResolveTCPAddr("tcp", info.Listen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &process{cmd: cmd, addr: addr}
+	return &process{cmd: cmd, addr: addr, http: info.HTTP}
 }
 
 // readPublicKey reads a public.pem a server published.

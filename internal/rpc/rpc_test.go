@@ -161,6 +161,9 @@ func (s *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error   { delete(
 func (s *memKeys) DeleteUnusedAuthKeys(context.Context, time.Time, time.Time, int) (int, error) {
 	return 0, nil // handler tests never collect keys
 }
+func (s *memKeys) LogOut(context.Context, int64) (int, error) {
+	return 0, nil // handler tests log nobody out
+}
 func (s *memKeys) AuthKey(_ context.Context, id [8]byte) (store.AuthKey, error) {
 	k, ok := s.m[id]
 	if !ok {

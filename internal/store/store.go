@@ -209,6 +209,9 @@ type AuthKeys interface {
 	// DeleteUnusedAuthKeys removes at most limit keys that are Unused at
 	// now, and returns how many went.
 	DeleteUnusedAuthKeys(ctx context.Context, idleBefore, now time.Time, limit int) (int, error)
+	// LogOut clears the account of every key logged in as user, and
+	// returns how many were.
+	LogOut(ctx context.Context, user int64) (int, error)
 }
 
 // Account is a user of the server. Bots log in with a token the operator
@@ -234,6 +237,8 @@ type Accounts interface {
 	Account(ctx context.Context, id int64) (Account, error)
 	// AccountByPhone returns the account with a phone number or ErrNotFound.
 	AccountByPhone(ctx context.Context, phone string) (Account, error)
+	// Bots returns the bot accounts, by id.
+	Bots(ctx context.Context) ([]Account, error)
 }
 
 // NewAccountID returns a random account id of at least min that no account

@@ -1,10 +1,10 @@
 package gotdtest
 
 import (
-	"bufio"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -57,36 +57,46 @@ type Server struct {
 func StartServer(t testing.TB) *Server {
 	t.Helper()
 	data := t.TempDir()
+	readyPath := filepath.Join(t.TempDir(), "ready.json")
 	cmd := exec.Command(binary(t), "serve", "--data", data, "--listen", "127.0.0.1:0",
-		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", BotToken)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+		"--http", "127.0.0.1:0", "--dc", "2", "--bot-token", BotToken, "--ready-file", readyPath)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(30 * time.Second):
 			cmd.Process.Kill()
+			<-exited
 		}
 	})
-	// "filedc: listening on ADDR, DC 2, key fingerprint F (PATH), ..."
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("server start line: %v", err)
+	// serve writes the file once it accepts connections:
+	// {"listen": "127.0.0.1:PORT", ...}.
+	var ready struct {
+		Listen string `json:"listen"`
 	}
-	fields := strings.Fields(line)
-	if len(fields) < 4 || fields[1] != "listening" {
-		t.Fatalf("unexpected start line %q", line)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(readyPath); err == nil {
+			if err := json.Unmarshal(b, &ready); err != nil {
+				t.Fatalf("ready file: %v", err)
+			}
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatal("filedc serve exited before it was ready")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("filedc serve was not ready after 2 minutes")
+		}
 	}
-	addr, err := net.ResolveTCPAddr("tcp", strings.TrimSuffix(fields[3], ","))
+	addr, err := net.ResolveTCPAddr("tcp", ready.Listen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,3 +107,21 @@ func (s *Server) collectKeys(ctx context.Context) (int, error) {
 	}
 	return total, nil
 }
+
+// LogOut forgets, in this process's cache, the login of every key logged in
+// as user (the store's records are the caller's to change): their next
+// calls that need an account answer AUTH_KEY_UNREGISTERED.
+func (s *Server) LogOut(user int64) int {
+	n := 0
+	s.keysMu.RLock()
+	defer s.keysMu.RUnlock()
+	for _, k := range s.keys {
+		k.Update(func(r *store.AuthKey) {
+			if r.UserID == user {
+				r.UserID = 0
+				n++
+			}
+		})
+	}
+	return n
+}

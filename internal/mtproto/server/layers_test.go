@@ -51,6 +51,20 @@ func (m *memKeys) DeleteUnusedAuthKeys(_ context.Context, idleBefore, now time.T
 	return n, nil
 }
 
+func (m *memKeys) LogOut(_ context.Context, user int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, k := range m.keys {
+		if k.UserID == user {
+			k.UserID = 0
+			m.keys[id] = k
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

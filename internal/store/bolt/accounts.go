@@ -1,8 +1,10 @@
 package bolt
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -68,8 +70,36 @@ func (m *Meta) Account(ctx context.Context, id int64) (store.Account, error) {
 	if err != nil {
 		return store.Account{}, err
 	}
+	return a.record(), nil
+}
+
+func (a account) record() store.Account {
 	return store.Account{ID: a.ID, Bot: a.Bot, Name: a.Name, Username: a.Username, Phone: a.Phone,
-		Secret: a.Secret, AccessKey: a.AccessKey, Premium: a.Premium, Created: fromUnixNano(a.Created), Photos: a.Photos}, nil
+		Secret: a.Secret, AccessKey: a.AccessKey, Premium: a.Premium, Created: fromUnixNano(a.Created), Photos: a.Photos}
+}
+
+// Bots implements store.Accounts. Accounts are few (bots and test users),
+// so a scan is the index.
+func (m *Meta) Bots(ctx context.Context) ([]store.Account, error) {
+	var bots []store.Account
+	err := m.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccounts)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var a account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			if a.Bot {
+				bots = append(bots, a.record())
+			}
+			return nil
+		})
+	})
+	slices.SortFunc(bots, func(a, b store.Account) int { return cmp.Compare(a.ID, b.ID) })
+	return bots, err
 }
 
 // AccountByPhone implements store.Accounts.

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -135,4 +136,35 @@ func (m *Meta) DeleteAuthKey(ctx context.Context, id [8]byte) error {
 		}
 		return b.Delete(id[:])
 	})
+}
+
+// LogOut implements store.AuthKeys.
+func (m *Meta) LogOut(ctx context.Context, user int64) (int, error) {
+	n := 0
+	err := m.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAuthKeys)
+		if b == nil {
+			return nil
+		}
+		var out [][]byte
+		err := b.ForEach(func(id, v []byte) error {
+			if len(v) >= authKeyRecordV1 && int64(binary.BigEndian.Uint64(v[272:])) == user {
+				out = append(out, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range out {
+			v := bytes.Clone(b.Get(id))
+			binary.BigEndian.PutUint64(v[272:], 0)
+			if err := b.Put(id, v); err != nil {
+				return err
+			}
+		}
+		n = len(out)
+		return nil
+	})
+	return n, err
 }

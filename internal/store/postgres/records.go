@@ -111,6 +111,33 @@ func (s *Store) Account(ctx context.Context, id int64) (store.Account, error) {
 	return scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 }
 
+// Bots implements store.Accounts.
+func (s *Store) Bots(ctx context.Context) ([]store.Account, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE bot ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bots []store.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		bots = append(bots, a)
+	}
+	return bots, rows.Err()
+}
+
+// LogOut implements store.AuthKeys.
+func (s *Store) LogOut(ctx context.Context, user int64) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE auth_keys SET user_id = 0 WHERE user_id = $1`, user)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // AccountByPhone implements store.Accounts.
 func (s *Store) AccountByPhone(ctx context.Context, phone string) (store.Account, error) {
 	return scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE phone = $1`, phone))

@@ -36,6 +36,22 @@ func TestAccounts(t *testing.T, open func(t *testing.T) store.Accounts) {
 			t.Fatalf("by phone: %+v, %v", got, err)
 		}
 	})
+	t.Run("Bots", func(t *testing.T) {
+		s := open(t)
+		for _, a := range []store.Account{
+			{ID: 7000009, Bot: true, Name: "second", Secret: "b", Created: savedAt(3)},
+			{ID: 7000001, Bot: true, Name: "first", Secret: "a", Created: savedAt(1)},
+			{ID: 7000005, Name: "Ann", Phone: "9996620000", Created: savedAt(2)},
+		} {
+			if err := s.PutAccount(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bots, err := s.Bots(ctx)
+		if err != nil || len(bots) != 2 || bots[0].Name != "first" || bots[1].Name != "second" || bots[1].Secret != "b" {
+			t.Fatalf("bots: %+v, %v; want first and second, by id", bots, err)
+		}
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.Account(ctx, 1); !errors.Is(err, store.ErrNotFound) {

@@ -119,4 +119,26 @@ func TestAuthKeys(t *testing.T, open func(t *testing.T) store.AuthKeys) {
 			}
 		}
 	})
+	t.Run("LogOut", func(t *testing.T) {
+		s := open(t)
+		var keys []store.AuthKey
+		for i, user := range []int64{7, 7, 8, 0} {
+			k := key(byte(30 + i))
+			k.UserID = user
+			if err := s.PutAuthKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		if n, err := s.LogOut(ctx, 7); err != nil || n != 2 {
+			t.Fatalf("logged out %d keys, %v; want 2", n, err)
+		}
+		for i, want := range []int64{0, 0, 8, 0} {
+			got, err := s.AuthKey(ctx, keys[i].ID)
+			keys[i].UserID = want
+			if err != nil || !same(got, keys[i]) {
+				t.Errorf("key %d after the log-out: %+v, %v", i, got, err)
+			}
+		}
+	})
 }

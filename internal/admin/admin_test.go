@@ -1,0 +1,59 @@
+package admin
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/filedc/filedc/internal/bots"
+	"github.com/filedc/filedc/internal/store/bolt"
+)
+
+// TestO3_AdminAPIGuards: the admin API answers only this machine (unless
+// allowed) and only with the token; its errors are JSON that says why.
+func TestO3_AdminAPIGuards(t *testing.T) {
+	meta, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	mux := http.NewServeMux()
+	h := &Handler{Bots: &bots.Service{Accounts: meta, Keys: meta}, Token: "secret"}
+	h.Register(mux)
+	do := func(method, path, from, token, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.RemoteAddr = from
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		return w
+	}
+	for _, tc := range []struct {
+		method, path, from, token, body string
+		status                          int
+		says                            string
+	}{
+		{"GET", "/api/bots", "203.0.113.5:999", "secret", "", 403, "this machine only"},
+		{"GET", "/api/bots", "127.0.0.1:999", "", "", 401, "admin token"},
+		{"GET", "/api/bots", "[::1]:999", "wrong", "", 401, "admin token"},
+		{"POST", "/api/bots", "127.0.0.1:999", "secret", `{"name": "a"}`, 400, "3 to 32"},
+		{"POST", "/api/bots", "127.0.0.1:999", "secret", `name=a`, 400, "not {"},
+		{"POST", "/api/bots/77/revoke", "127.0.0.1:999", "secret", "", 404, "no such bot"},
+		{"POST", "/api/bots/x/revoke", "127.0.0.1:999", "secret", "", 400, "a number"},
+		{"POST", "/api/bots", "127.0.0.1:999", "secret", `{"name": "good_bot"}`, 201, `"token":`},
+		{"GET", "/api/bots", "127.0.0.1:999", "secret", "", 200, "good_bot"},
+	} {
+		w := do(tc.method, tc.path, tc.from, tc.token, tc.body)
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.says) {
+			t.Errorf("%s %s from %s: %d %s; want %d saying %q", tc.method, tc.path, tc.from, w.Code, w.Body, tc.status, tc.says)
+		}
+	}
+	h.Remote = true
+	if w := do("GET", "/api/bots", "203.0.113.5:999", "secret", ""); w.Code != 200 {
+		t.Errorf("with remote requests allowed: %d %s", w.Code, w.Body)
+	}
+}
