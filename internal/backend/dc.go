@@ -118,4 +118,3 @@ func RegisterBotToken(ctx context.Context, accounts store.Accounts, token string
 	acc.Secret = secret
 	return accounts.PutAccount(ctx, acc)
 }
-
