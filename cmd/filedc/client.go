@@ -12,8 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +25,8 @@ import (
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/transport"
 	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 )
 
@@ -272,16 +272,14 @@ func downloadBuilder(api *tg.Client, ref docRef, threads int, verify bool) *down
 	return downloader.NewDownloader().Download(api, loc).WithThreads(threads).WithVerify(verify)
 }
 
-// progressBar draws a transfer's progress on a terminal: a bar, the share
-// done, bytes and MiB/s. A nil *progressBar draws nothing.
+// progressBar draws a transfer's progress on a terminal with mpb: a bar,
+// the share done, bytes and the average speed. A nil *progressBar draws
+// nothing.
 type progressBar struct {
-	w     io.Writer
-	label string
-	total int64 // -1 when unknown
-	done  atomic.Int64
-	start time.Time
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	out  io.Writer
+	p    *mpb.Progress
+	bar  *mpb.Bar
+	done atomic.Int64 // the most an upload's callbacks reported
 }
 
 // startProgress starts a progress bar on stderr when stderr is a terminal,
@@ -290,28 +288,26 @@ func startProgress(label string, total int64) *progressBar {
 	if !term.IsTerminal(int(os.Stderr.Fd())) {
 		return nil
 	}
-	p := &progressBar{w: os.Stderr, label: label, total: total, start: time.Now(), stop: make(chan struct{})}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-				p.draw()
-			}
-		}
-	}()
-	return p
+	return newProgressBar(os.Stderr, label, total)
+}
+
+// newProgressBar draws on out; total < 0 when unknown.
+func newProgressBar(out io.Writer, label string, total int64) *progressBar {
+	p := mpb.New(mpb.WithOutput(out), mpb.WithWidth(100), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh())
+	bar := p.AddBar(max(total, 0), mpb.BarWidth(30),
+		mpb.PrependDecorators(decor.Name(label+" ")),
+		mpb.AppendDecorators(
+			decor.Percentage(decor.WCSyncSpace),
+			decor.CountersKibiByte("  % .1f / % .1f"),
+			decor.AverageSpeed(decor.SizeB1024(0), "  % .1f"),
+		))
+	return &progressBar{out: out, p: p, bar: bar}
 }
 
 // add counts n more bytes done.
 func (p *progressBar) add(n int64) {
 	if p != nil {
-		p.done.Add(n)
+		p.bar.IncrInt64(n)
 	}
 }
 
@@ -322,45 +318,28 @@ func (p *progressBar) Chunk(_ context.Context, s uploader.ProgressState) error {
 	}
 	for { // callbacks of parallel parts may arrive out of order: keep the largest
 		old := p.done.Load()
-		if s.Uploaded <= old || p.done.CompareAndSwap(old, s.Uploaded) {
+		if s.Uploaded <= old {
+			return nil
+		}
+		if p.done.CompareAndSwap(old, s.Uploaded) {
+			p.bar.SetCurrent(s.Uploaded)
 			return nil
 		}
 	}
 }
 
-func (p *progressBar) draw() {
-	const width = 30
-	done := p.done.Load()
-	elapsed := time.Since(p.start).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(done) / mib / elapsed
-	}
-	if p.total > 0 {
-		frac := min(float64(done)/float64(p.total), 1)
-		fill := int(frac * width)
-		bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
-		if fill < width {
-			bar = bar[:fill] + ">" + bar[fill+1:]
-		}
-		fmt.Fprintf(p.w, "\r%s [%s] %3.0f%%  %.1f/%.1f MiB  %.1f MiB/s ", p.label, bar, frac*100,
-			float64(done)/mib, float64(p.total)/mib, rate)
-		return
-	}
-	fmt.Fprintf(p.w, "\r%s %.1f MiB  %.1f MiB/s ", p.label, float64(done)/mib, rate)
-}
-
-// finish stops the bar; after a complete transfer it draws it once more.
+// finish completes the bar after a whole transfer, or leaves it where it
+// stopped, and waits until it is drawn.
 func (p *progressBar) finish(ok bool) {
 	if p == nil {
 		return
 	}
-	close(p.stop)
-	p.wg.Wait()
 	if ok {
-		p.draw()
+		p.bar.SetTotal(-1, true) // complete at what was done
+	} else {
+		p.bar.Abort(false)
 	}
-	fmt.Fprintln(p.w)
+	p.p.Wait()
 }
 
 // countingWriterAt counts what a download writes into a progress bar.
