@@ -39,7 +39,7 @@ const (
 type Config struct {
 	MaxParts        int           // file_part limit for ordinary accounts (default 4000)
 	PremiumMaxParts int           // for premium accounts (default 8000)
-	TempBudget      int64         // bytes of temporary parts, a hard bound unless Shared (default 4 GiB)
+	TempBudget      int64         // bytes of temporary parts, a hard bound per process (default 4 GiB)
 	MinTTL          time.Duration // temporary parts are never evicted younger (default 10m)
 	MaxTTL          time.Duration // temporary parts never live longer (default 6h)
 	// Per-account limits (S7), answered with FLOOD_WAIT_X. Negative: none.
@@ -81,7 +81,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxTempBytesPerOwner == 0 {
 		c.MaxTempBytesPerOwner = 8 << 30
 	}
-	if !c.Shared && c.MaxTempBytesPerOwner > c.TempBudget {
+	if c.MaxTempBytesPerOwner > c.TempBudget {
 		// One account never holds more than the whole budget (S7b).
 		c.MaxTempBytesPerOwner = c.TempBudget
 	}

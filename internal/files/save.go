@@ -112,7 +112,20 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	delta := int64(len(data) - ps.size(index))
 	if limit := e.cfg.MaxTempBytesPerOwner; limit > 0 && u.owner.bytes.Load()+delta > limit {
 		u.mu.Unlock()
-		return e.floodWait()
+		if !e.cfg.Shared {
+			return e.floodWait()
+		}
+		// The account's uploads another process finalized may still count.
+		e.sweeping.Lock()
+		e.forgetGoneLocked(ctx, maxGoneChecks)
+		e.sweeping.Unlock()
+		u.mu.Lock()
+		ps = u.parts
+		delta = int64(len(data) - ps.size(index))
+		if u.owner.bytes.Load()+delta > limit {
+			u.mu.Unlock()
+			return e.floodWait()
+		}
 	}
 	if !e.reserveTemp(delta) {
 		// The budget is hard (S7b): room is made by evicting uploads past
@@ -189,12 +202,13 @@ func (e *Engine) dropIfEmpty(ctx context.Context, u *upload) {
 }
 
 // reserveTemp counts delta more bytes of temporary parts, unless that would
-// pass the budget of an engine that is not shared. Shared engines each see
-// only part of what is stored, so their budget stays a target for eviction.
+// pass the budget. With several processes (Shared) each counts the parts it
+// saved and those of the uploads it finalizes or sweeps: each holds at most
+// the budget, so a DC holds at most its processes times the budget.
 func (e *Engine) reserveTemp(delta int64) bool {
 	for {
 		cur := e.tempBytes.Load()
-		if delta > 0 && !e.cfg.Shared && cur+delta > e.cfg.TempBudget {
+		if delta > 0 && cur+delta > e.cfg.TempBudget {
 			return false
 		}
 		if e.tempBytes.CompareAndSwap(cur, cur+delta) {
@@ -208,6 +222,34 @@ func (e *Engine) reserveTemp(delta int64) bool {
 func (e *Engine) makeRoom(ctx context.Context, need int64) bool {
 	e.sweeping.Lock()
 	e.evictLocked(ctx, e.cfg.Clock.Now(), need)
+	if e.cfg.Shared && e.tempBytes.Load()+need > e.cfg.TempBudget {
+		// Uploads another process finalized still count here until they
+		// are seen gone: look, however young they are.
+		e.forgetGoneLocked(ctx, maxGoneChecks)
+	}
 	e.sweeping.Unlock()
 	return e.tempBytes.Load()+need <= e.cfg.TempBudget
+}
+
+// maxGoneChecks bounds the store reads of one forgetGoneLocked.
+const maxGoneChecks = 64
+
+// forgetGoneLocked drops, of the limit least recently touched uploads,
+// those another process finalized or emptied. The caller holds e.sweeping.
+func (e *Engine) forgetGoneLocked(ctx context.Context, limit int) {
+	var candidates []*upload
+	e.mu.Lock()
+	for el := e.lru.Back(); el != nil && len(candidates) < limit; el = el.Prev() {
+		candidates = append(candidates, el.Value.(*upload))
+	}
+	e.mu.Unlock()
+	for _, u := range candidates {
+		if !u.rw.TryLock() {
+			continue // a save or finalization of this process is busy with it
+		}
+		if !u.gone {
+			e.syncForSweep(ctx, u)
+		}
+		u.rw.Unlock()
+	}
 }

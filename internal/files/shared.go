@@ -30,7 +30,8 @@ import (
 // (right unless the client reuses a file_id, which finalization then
 // detects), so parts are saved during a Meta outage as on one process.
 //
-// Limits on temporary space and uploads per account apply per process.
+// Limits on temporary space and uploads per account apply per process: a
+// DC of N processes holds at most N times the temporary budget.
 
 // maxGenerations bounds the search for an upload's current generation.
 const maxGenerations = 1 << 10

@@ -103,14 +103,17 @@ func TestO2_MissingPartSavedThroughTheOtherProcess(t *testing.T) {
 	wantErr(t, err, "FILE_PART_SIZE_CHANGED")
 }
 
-// A process sweeping over its temp budget does not evict an upload that
-// looks old to it but was touched through another process lately (U8).
+// A process making room in its temp budget does not evict an upload that
+// looks old to it but was touched through another process lately (U8); an
+// upload nobody touched for MinTTL it evicts for every process. The budget
+// is hard in each process (S7b).
 func TestO2_SweepSeesPartsSavedThroughAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
-	a, b := twoProcesses(t, files.Config{Clock: clock, TempBudget: 1, MinTTL: 10 * time.Minute})
+	const part = 64 << 10
+	a, b := twoProcesses(t, files.Config{Clock: clock, TempBudget: part, MinTTL: 10 * time.Minute})
 	key := store.UploadKey{Owner: 7, FileID: 3}
-	parts := split(content(24, 2*64<<10), 64<<10)
+	parts := split(content(24, 2*part), part)
 	if err := a.SavePart(ctx, files.SavePart{Key: key, Part: 0, Data: parts[0]}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,25 +121,29 @@ func TestO2_SweepSeesPartsSavedThroughAnotherProcess(t *testing.T) {
 	if err := b.SavePart(ctx, files.SavePart{Key: key, Part: 1, Data: parts[1]}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
+	// a is at its budget: another upload's part waits, since the only
+	// upload a could evict was touched through b a moment ago.
+	other := store.UploadKey{Owner: 8, FileID: 9}
+	err := a.SavePart(ctx, files.SavePart{Key: other, Part: 0, Data: parts[0]})
+	wantErr(t, err, "FLOOD_WAIT_5")
 	rec, err := a.Finalize(ctx, files.Finalize{Key: key, Parts: 2})
 	if err != nil {
 		t.Fatalf("the upload touched through b was evicted by a: %v", err)
 	}
 	checkStored(t, a, rec, append(append([]byte(nil), parts[0]...), parts[1]...))
-	// Once nobody touches an upload for MinTTL, either process evicts it.
+	// b still counts part 1 of the upload a finalized: making room, it
+	// finds that upload gone and forgets it.
 	key2 := store.UploadKey{Owner: 7, FileID: 4}
 	if err := b.SavePart(ctx, files.SavePart{Key: key2, Part: 0, Data: parts[0]}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("b's save after a finalized what b counted: %v", err)
 	}
 	if err := a.SavePart(ctx, files.SavePart{Key: key2, Part: 1, Data: parts[1]}); err != nil {
 		t.Fatal(err)
 	}
+	// Once nobody touches an upload for MinTTL, either process evicts it.
 	clock.Advance(11 * time.Minute)
-	if err := a.Sweep(ctx); err != nil {
-		t.Fatal(err)
+	if err := a.SavePart(ctx, files.SavePart{Key: other, Part: 0, Data: parts[0]}); err != nil {
+		t.Fatalf("a save after MinTTL: %v", err)
 	}
 	_, err = b.Finalize(ctx, files.Finalize{Key: key2, Parts: 2})
 	wantErr(t, err, "FILE_PART_0_MISSING")
