@@ -391,7 +391,7 @@ func TestS7a_AttackGarbageOnEveryTransport(t *testing.T) {
 // before and after login: 1,000 connections on one key, each with its own
 // session, ping; then the key logs in as a bot and each connection makes a
 // call as the bot. The key exchange, once per key and not per connection,
-// is left out. The figures go in the README.
+// is left out. The figures go in docs/reliability.md.
 func TestS7a_MemoryPerConnection(t *testing.T) {
 	const n = 1000
 	raiseFileLimit(t, 4000)
