@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -45,7 +46,7 @@ var crashBots = []string{botToken, secondBot, thirdBot}
 
 const (
 	crashWorkers = 4
-	crashBudget  = 48 << 20 // --temp-budget of the loop: small, so eviction happens
+	crashBudget  = 48 << 20 // --temp-budget: what kills leave behind can reach it
 )
 
 // crashFile is a file whose finalization a client got the answer to.
@@ -97,7 +98,7 @@ func (j *crashJob) part(i int) []byte {
 	return j.data[i*j.partSize : min(len(j.data), (i+1)*j.partSize)]
 }
 
-// crashFigures are what the loop counts; figures read them at the end.
+// crashFigures are what the loop counts, logged at the end.
 type crashFigures struct {
 	iterations, starts, kills, earlyKills  atomic.Int64
 	finalized, midDownloads, resumed       atomic.Int64
@@ -199,34 +200,48 @@ func runCrashLoop(t *testing.T, iterations int, maxDelay time.Duration) {
 	l.verify()
 }
 
-// start runs `filedc serve` on the loop's data directory and waits for its
-// start line; the process's log goes to a file of its own.
-func (l *crashLoop) start(name string) (*crashProc, error) {
+// serveArgs are the arguments of every start: a sweep every second, so that
+// one runs within each start.
+func (l *crashLoop) serveArgs() []string {
 	args := []string{"serve", "--data", l.data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dc", "2",
 		"--temp-budget", strconv.Itoa(crashBudget), "--temp-min-ttl", "2s", "--temp-sweep-every", "1s"}
 	for _, b := range crashBots {
 		args = append(args, "--bot-token", b)
 	}
-	args = append(args, l.flags...)
+	return append(args, l.flags...)
+}
+
+// spawn starts `filedc serve` on the loop's data directory, its log to a
+// file of its own; the process is killed when the test ends at the latest.
+func (l *crashLoop) spawn(name string) (*crashProc, io.Reader, error) {
 	p := &crashProc{log: filepath.Join(l.logs, name+".log"), exited: make(chan struct{}), started: time.Now()}
 	logf, err := os.Create(p.log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p.cmd = exec.Command(filedcBinary(l.t), args...)
+	p.cmd = exec.Command(filedcBinary(l.t), l.serveArgs()...)
 	p.cmd.Stderr = logf
 	stdout, err := p.cmd.StdoutPipe()
+	if err == nil {
+		err = p.cmd.Start()
+	}
 	if err != nil {
 		logf.Close()
-		return nil, err
-	}
-	if err := p.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	l.fig.starts.Add(1)
 	go func() { p.cmd.Wait(); logf.Close(); close(p.exited) }()
 	l.t.Cleanup(func() { p.kill() })
+	return p, stdout, nil
+}
+
+// start runs `filedc serve` on the loop's data directory and waits for its
+// start line.
+func (l *crashLoop) start(name string) (*crashProc, error) {
+	p, stdout, err := l.spawn(name)
+	if err != nil {
+		return nil, err
+	}
 	lines := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -306,7 +321,7 @@ func (l *crashLoop) iteration(i int, rng *rand.Rand) bool {
 	l.fig.iterations.Add(1)
 	if early >= 0 {
 		// Killed at any point of its start: only the next start is judged.
-		p, err := l.startNoWait(fmt.Sprintf("%03d-early", i))
+		p, _, err := l.spawn(fmt.Sprintf("%03d-early", i))
 		if err != nil {
 			t.Errorf("iteration %d: early start: %v", i, err)
 			return false
@@ -365,20 +380,26 @@ func (l *crashLoop) iteration(i int, rng *rand.Rand) bool {
 			l.worker(ctx, p, i, w, seed, served)
 		}()
 	}
-	// The start is judged by its first login; the kill delay counts from
-	// the last, so that it lands in the work more often than in key
-	// exchanges (the early kills cover starts).
-	for n := range crashWorkers {
+	// The start is judged by its first login (minutes allowed: key
+	// exchanges of a loaded CI machine under -race are slow); the kill delay
+	// counts from the last, so that it lands in the work more often than in
+	// key exchanges (the early kills cover starts).
+	select {
+	case <-served:
+	case <-time.After(3 * time.Minute):
+		t.Errorf("iteration %d: no client logged in within 3 minutes of the start\n%s", i, p.logTail())
+		p.kill()
+		cancel()
+		wg.Wait()
+		return false
+	}
+	others := time.After(20 * time.Second)
+wait:
+	for range crashWorkers - 1 {
 		select {
 		case <-served:
-		case <-time.After(time.Minute):
-			if n == 0 {
-				t.Errorf("iteration %d: no client logged in within a minute of the start\n%s", i, p.logTail())
-				p.kill()
-				cancel()
-				wg.Wait()
-				return false
-			}
+		case <-others:
+			break wait
 		}
 	}
 	time.Sleep(delay)
@@ -399,28 +420,6 @@ func (l *crashLoop) iteration(i int, rng *rand.Rand) bool {
 	wg.Wait()
 	t.Logf("iteration %d: %v from the start to the workers' end", i, time.Since(p.started).Round(time.Millisecond))
 	return !t.Failed()
-}
-
-// startNoWait starts the server without waiting for it to listen.
-func (l *crashLoop) startNoWait(name string) (*crashProc, error) {
-	args := []string{"serve", "--data", l.data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dc", "2",
-		"--temp-budget", strconv.Itoa(crashBudget), "--temp-min-ttl", "2s", "--temp-sweep-every", "1s"}
-	args = append(args, l.flags...)
-	p := &crashProc{log: filepath.Join(l.logs, name+".log"), exited: make(chan struct{}), started: time.Now()}
-	logf, err := os.Create(p.log)
-	if err != nil {
-		return nil, err
-	}
-	p.cmd = exec.Command(filedcBinary(l.t), args...)
-	p.cmd.Stderr = logf
-	if err := p.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, err
-	}
-	l.fig.starts.Add(1)
-	go func() { p.cmd.Wait(); logf.Close(); close(p.exited) }()
-	l.t.Cleanup(func() { p.kill() })
-	return p, nil
 }
 
 // worker is one client of an iteration: it logs in as one of the bots,
@@ -744,6 +743,25 @@ func fetchCrashFile(ctx context.Context, api *tg.Client, f crashFile, threads in
 	return out.buf, err
 }
 
+// asBot runs f logged in as bot k on the auth key of worker k (which logged
+// in as that bot), so that no key exchange is needed unless a kill lost it.
+func (l *crashLoop) asBot(p *crashProc, k int, f func(ctx context.Context, api *tg.Client) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	opts := p.srv.options(transports[1].proto)
+	opts.SessionStorage = &l.sessions[k]
+	client := telegram.NewClient(1, "interop", opts)
+	err := client.Run(ctx, func(ctx context.Context) error {
+		if _, err := client.Auth().Bot(ctx, crashBots[k]); err != nil {
+			return fmt.Errorf("bot login: %w", err)
+		}
+		return f(ctx, client.API())
+	})
+	if err != nil {
+		l.t.Fatalf("%s: %v", crashBots[k], err)
+	}
+}
+
 // verify starts the server once more: every file whose finalization was
 // answered downloads with its SHA-256, and a sweep brings the temporary
 // space back within the budget.
@@ -763,7 +781,7 @@ func (l *crashLoop) verify() {
 	}
 	storeMax(&l.fig.maxTempDisk, l.tempDisk())
 	var verified, lost, corrupt int
-	for _, bot := range crashBots {
+	for k, bot := range crashBots {
 		var mine []crashFile
 		for _, f := range l.files {
 			if f.bot == bot {
@@ -773,7 +791,7 @@ func (l *crashLoop) verify() {
 		if len(mine) == 0 {
 			continue
 		}
-		withBot(t, p.srv, bot, func(ctx context.Context, api *tg.Client) error {
+		l.asBot(p, k, func(ctx context.Context, api *tg.Client) error {
 			for _, f := range mine {
 				got, err := fetchCrashFile(ctx, api, f, 4, false)
 				switch {
