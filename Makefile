@@ -19,8 +19,9 @@ fuzz:
 vet:
 	$(GO) vet ./...
 
-# The crash loop of rule S7f, 200 kill -9 iterations on the embedded stores and
-# 200 on PostgreSQL + Redis + S3 (FILEDC_TEST_* set as scripts/test.sh does;
-# without them the distributed half skips). FILEDC_CRASHLOOP_SEED replays a run.
+# The crash loop of rule S7f: 200 kill -9 iterations on the embedded stores and
+# 200 on PostgreSQL + Redis + S3, which scripts/test.sh sets up as for the
+# suite. CRASHLOOP=N for another count; FILEDC_CRASHLOOP_SEED replays a run.
+CRASHLOOP ?= 200
 crashloop:
-	FILEDC_CRASHLOOP=200 $(GO) test -run TestS7f -v -timeout 3h ./internal/interop/
+	CI=true FILEDC_CRASHLOOP=$(CRASHLOOP) bash scripts/test.sh $(GO) test -run TestS7f -v -timeout 4h ./internal/interop/

@@ -36,8 +36,8 @@ import (
 // finalization was answered must then download intact, every start must have
 // served calls, and the temporary space must be back within its budget.
 //
-// FILEDC_CRASHLOOP=N sets the iterations of each test (default 12 embedded,
-// 6 distributed; `make crashloop` runs 200); FILEDC_CRASHLOOP_SEED replays
+// FILEDC_CRASHLOOP=N sets the iterations of each test (default 6 embedded,
+// 3 distributed; `make crashloop` runs 200); FILEDC_CRASHLOOP_SEED replays
 // the choices and kill delays of a logged run.
 
 const thirdBot = "7000003:third-secret"
@@ -172,14 +172,14 @@ func crashSeed(t *testing.T) uint64 {
 // TestS7f_CrashLoopEmbedded runs the crash loop on the embedded stores
 // (local disk and bbolt).
 func TestS7f_CrashLoopEmbedded(t *testing.T) {
-	runCrashLoop(t, crashIterations(t, 12), 2500*time.Millisecond)
+	runCrashLoop(t, crashIterations(t, 6), 2500*time.Millisecond)
 }
 
 // TestS7f_CrashLoopDistributed runs the crash loop on PostgreSQL, Redis and
 // S3, as the scale-out tests do.
 func TestS7f_CrashLoopDistributed(t *testing.T) {
 	useDistributed(t)
-	runCrashLoop(t, crashIterations(t, 6), 3*time.Second)
+	runCrashLoop(t, crashIterations(t, 3), 3*time.Second)
 }
 
 func runCrashLoop(t *testing.T, iterations int, maxDelay time.Duration) {
