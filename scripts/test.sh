@@ -7,6 +7,9 @@
 # exports the variables the tests read (FILEDC_TEST_*), and registers its stop
 # command with on_exit. Tests that need a service skip only outside CI; with
 # CI set they fail when the variable is missing.
+#
+# With arguments, the services are set up and the arguments run instead of
+# the suite: `bash scripts/test.sh go test -run TestS7f ./internal/interop/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -44,6 +47,17 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
 }
+
+if [ $# -gt 0 ]; then
+  for s in scripts/setup.d/*.sh; do
+    [ -e "$s" ] || continue
+    echo "setup: $s"
+    # shellcheck disable=SC1090
+    source "$s"
+  done
+  "$@"
+  exit
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

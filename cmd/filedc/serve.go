@@ -67,6 +67,7 @@ func serveCmd() *cobra.Command {
 		dc        int
 		botTokens []string
 		refTTL    time.Duration
+		sweep     time.Duration
 		phones    bool
 		profile   string
 		cfg       files.Config
@@ -126,7 +127,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 					*e.url = os.Getenv(e.env)
 				}
 			}
-			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
+			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, sweepEvery: sweep, testPhones: phones, cpuProfile: profile, files: cfg,
 				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls, ops: ops}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
@@ -164,6 +165,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
 	f.DurationVar(&cfg.MinTTL, "temp-min-ttl", 10*time.Minute, "temporary parts are never evicted younger than this")
 	f.DurationVar(&cfg.MaxTTL, "temp-max-ttl", 6*time.Hour, "temporary parts never live longer than this")
+	f.DurationVar(&sweep, "temp-sweep-every", time.Minute, "how often temporary parts are expired and the budget enforced")
 	return cmd
 }
 
@@ -172,6 +174,7 @@ type serveOptions struct {
 	dc                 int
 	botTokens          []string
 	refTTL             time.Duration
+	sweepEvery         time.Duration // how often temporary parts are swept
 	testPhones         bool
 	cpuProfile         string
 	files              files.Config
@@ -242,7 +245,10 @@ func serve(ctx context.Context, o serveOptions) error {
 		mtLn.Close()
 		return err
 	}
-	go b.Engine.Run(ctx, time.Minute)
+	if o.sweepEvery <= 0 {
+		o.sweepEvery = time.Minute
+	}
+	go b.Engine.Run(ctx, o.sweepEvery)
 	cdnMaster, err := openCDNMaster(o, salt, b.Engine, log)
 	if err != nil {
 		mtLn.Close()

@@ -97,7 +97,7 @@ func TestO1_HelpListsCommandsAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("filedc serve --help: %v\n%s", err, out)
 	}
-	for _, flag := range []string{"--data", "--listen", "--dc", "--bot-token", "FILEDC_BOT_TOKENS", "--http", "--max-parts", "--temp-budget", "--temp-min-ttl", "--temp-max-ttl", "FILEDC_DATA"} {
+	for _, flag := range []string{"--data", "--listen", "--dc", "--bot-token", "FILEDC_BOT_TOKENS", "--http", "--max-parts", "--temp-budget", "--temp-min-ttl", "--temp-max-ttl", "--temp-sweep-every", "FILEDC_DATA"} {
 		if !strings.Contains(string(out), flag) {
 			t.Errorf("serve --help does not mention %s", flag)
 		}
