@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func BenchmarkGetHistory10k(b *testing.B) {
 
 // BenchmarkHotPath: upload.saveFilePart (a 16 KiB part saved again and
 // again) and upload.getFile (16 KiB of a stored file) through ServeRPC,
-// bare and under one no-op interceptor, for what a call's monitoring costs
+// bare, under one no-op interceptor and with an Observer, for what a call's monitoring costs
 // in allocations (-benchmem).
 func BenchmarkHotPath(b *testing.B) {
 	noop := func(ctx context.Context, method string, next func(context.Context) (bin.Encoder, error)) (bin.Encoder, error) {
@@ -86,6 +87,7 @@ func BenchmarkHotPath(b *testing.B) {
 	}{
 		{"bare", func(*Config) {}},
 		{"interceptor", func(c *Config) { c.Interceptors = []Interceptor{noop} }},
+		{"observer", func(c *Config) { c.Observer = &countCalls{} }},
 	} {
 		d := newTestDC(b, 2, "bench", bc.edit, func(c *Config) { c.RequestRate, c.RequestBurst = 1e12, 1<<30 })
 		ctx := context.Background()
@@ -135,3 +137,8 @@ func BenchmarkHotPath(b *testing.B) {
 			ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}, Limit: 16 << 10}))
 	}
 }
+
+// countCalls is an Observer that counts.
+type countCalls struct{ n atomic.Int64 }
+
+func (c *countCalls) ObserveCall(string, time.Duration, error) { c.n.Add(1) }

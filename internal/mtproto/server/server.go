@@ -79,6 +79,9 @@ func (r *Request) UpdateKey(ctx context.Context, id [8]byte, f func(*store.AuthK
 type RPCError struct {
 	Code    int
 	Message string
+	// Limit names the flood limit behind a FLOOD_WAIT_X, for metrics; the
+	// client never sees it.
+	Limit string
 }
 
 func (e *RPCError) Error() string { return e.Message }
