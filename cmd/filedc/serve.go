@@ -62,6 +62,7 @@ func serveCmd() *cobra.Command {
 		data      string
 		listen    string
 		httpAddr  string
+		httpToken string
 		dc        int
 		botTokens []string
 		refTTL    time.Duration
@@ -122,7 +123,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls, httpToken: httpToken}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -149,6 +150,8 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
 	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
+	f.StringVar(&httpToken, "http-token", os.Getenv("FILEDC_HTTP_TOKEN"),
+		"require this token on --http's status page (/, /api/status) and /metrics, as Authorization: Bearer or ?token=; /healthz stays open (env FILEDC_HTTP_TOKEN)")
 	cdnFlags(f, &cdnOpts)
 	webFlags(f, &web)
 	limitFlags(f, &limits)
@@ -177,6 +180,7 @@ type serveOptions struct {
 	web                webOptions
 	limits             server.Limits
 	calls              rpc.Limits
+	httpToken          string // required on the status page and /metrics
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -207,6 +211,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	o.files.DC = o.dc
+	mon := newMonitor(&o)
 	b, err := backend.Open(ctx, o.stores, o.files)
 	if err != nil {
 		return err
@@ -258,6 +263,7 @@ func serve(ctx context.Context, o serveOptions) error {
 			"temp_bytes": b.Engine.TempBytes(),
 		})
 	})
+	mon.mount(ctx, mux, b.Engine)
 	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		mtLn.Close()
@@ -269,7 +275,8 @@ func serve(ctx context.Context, o serveOptions) error {
 	fmt.Fprintf(os.Stdout, "filedc: listening on %s, DC %d, key fingerprint %d (%s), data %s, health http://%s/healthz\n",
 		mtLn.Addr(), o.dc, key.Fingerprint, pubPath, o.data, ln.Addr())
 	err = runServers(ctx, srv, ln, func() error {
-		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls})
+		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls,
+			Observer: mon, OnServer: mon.WatchServer})
 	})
 	if err == nil {
 		log.Info("filedc stopped")

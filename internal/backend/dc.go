@@ -51,6 +51,10 @@ type DCConfig struct {
 	Limits server.Limits
 	// CallLimits are the flood limits of calls (S7c).
 	CallLimits rpc.Limits
+	// Observer sees every call (metrics); OnServer, when set, gets the
+	// MTProto server before it serves, for its counters.
+	Observer rpc.Observer
+	OnServer func(*server.Server)
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -61,7 +65,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
-		Limits: cfg.CallLimits,
+		Limits: cfg.CallLimits, Observer: cfg.Observer,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{
@@ -78,6 +82,9 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Logger:  cfg.Logger,
 		Limits:  cfg.Limits,
 	})
+	if cfg.OnServer != nil {
+		cfg.OnServer(srv)
+	}
 	return srv.Serve(ctx, cfg.Listen)
 }
 
