@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export FILEDC_TEST_TMP=${FILEDC_TEST_TMP:-$(mktemp -d /tmp/filedc-test.XXXXXX)}
+# What tests keep for a person to look at (the status page's screenshot).
+export FILEDC_TEST_ARTIFACTS=${FILEDC_TEST_ARTIFACTS:-$ROOT/test-artifacts}
+mkdir -p "$FILEDC_TEST_ARTIFACTS"
 
 exit_cmds=()
 on_exit() { exit_cmds+=("$1"); }

@@ -64,6 +64,7 @@ func serveCmd() *cobra.Command {
 		data      string
 		listen    string
 		httpAddr  string
+		httpToken string
 		dc        int
 		botTokens []string
 		refTTL    time.Duration
@@ -128,7 +129,7 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 				}
 			}
 			o := serveOptions{stores: stores, data: data, listen: listen, http: httpAddr, dc: dc, botTokens: botTokens, refTTL: refTTL, sweepEvery: sweep, testPhones: phones, cpuProfile: profile, files: cfg,
-				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls, ops: ops}
+				cluster: clusterD, dcOptions: dcOptions, probe: tools, cdn: cdnOpts, web: web, limits: limits, calls: calls, ops: ops, httpToken: httpToken}
 			if cdnOpts.node {
 				return serveCDN(ctx, o)
 			}
@@ -155,6 +156,8 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.StringVar(&tools.FFprobe, "ffprobe", tools.FFprobe, "ffprobe for video and audio attributes of documents; empty disables (default: found on PATH)")
 	f.StringVar(&tools.FFmpeg, "ffmpeg", tools.FFmpeg, "ffmpeg for video thumbnails and profile videos; empty disables (default: found on PATH)")
 	f.StringVar(&httpAddr, "http", envOr("FILEDC_HTTP", defaultHTTP), "address of the health endpoint (env FILEDC_HTTP)")
+	f.StringVar(&httpToken, "http-token", os.Getenv("FILEDC_HTTP_TOKEN"),
+		"require this token on --http's status page (/, /api/status) and /metrics, as Authorization: Bearer or ?token=; /healthz stays open (env FILEDC_HTTP_TOKEN)")
 	cdnFlags(f, &cdnOpts)
 	webFlags(f, &web)
 	limitFlags(f, &limits)
@@ -187,6 +190,7 @@ type serveOptions struct {
 	limits             server.Limits
 	calls              rpc.Limits
 	ops                opsOptions
+	httpToken          string // required on the status page and /metrics
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -223,6 +227,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	o.files.DC = o.dc
+	mon := newMonitor(&o)
 	b, err := backend.Open(ctx, o.stores, o.files)
 	if err != nil {
 		return err
@@ -288,6 +293,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	adminAPI.Register(mux)
+	mon.mount(ctx, mux, b.Engine)
 	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		mtLn.Close()
@@ -306,7 +312,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	err = runServers(ctx, srv, ln, func() error {
 		return b.ServeDC(ctx, backend.DCConfig{ID: o.dc, Listen: mtLn, Key: key, Salt: salt, FileRefTTL: o.refTTL, TestPhones: o.testPhones, Probe: o.probe, Logger: log, Cluster: dcs, CDN: cdnMaster, Web: web, Maps: mapper, Limits: o.limits, CallLimits: o.calls,
-			OnServer: func(s *server.Server) { dcServer.Store(s) }})
+			Observer: mon, OnServer: func(s *server.Server) { dcServer.Store(s); mon.WatchServer(s) }})
 	})
 	if err == nil {
 		log.Info("filedc stopped")

@@ -49,8 +49,10 @@ type DCConfig struct {
 	Limits server.Limits
 	// CallLimits are the flood limits of calls (S7c).
 	CallLimits rpc.Limits
-	// OnServer, when set, is given the MTProto server before it serves
-	// (the admin API logs revoked bots out of its cache).
+	// Observer sees every call (metrics).
+	Observer rpc.Observer
+	// OnServer, when set, is given the MTProto server before it serves (the
+	// admin API logs revoked bots out of its cache; metrics read its counters).
 	OnServer func(*server.Server)
 }
 
@@ -62,7 +64,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
-		Limits: cfg.CallLimits,
+		Limits: cfg.CallLimits, Observer: cfg.Observer,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -51,6 +51,9 @@ type Config struct {
 	// OnStep, when set, is called at each Step of finalization. Fault-injection
 	// tests use it to kill the process at an exact point.
 	OnStep func(Step)
+	// OnFinalize, when set, is told how long each finalization took and
+	// how it ended (metrics).
+	OnFinalize func(d time.Duration, err error)
 	// DC is the data center the engine stores files for: new file ids carry
 	// it (randid.InDC), so other DCs know where a file lives.
 	DC int
@@ -114,6 +117,7 @@ type Engine struct {
 
 	files    sync.Map // int64 -> store.FileRecord; records never change
 	partBufs sync.Pool
+	stats    counters
 }
 
 // owner is what one account holds in temporary storage.
@@ -252,8 +256,10 @@ func (e *Engine) addBytes(u *upload, delta int64) {
 	u.owner.bytes.Add(delta)
 }
 
-func (e *Engine) floodWait() Error {
-	return ErrFloodWait(int((e.cfg.FloodWait + time.Second - 1) / time.Second))
+func (e *Engine) floodWait(limit string) Error {
+	err := ErrFloodWait(int((e.cfg.FloodWait + time.Second - 1) / time.Second))
+	err.Limit = limit
+	return err
 }
 
 // sortByTouched orders uploads oldest first: pushed to the front of the LRU

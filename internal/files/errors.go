@@ -10,6 +10,8 @@ import (
 type Error struct {
 	Code    int
 	Message string
+	// Limit names the flood limit behind a FLOOD_WAIT_X, for metrics.
+	Limit string
 }
 
 func (e Error) Error() string { return strconv.Itoa(e.Code) + " " + e.Message }
@@ -40,6 +42,13 @@ func ErrFilePartMissing(part int) Error {
 func ErrFloodWait(seconds int) Error {
 	return Error{Code: 420, Message: "FLOOD_WAIT_" + strconv.Itoa(max(seconds, 1))}
 }
+
+// The engine's flood limits, as metrics name them.
+const (
+	LimitTempUploads = "temp_uploads_per_account"
+	LimitTempBytes   = "temp_bytes_per_account"
+	LimitTempBudget  = "temp_budget"
+)
 
 // AsError reports whether err is (or wraps) a client-facing Error.
 func AsError(err error) (Error, bool) {

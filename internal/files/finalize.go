@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
@@ -30,6 +31,20 @@ type Finalize struct {
 // a crash leaves either the parts or the complete file, and an upload is
 // consumed at most once; finalizing it again finds no parts.
 func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, error) {
+	start := time.Now()
+	rec, err := e.finalize(ctx, r)
+	if err != nil {
+		e.stats.finalizeErrs.Add(1)
+	} else {
+		e.stats.finalized.Add(1)
+	}
+	if e.cfg.OnFinalize != nil {
+		e.cfg.OnFinalize(time.Since(start), err)
+	}
+	return rec, err
+}
+
+func (e *Engine) finalize(ctx context.Context, r Finalize) (store.FileRecord, error) {
 	if r.Parts < 1 || r.Parts > e.maxParts(r.Premium) {
 		return store.FileRecord{}, ErrFilePartsInvalid
 	}
@@ -59,7 +74,7 @@ func (e *Engine) Finalize(ctx context.Context, r Finalize) (store.FileRecord, er
 		return store.FileRecord{}, err
 	}
 	e.step(StepCommit)
-	if err := e.meta.CommitFile(ctx, rec, ranges); err != nil {
+	if err := storeErr(&e.stats.recordErrs, e.meta.CommitFile(ctx, rec, ranges)); err != nil {
 		if errors.Is(err, store.ErrConsumed) {
 			_ = e.content.Delete(ctx, rec.ID)
 			return store.FileRecord{}, ErrFilePartMissing(0)
@@ -122,7 +137,7 @@ func (e *Engine) hashAndSeal(ctx context.Context, u *upload, r Finalize) (store.
 			Upload:     u.id,
 		}
 		e.step(StepSeal)
-		err = e.content.Seal(ctx, u.id, rec.ID, sums.versions)
+		err = storeErr(&e.stats.contentErrs, e.content.Seal(ctx, u.id, rec.ID, sums.versions))
 		if err == nil {
 			return rec, sums.ranges, nil
 		}
@@ -260,6 +275,7 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 			reads <- ch
 			go func() {
 				p, data, err := e.temp.ReadPart(ctx, u.id, i, *buf)
+				storeErr(&e.stats.tempErrs, err)
 				ch <- read{p, data, buf, err}
 			}()
 		}

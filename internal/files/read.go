@@ -67,6 +67,7 @@ func (e *Engine) File(ctx context.Context, ref FileRef) (store.FileRecord, error
 	} else {
 		var err error
 		rec, err = e.meta.File(ctx, ref.ID)
+		storeErr(&e.stats.recordErrs, err)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.FileRecord{}, ErrFileIDInvalid
 		}
@@ -105,9 +106,10 @@ func (e *Engine) Read(ctx context.Context, ref FileRef, offset int64, limit int,
 		buf = make([]byte, n)
 	}
 	c.Bytes = buf[:n]
-	if err := e.content.ReadAt(ctx, rec.ID, rec.Layout(), c.Bytes, offset); err != nil {
+	if err := storeErr(&e.stats.contentErrs, e.content.ReadAt(ctx, rec.ID, rec.Layout(), c.Bytes, offset)); err != nil {
 		return Chunk{}, fmt.Errorf("files: read %d: %w", rec.ID, err)
 	}
+	e.stats.bytesServed.Add(int64(n))
 	return c, nil
 }
 
@@ -129,6 +131,7 @@ func (e *Engine) Hashes(ctx context.Context, ref FileRef, offset int64) ([]Range
 	}
 	first := int(offset / rangeHashSize)
 	hs, err := e.meta.RangeHashes(ctx, rec.ID, first, hashesPerCall)
+	storeErr(&e.stats.recordErrs, err)
 	if err != nil {
 		return nil, fmt.Errorf("files: hashes of %d: %w", rec.ID, err)
 	}

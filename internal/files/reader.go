@@ -32,7 +32,7 @@ func (r *contentReader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	n := int(min(int64(len(p)), r.rec.Size-off))
-	if err := r.e.content.ReadAt(r.ctx, r.rec.ID, r.rec.Layout(), p[:n], off); err != nil {
+	if err := storeErr(&r.e.stats.contentErrs, r.e.content.ReadAt(r.ctx, r.rec.ID, r.rec.Layout(), p[:n], off)); err != nil {
 		return 0, err
 	}
 	if n < len(p) {

@@ -47,6 +47,8 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 	if err := e.checkAlone(&r); err != nil {
 		return err
 	}
+	e.stats.savesRunning.Add(1)
+	defer e.stats.savesRunning.Add(-1)
 	total := int32(0)
 	if r.Key.Big {
 		total = r.TotalParts
@@ -69,10 +71,14 @@ func (e *Engine) SavePart(ctx context.Context, r SavePart) error {
 		u.rw.RUnlock()
 		if err != nil {
 			e.dropIfEmpty(ctx, u)
-		} else if e.tempBytes.Load() > e.cfg.TempBudget {
+			return err
+		}
+		e.stats.partsSaved.Add(1)
+		e.stats.bytesSaved.Add(int64(len(r.Data)))
+		if e.tempBytes.Load() > e.cfg.TempBudget {
 			e.evictOverBudget(ctx)
 		}
-		return err
+		return nil
 	}
 }
 
@@ -86,7 +92,7 @@ func (e *Engine) touch(key store.UploadKey, id store.UploadID) (*upload, error) 
 	if u == nil {
 		o := e.ownerLocked(key.Owner)
 		if limit := e.cfg.MaxUploadsPerOwner; limit > 0 && o.uploads >= limit {
-			return nil, e.floodWait()
+			return nil, e.floodWait(LimitTempUploads)
 		}
 		o.uploads++
 		if id == (store.UploadID{}) {
@@ -113,7 +119,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	if limit := e.cfg.MaxTempBytesPerOwner; limit > 0 && u.owner.bytes.Load()+delta > limit {
 		u.mu.Unlock()
 		if !e.cfg.Shared {
-			return e.floodWait()
+			return e.floodWait(LimitTempBytes)
 		}
 		// The account's uploads another process finalized may still count.
 		e.sweeping.Lock()
@@ -124,7 +130,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 		delta = int64(len(data) - ps.size(index))
 		if u.owner.bytes.Load()+delta > limit {
 			u.mu.Unlock()
-			return e.floodWait()
+			return e.floodWait(LimitTempBytes)
 		}
 	}
 	if !e.reserveTemp(delta) {
@@ -132,14 +138,14 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 		// their minimum TTL, or the save waits.
 		u.mu.Unlock()
 		if !e.makeRoom(ctx, delta) {
-			return e.floodWait()
+			return e.floodWait(LimitTempBudget)
 		}
 		u.mu.Lock()
 		ps = u.parts
 		delta = int64(len(data) - ps.size(index))
 		if !e.reserveTemp(delta) {
 			u.mu.Unlock()
-			return e.floodWait()
+			return e.floodWait(LimitTempBudget)
 		}
 	}
 	u.owner.bytes.Add(delta)
@@ -167,9 +173,9 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	seq := u.seq[index]
 	u.mu.Unlock()
 
-	err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
+	err := storeErr(&e.stats.tempErrs, e.temp.PutPart(ctx, u.id, u.key, store.Part{
 		Index: index, Size: len(data), Total: total, SavedAt: savedAt,
-	}, data)
+	}, data))
 	if err != nil {
 		// Undo the reservation unless a later save of this part replaced it.
 		u.mu.Lock()

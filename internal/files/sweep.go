@@ -65,6 +65,7 @@ func (e *Engine) expireParts(ctx context.Context, now time.Time) {
 			}
 			u.mu.Unlock()
 			if len(expired) == u.parts.count {
+				e.stats.expired.Add(1)
 				e.evict(ctx, u)
 			} else {
 				for _, i := range expired {
@@ -117,6 +118,7 @@ func (e *Engine) evictLocked(ctx context.Context, now time.Time, room int64) {
 			}
 		}
 		if !victim.gone {
+			e.stats.evicted.Add(1)
 			e.evict(ctx, victim)
 		}
 		victim.rw.Unlock()
@@ -126,7 +128,7 @@ func (e *Engine) evictLocked(ctx context.Context, now time.Time, room int64) {
 // evict removes a whole upload; the caller holds u.rw for writing.
 func (e *Engine) evict(ctx context.Context, u *upload) {
 	e.drop(u)
-	if err := e.temp.DeleteUpload(ctx, u.id); err != nil {
+	if err := storeErr(&e.stats.tempErrs, e.temp.DeleteUpload(ctx, u.id)); err != nil {
 		e.cfg.Logger.Warn("evicting upload", "upload", u.id, "err", err)
 	}
 }

@@ -128,7 +128,7 @@ func (s *Service) admitProbe(owner int64, mimeType string) error {
 		return nil
 	}
 	if ok, wait := s.probeRate.Take(owner, 1); !ok {
-		return files.Error{Code: 420, Message: limit.FloodWait(wait)}
+		return files.Error{Code: 420, Message: limit.FloodWait(wait), Limit: "probe"}
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (h *Handler) importBotAuthorization(ctx context.Context, c *call, req *tg.A
 		func() (bool, time.Duration) { return h.botFailsByBot.Check(id, 1) },
 	} {
 		if ok, wait := chk(); !ok {
-			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait)}
+			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait), Limit: "bot_login_failures"}
 		}
 	}
 	invalid := func() error {

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,3 +72,73 @@ func BenchmarkGetHistory10k(b *testing.B) {
 	b.ReportMetric(float64(elapsed.Milliseconds())/float64(b.N*total/100), "ms/page")
 	b.ReportMetric(float64(elapsed.Microseconds())/float64(messages), "µs/message")
 }
+
+// BenchmarkHotPath: upload.saveFilePart (a 16 KiB part saved again and
+// again) and upload.getFile (16 KiB of a stored file) through ServeRPC,
+// bare, under one no-op interceptor and with an Observer, for what a call's monitoring costs
+// in allocations (-benchmem).
+func BenchmarkHotPath(b *testing.B) {
+	noop := func(ctx context.Context, method string, next func(context.Context) (bin.Encoder, error)) (bin.Encoder, error) {
+		return next(ctx)
+	}
+	for _, bc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"bare", func(*Config) {}},
+		{"interceptor", func(c *Config) { c.Interceptors = []Interceptor{noop} }},
+		{"observer", func(c *Config) { c.Observer = &countCalls{} }},
+	} {
+		d := newTestDC(b, 2, "bench", bc.edit, func(c *Config) { c.RequestRate, c.RequestBurst = 1e12, 1<<30 })
+		ctx := context.Background()
+		if err := d.meta.PutAccount(ctx, store.Account{ID: 7000001, Bot: true, Name: "bot", AccessKey: 9}); err != nil {
+			b.Fatal(err)
+		}
+		key := loggedIn(7000001)
+		part := make([]byte, 16<<10)
+		call := func(req bin.Encoder) func(b *testing.B) {
+			var enc bin.Buffer
+			if err := req.Encode(&enc); err != nil {
+				b.Fatal(err)
+			}
+			return func(b *testing.B) {
+				body := &bin.Buffer{}
+				b.ReportAllocs()
+				for b.Loop() {
+					body.ResetTo(append(body.Buf[:0], enc.Buf...))
+					res, err := d.h.ServeRPC(ctx, &server.Request{Key: key, Body: body})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if r, ok := res.(server.Releaser); ok {
+						r.Release()
+					}
+				}
+			}
+		}
+		b.Run(bc.name+"/saveFilePart", call(&tg.UploadSaveFilePartRequest{FileID: 1, FilePart: 0, Bytes: part}))
+		serve := func(req bin.Encoder) (bin.Encoder, error) {
+			var enc bin.Buffer
+			if err := req.Encode(&enc); err != nil {
+				b.Fatal(err)
+			}
+			return d.h.ServeRPC(ctx, &server.Request{Key: key, Body: &enc})
+		}
+		if _, err := serve(&tg.UploadSaveFilePartRequest{FileID: 2, FilePart: 0, Bytes: part}); err != nil {
+			b.Fatal(err)
+		}
+		res, err := serve(&tg.MessagesUploadMediaRequest{Peer: &tg.InputPeerSelf{},
+			Media: &tg.InputMediaUploadedDocument{File: &tg.InputFile{ID: 2, Parts: 1, Name: "a.bin"}, MimeType: "application/x-bench"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc := res.(*tg.MessageMediaDocument).Document.(*tg.Document)
+		b.Run(bc.name+"/getFile", call(&tg.UploadGetFileRequest{Location: &tg.InputDocumentFileLocation{
+			ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}, Limit: 16 << 10}))
+	}
+}
+
+// countCalls is an Observer that counts.
+type countCalls struct{ n atomic.Int64 }
+
+func (c *countCalls) ObserveCall(string, time.Duration, error) { c.n.Add(1) }

@@ -150,7 +150,7 @@ func (h *Handler) serve(ctx context.Context, c *call, id uint32) (bin.Encoder, e
 	if !rt.login && c.user == 0 && c.Key != nil {
 		// Calls before login have a bucket per auth key (S7c).
 		if ok, wait := h.anon.Take(c.Key.Record().ID, 1); !ok {
-			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait)}
+			return nil, &server.RPCError{Code: 420, Message: limit.FloodWait(wait), Limit: "anon_calls"}
 		}
 	}
 	if w.HasTakeout && !h.takeouts.valid(c.user, w.Takeout) {

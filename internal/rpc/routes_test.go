@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -161,5 +162,47 @@ func TestS5_Interceptors(t *testing.T) {
 	}
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Fatalf("interceptors saw %q, want %q", seen, want)
+	}
+}
+
+// callLog is an Observer that keeps what it saw.
+type callLog struct{ seen []string }
+
+func (l *callLog) ObserveCall(method string, _ time.Duration, err error) {
+	s := method + " ok"
+	if re, ok := err.(*server.RPCError); ok {
+		s = fmt.Sprintf("%s %d %s %s", method, re.Code, re.Message, re.Limit)
+	}
+	l.seen = append(l.seen, s)
+}
+
+// TestO3_CallObserver: the Observer sees every call with its route's name
+// ("unknown" without one) and the error the client gets, and a FLOOD_WAIT
+// names the limit behind it.
+func TestO3_CallObserver(t *testing.T) {
+	log := &callLog{}
+	h := New(Config{DC: 2, Observer: log, Limits: Limits{AnonRate: 1e-9, AnonBurst: 1}})
+	anon := &server.Key{}
+	call := func(ids ...uint32) {
+		var b bin.Buffer
+		for _, id := range ids {
+			b.PutID(id)
+		}
+		h.ServeRPC(context.Background(), &server.Request{Key: anon, Body: &b})
+	}
+	call(tg.HelpGetNearestDCRequestTypeID)
+	call(tg.HelpGetNearestDCRequestTypeID)
+	call(tg.UploadGetFileRequestTypeID)
+	call(0x12345678)
+	call()
+	want := []string{
+		"help.getNearestDc ok",
+		"help.getNearestDc 420 FLOOD_WAIT_1000000000 anon_calls",
+		"upload.getFile 401 AUTH_KEY_UNREGISTERED ",
+		"unknown 400 INPUT_METHOD_INVALID ",
+		"unknown 400 INPUT_REQUEST_INVALID ",
+	}
+	if fmt.Sprint(log.seen) != fmt.Sprint(want) {
+		t.Fatalf("observer saw\n%q\nwant\n%q", log.seen, want)
 	}
 }

@@ -79,6 +79,9 @@ func (r *Request) UpdateKey(ctx context.Context, id [8]byte, f func(*store.AuthK
 type RPCError struct {
 	Code    int
 	Message string
+	// Limit names the flood limit behind a FLOOD_WAIT_X, for metrics; the
+	// client never sees it.
+	Limit string
 }
 
 func (e *RPCError) Error() string { return e.Message }
@@ -163,6 +166,8 @@ type Server struct {
 
 	exchanges *limit.Keyed[string] // key exchanges started, by remote IP
 	newKeys   *limit.Keyed[string] // auth keys created, by remote IP
+
+	stats serverStats
 }
 
 // New returns a server.
@@ -292,10 +297,15 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 		return
 	}
 	if !s.admit(raw) {
+		s.stats.refusedConn.Add(1)
 		t.WriteError(-429)
 		return
 	}
 	defer s.release(raw)
+	open, total := s.stats.conn(t)
+	open.Add(1)
+	total.Add(1)
+	defer open.Add(-1)
 	c := s.newConn(t)
 	c.remote = s.remoteIP(raw)
 	ctx, cancel := context.WithCancel(ctx)
@@ -323,8 +333,10 @@ func (s *Server) serveConn(ctx context.Context, raw net.Conn) {
 			in.drain()
 			if exchange == nil {
 				ok, _ := s.newKeys.Check(c.remote, 1)
-				if ok {
-					ok, _ = s.exchanges.Take(c.remote, 1)
+				if !ok {
+					s.stats.refusedKey.Add(1)
+				} else if ok, _ = s.exchanges.Take(c.remote, 1); !ok {
+					s.stats.refusedExchange.Add(1)
 				}
 				if !ok {
 					in.reuse(frame)
@@ -496,6 +508,7 @@ func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Ex
 	}
 	if res != nil {
 		if ok, _ := s.newKeys.Take(c.remote, 1); !ok {
+			s.stats.refusedKey.Add(1)
 			return false, &handshake.Error{Code: -429, Err: errors.New("too many new auth keys from one address")}
 		}
 		now := s.cfg.Now()
@@ -509,6 +522,7 @@ func (s *Server) handleUnencrypted(ctx context.Context, c *conn, x *handshake.Ex
 		s.keysMu.Lock()
 		s.keys[k.ID] = &Key{rec: k}
 		s.keysMu.Unlock()
+		s.stats.keysCreated.Add(1)
 	}
 	return res != nil, c.t.WriteFrame(out.Buf)
 }
