@@ -51,6 +51,8 @@ type DCConfig struct {
 	Limits server.Limits
 	// CallLimits are the flood limits of calls (S7c).
 	CallLimits rpc.Limits
+	// Interceptors wrap every call, the first outermost (test faults).
+	Interceptors []rpc.Interceptor
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -61,7 +63,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
-		Limits: cfg.CallLimits,
+		Limits: cfg.CallLimits, Interceptors: cfg.Interceptors,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

@@ -163,3 +163,14 @@ func TestS5_Interceptors(t *testing.T) {
 		t.Fatalf("interceptors saw %q, want %q", seen, want)
 	}
 }
+
+func TestIsMethod(t *testing.T) {
+	for name, want := range map[string]bool{
+		"upload.saveFilePart": true, "upload.getFile": true, "messages.uploadMedia": true,
+		"upload.saveFilepart": false, "unknown": false, "": false,
+	} {
+		if got := IsMethod(name); got != want {
+			t.Errorf("IsMethod(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
