@@ -11,6 +11,7 @@ import (
 	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/store/bolt"
 	"github.com/filedc/filedc/internal/store/local"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // Records is everything a DC keeps besides file content: the embedded bbolt
@@ -55,6 +56,18 @@ func OpenEmbedded(ctx context.Context, dir string, cfg files.Config) (*Embedded,
 		return nil, errors.Join(err, meta.Close())
 	}
 	return &Embedded{Engine: eng, Disk: disk, Meta: meta, closers: []func() error{meta.Close}}, nil
+}
+
+// OpenMemory assembles a backend whose stores all live in memory
+// (internal/store/memstore): for tests and pkg/filedctest, nothing survives
+// the process.
+func OpenMemory(ctx context.Context, cfg files.Config) (*Embedded, error) {
+	mem := memstore.New()
+	eng, err := files.New(ctx, cfg, mem, mem, mem)
+	if err != nil {
+		return nil, err
+	}
+	return &Embedded{Engine: eng, Meta: mem}, nil
 }
 
 // Close releases the stores.

@@ -54,6 +54,8 @@ type DCConfig struct {
 	// OnServer, when set, is given the MTProto server before it serves (the
 	// admin API logs revoked bots out of its cache; metrics read its counters).
 	OnServer func(*server.Server)
+	// Interceptors wrap every call, the first outermost (test faults).
+	Interceptors []rpc.Interceptor
 }
 
 // ServeDC runs the MTProto data center on the embedded backend until ctx ends.
@@ -64,7 +66,7 @@ func (b *Embedded) ServeDC(ctx context.Context, cfg DCConfig) error {
 		Messages: b.Meta, Documents: b.Meta, Photos: b.Meta, Chats: b.Meta,
 		Secret: cfg.Salt, FileRefTTL: cfg.FileRefTTL, TestPhones: cfg.TestPhones, Probe: cfg.Probe,
 		Cluster: cfg.Cluster, Once: onceOf(b.Meta), CDN: cfg.CDN, Web: cfg.Web, Maps: cfg.Maps,
-		Limits: cfg.CallLimits, Observer: cfg.Observer,
+		Limits: cfg.CallLimits, Observer: cfg.Observer, Interceptors: cfg.Interceptors,
 	})
 	srv := server.New(server.Config{
 		Handshake: &handshake.Server{

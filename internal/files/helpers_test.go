@@ -46,9 +46,16 @@ func openIn(t testing.TB, dir string, cfg files.Config) *backend.Embedded {
 	return b
 }
 
+// newEngine returns an engine on in-memory stores, for the tests where disk
+// is not the point; those about the disk (crash safety, the local log,
+// processes sharing a directory) use openIn.
 func newEngine(t testing.TB, cfg files.Config) *files.Engine {
 	t.Helper()
-	return openIn(t, t.TempDir(), cfg).Engine
+	b, err := backend.OpenMemory(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Engine
 }
 
 // content returns n deterministic pseudo-random bytes.

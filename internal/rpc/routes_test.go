@@ -206,3 +206,14 @@ func TestO3_CallObserver(t *testing.T) {
 		t.Fatalf("observer saw\n%q\nwant\n%q", log.seen, want)
 	}
 }
+
+func TestIsMethod(t *testing.T) {
+	for name, want := range map[string]bool{
+		"upload.saveFilePart": true, "upload.getFile": true, "messages.uploadMedia": true,
+		"upload.saveFilepart": false, "unknown": false, "": false,
+	} {
+		if got := IsMethod(name); got != want {
+			t.Errorf("IsMethod(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

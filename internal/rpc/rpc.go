@@ -261,6 +261,21 @@ func MethodName(id uint32) string {
 	return "unknown"
 }
 
+// IsMethod reports whether name is a method of the route table, as
+// MethodName names it: faults named after no method would never fire.
+func IsMethod(name string) bool {
+	_, ok := methodNames()[name]
+	return ok
+}
+
+var methodNames = sync.OnceValue(func() map[string]struct{} {
+	names := make(map[string]struct{}, len(routes))
+	for _, rt := range routes {
+		names[rt.name] = struct{}{}
+	}
+	return names
+})
+
 // apiError turns engine and store errors into rpc_error.
 func apiError(err error) error {
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,7 +150,7 @@ func (s *Server) process(ctx context.Context, c *conn, sess *Session, msgID int6
 		cl := s.layerOf(sess.key, w.Layer)
 		go func() {
 			defer release(sess.slots, c.slots)
-			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err, remote: c.remote}, st, cl)
+			s.call(ctx, sess, msgID, rpcCall{query: query, invoke: w, err: err, remote: c.remote, conn: c}, st, cl)
 			if packed != nil {
 				packed.release()
 			}
@@ -235,6 +236,7 @@ type rpcCall struct {
 	invoke invoke.Wrappers
 	err    error
 	remote string // the address the call came from, as limits count it
+	conn   *conn  // the connection it came on
 }
 
 // call runs one RPC call and sends its rpc_result. Small answers are kept in
@@ -264,6 +266,10 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCal
 	if err == nil {
 		res, err = s.cfg.Handler.ServeRPC(ctx, &Request{Key: sess.key, Session: sess.id, MsgID: msgID,
 			Body: &bin.Buffer{Buf: body}, Invoke: rc.invoke, Remote: rc.remote, srv: s})
+	}
+	if errors.Is(err, ErrDropConnection) {
+		s.drop(sess, msgID, st, rc.conn)
+		return
 	}
 	if err == nil && lcall != nil {
 		res, err = translateAnswer(cl.bridge, lcall, res)
@@ -304,6 +310,22 @@ func (s *Server) call(ctx context.Context, sess *Session, msgID int64, rc rpcCal
 	s.finish(sess, st, b.Buf, true)
 	sess.send(rpcResult{msgID, rawAnswer(b.Buf)}, true, proto.MessageServerResponse)
 	s.sent(sess, st)
+}
+
+// ErrDropConnection, returned by a Handler, closes the connection the call
+// came on without answering it, as a network failure would: test faults
+// use it to make clients reconnect and send the call again.
+var ErrDropConnection = errors.New("server: drop the connection")
+
+// drop closes c for the call msgID. The call is neither acknowledged nor
+// answered, so the client sends it again; a copy under the same msg_id
+// runs again, and calls waiting for it in invokeAfterMsg keep waiting.
+func (s *Server) drop(sess *Session, msgID int64, st *callState, c *conn) {
+	sess.mu.Lock()
+	st.done = true
+	sess.acks = slices.DeleteFunc(sess.acks, func(id int64) bool { return id == msgID })
+	sess.mu.Unlock()
+	c.t.Close()
 }
 
 // finish marks a call answered, keeping its answer when it is small;

@@ -1,0 +1,36 @@
+package filedctest
+
+// testKeyPEM is the RSA key every filedctest DC serves with, so that a test
+// pays nothing to generate one.
+//
+// TEST ONLY. It is published here for anyone to read: never let a server
+// reachable by anyone but the test process use it.
+const testKeyPEM = `
+-----BEGIN RSA PRIVATE KEY-----
+MIIEpAIBAAKCAQEAqfGbhYIwOpMNnPsNtszlTM+O8C/oZA1NM96PriYbl9GJ8Lgz
+YAeGqxxwEYQ1nxcJorgwtVnFYtdA8YJLIEpAuGZpkxxSlNE4Xju097gc3wuzIS8M
+IRwyqgjIvV7GupGDPJaHTzlMqRN3LSOXsWvLV3ZexF9qNtx2ChWLp5g/FqUYC1cy
+U+mnhShzDr+pmQY+U7wcQ/q6roZMi2zRYD6T74+nIOQVCA3N8BZm7O9UI1wL9Pwo
+ENmZ7ssYgRFG+wxV/wACocknG2yDK4VBBjdxZt5BsVDmFT8lr7reDefNM3iSd/Vd
+ipPlOIKGK75mHTS028slYuQQbE6K9NdFY0lQ8wIDAQABAoIBAB7R+/gHB9Mfpzjg
+iPitiSpYfB5QOe+nP+iXxOv66kcqz77x0RNp2gD/S83JceYTygISMHc7PCJ0Ukla
+bWCCRuGKZTwyR0HI/dWNM4E3iTjkSMzMWQFKOV//7tP1M8pTKH9c91YlWKNTLepo
+SZL6LysCAybO/RbM/bVPef/fixWCeDHYKPzYPZDvaHIy4N6oocnCPxrVeE3T9IT1
+ZOhiCDC+Cn0T9leSF9e5oBH88JgG0jPSYCcXmjryDzD7K2Dz/uen936pRJDKvnWW
+zSrUS53fmhK4tXF0pNMHDK/cF9Tb28/aZJ9igqiytWczvqGZ2Go6QJgDqht8uvdX
+EFy/L5UCgYEA6/sZpW+KEbBkdUcqWDG6x2QrHL2fsZJWXrxAiO9Z1d84oND4T7oL
+ssXLGDEgZo/sqz3S+BIUh69tIpA+JNKThTqEdgyyXeiWLPtsf8246Sz6GbjL6Qgh
+eFNvT++ZVZ1uHez6kbOdzxFbJ8Qh0MjOjNaumMBNpiXszSwUn8CHBBUCgYEAuFxZ
+4KgUyyWRs18R3Wp+RqBjixhHmsVbyQtX93Wv7XcFe/92srHHDylFkmU+U0AzND7V
+GbFBuy+7/xKDtkGvlMHLA3PZUeeFHnhwqPnT6c3kBy6C5UpT1KIHpjjpZxlhcm1y
+C+7uX+tEksG/oXAWdlVqX4Fmwf/Ydui77u0AmucCgYEA1N//kq2775kgBmvcVxMF
+WzmRaqvkk1tfbraDwQOqFrT3cJsSZVl/lBW50GkAwYS0CwYKep5UxtIJsVRNuwn6
+6gSP2a46eVyHnKxyhBgg5rgcJXf++ojLKLCbiZCq0gDihTxyDV3qzhDqGkVj++Qp
+8AL6HfHcGjW8GJnbQQF8ysECgYBkOuEqQHc9kqlJ6Y/e3rzUTPKRdpvHSzEBdkdW
+5AbHhYPXzCWONRTR61BFrQFbZXXxG4/jrfjcebEtlbVB6yg4KbvjnqIx4zr+O+CU
+HW7Wl/c26FSFsAkvev/JoPtT7/qIqXPthPLX9yKK3wb+D+BGaV2xmrpxElVvIEy8
+MuG3VQKBgQCejUUTfjAvxmj4/8vMXhI61F/ff3NCbhQ5qBIbNrWOLRI/aL2T0Rtg
+f1kMw6Y5KH3ZOTpBudIiz5C5a6wTWYnU70EjCNHEMzChz3V/ObC92FhBQWacvVTE
++FfVqMsvFpfK3hx57bwYHX7nsQ4NRT0UmdZb5WmYOhJiSrn+DncLFA==
+-----END RSA PRIVATE KEY-----
+`
