@@ -12,7 +12,8 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/files/
 
-# Every fuzz target for 10 million executions (FUZZTIME=30s for a shorter run).
+# Every fuzz target for 10 million executions (FUZZTIME=30s for a shorter run,
+# FUZZ_CAP=300 to give a slow target at most about 300 s).
 fuzz:
 	bash scripts/fuzz.sh
 
