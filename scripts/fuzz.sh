@@ -18,11 +18,17 @@ while IFS=: read -r file name; do
   pkg=./$(dirname "$file")
   [[ -n "${FUZZ_ONLY:-}" && ! "$name" =~ $FUZZ_ONLY ]] && continue
   start=$(date +%s)
-  run() { go test -run '^$' -fuzz "^${name}\$" -fuzztime "$1" "$pkg" 2>&1; }
+  # go test's fuzzer can end a short run with "context deadline exceeded"
+  # and no failing input (a worker stopped mid-input); that run is repeated.
+  run() {
+    out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$1" "$pkg" 2>&1) && return 0
+    [[ "$out" == *"context deadline exceeded"* && "$out" != *"Failing input"* ]] || return 1
+    out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$1" "$pkg" 2>&1)
+  }
   budget=$FUZZTIME note= probed=0
   if [[ -n "${FUZZ_CAP:-}" && "$FUZZTIME" == *x ]]; then
     want=${FUZZTIME%x}
-    if out=$(run 10s); then
+    if run 10s; then
       probed=$(execs_of "$out")
       rate=$(( probed / 10 ))
       if (( probed >= want )); then
@@ -33,14 +39,12 @@ while IFS=: read -r file name; do
         budget=$(( want - probed ))x
       fi
     else
-      budget=10s # the probe failed: run it again to report the failure
+      budget=failed
     fi
   fi
-  # go test's fuzzer can end a short run with "context deadline exceeded"
-  # and no failing input (a worker stopped mid-input); that run is repeated.
   if [[ -z "$budget" ]]; then
     echo "fuzz: $name ($pkg) ok in $(( $(date +%s) - start ))s execs: $probed"
-  elif out=$(run "$budget") || { [[ "$out" == *"context deadline exceeded"* && "$out" != *"Failing input"* ]] && out=$(run "$budget"); }; then
+  elif [[ "$budget" != failed ]] && run "$budget"; then
     echo "fuzz: $name ($pkg) ok in $(( $(date +%s) - start ))s execs: $(( probed + $(execs_of "$out") ))$note"
   else
     echo "fuzz: $name ($pkg) FAILED"; printf '%s\n' "$out" | tail -n 30
