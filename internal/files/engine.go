@@ -142,6 +142,8 @@ type upload struct {
 	parts *partSet
 	seq   []uint64 // by part index: which write owns the current entry
 
+	ahead *ahead // the hashes of the first parts, taken as they arrive
+
 	// Guarded by Engine.mu.
 	touched time.Time
 	elem    *list.Element
@@ -177,12 +179,15 @@ func (e *Engine) recover(ctx context.Context) error {
 		if consumed {
 			return e.temp.DeleteUpload(ctx, up.ID)
 		}
-		u := &upload{key: up.Key, id: up.ID, parts: newPartSet()}
+		u := &upload{key: up.Key, id: up.ID, parts: newPartSet(), ahead: newAhead(!up.Key.Big)}
 		for _, p := range up.Parts {
 			if p.Index >= e.cfg.PremiumMaxParts {
 				continue
 			}
 			u.parts.put(p.Index, p.Size, p.Total, p.SavedAt.UnixNano())
+			// The hashes taken as parts arrived are gone with the process:
+			// the next saves read these back and hash them again.
+			u.ahead.waiting[p.Index] = p.Version
 			if p.SavedAt.After(u.touched) {
 				u.touched = p.SavedAt
 			}

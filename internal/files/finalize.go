@@ -147,6 +147,9 @@ func (e *Engine) hashAndSeal(ctx context.Context, u *upload, r Finalize) (store.
 		if !changed || attempt == maxSealAttempts {
 			return store.FileRecord{}, nil, fmt.Errorf("files: seal: %w", err)
 		}
+		u.ahead.mu.Lock()
+		u.ahead.reset()
+		u.ahead.mu.Unlock()
 	}
 }
 
@@ -203,18 +206,23 @@ func (r *rangeHasher) flush() {
 	r.n = 0
 }
 
-// hashUpload reads the parts in order once and computes, on two cores, the
-// whole file's SHA-256 on one side and the range hashes (and MD5 when asked)
-// on the other. A part whose bytes fail their checksum is dropped and
-// reported missing, so the client saves it again.
+// hashUpload goes on from the hashes taken as the parts arrived: it reads
+// the parts past them in order once and computes, on two cores, the whole
+// file's SHA-256 on one side and the range hashes (and MD5 when asked) on
+// the other. A part whose bytes fail their checksum is dropped and reported
+// missing, so the client saves it again.
 func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool) (sums, error) {
 	size := u.parts.bytes
-	rh := &rangeHasher{h: sha256.New(), out: make([]store.Hash, 0, (size+rangeHashSize-1)/rangeHashSize)}
-	whole := sha256.New()
-	var md hash.Hash
-	if withMD5 {
-		md = md5.New()
+	st := u.ahead.snapshot(n, withMD5)
+	if st.next == 0 {
+		st.whole = sha256.New()
+		st.ranges = rangeHasher{h: sha256.New(), out: make([]store.Hash, 0, (size+rangeHashSize-1)/rangeHashSize)}
+		if withMD5 {
+			st.md5 = md5.New()
+		}
+		st.versions = make([]uint64, 0, n)
 	}
+	rh, whole, md := &st.ranges, st.whole, st.md5
 
 	type chunk struct {
 		data []byte
@@ -264,7 +272,7 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 	stop := make(chan struct{})
 	go func() {
 		defer close(reads)
-		for i := 0; i < n; i++ {
+		for i := st.next; i < n; i++ {
 			var buf *[]byte
 			select {
 			case buf = <-free:
@@ -281,9 +289,9 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		}
 	}()
 
-	s := sums{versions: make([]uint64, 0, n)}
+	s := sums{versions: st.versions, fileType: st.fileType}
 	var err error
-	i := 0
+	i := st.next
 	for ch := range reads {
 		r := <-ch
 		if err != nil {
@@ -337,6 +345,12 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 // dropPart forgets a part whose bytes are damaged or gone; the caller holds
 // u.rw for writing.
 func (e *Engine) dropPart(ctx context.Context, u *upload, i int) {
+	u.ahead.mu.Lock()
+	if i < u.ahead.next {
+		u.ahead.reset()
+	}
+	delete(u.ahead.waiting, i)
+	u.ahead.mu.Unlock()
 	u.mu.Lock()
 	size := u.parts.size(i)
 	u.parts.remove(i)

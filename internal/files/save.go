@@ -98,7 +98,7 @@ func (e *Engine) touch(key store.UploadKey, id store.UploadID) (*upload, error) 
 		if id == (store.UploadID{}) {
 			id = randomUploadID()
 		}
-		u = &upload{key: key, id: id, parts: newPartSet(), owner: o}
+		u = &upload{key: key, id: id, parts: newPartSet(), owner: o, ahead: newAhead(!key.Big)}
 		e.uploads[key] = u
 		u.elem = e.lru.PushFront(u)
 	} else {
@@ -173,10 +173,10 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	seq := u.seq[index]
 	u.mu.Unlock()
 
-	err := storeErr(&e.stats.tempErrs, e.temp.PutPart(ctx, u.id, u.key, store.Part{
+	version, err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
 		Index: index, Size: len(data), Total: total, SavedAt: savedAt,
-	}, data))
-	if err != nil {
+	}, data)
+	if err = storeErr(&e.stats.tempErrs, err); err != nil {
 		// Undo the reservation unless a later save of this part replaced it.
 		u.mu.Lock()
 		if u.seq[index] == seq {
@@ -189,6 +189,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 		u.mu.Unlock()
 		return err
 	}
+	e.arrived(ctx, u, index, version, data)
 	return nil
 }
 

@@ -77,9 +77,10 @@ type Upload struct {
 
 // Temp stores the temporary parts of uploads.
 type Temp interface {
-	// PutPart stores one part, replacing a part with the same index. A reader
-	// sees either the old part or the new one, never a mix.
-	PutPart(ctx context.Context, id UploadID, key UploadKey, p Part, data []byte) error
+	// PutPart stores one part, replacing a part with the same index, and
+	// returns the Version it gave this save. A reader sees either the old
+	// part or the new one, never a mix.
+	PutPart(ctx context.Context, id UploadID, key UploadKey, p Part, data []byte) (uint64, error)
 	// ReadPart reads part index of upload id into buf (which must hold
 	// MaxPartSize bytes) and returns its description and content. It returns
 	// ErrNotFound if the part does not exist and ErrCorrupt if its checksum fails.

@@ -311,9 +311,9 @@ func (s *Store) closeLog(u *upload) {
 }
 
 // PutPart implements store.Temp.
-func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) error {
+func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) (uint64, error) {
 	if len(data) != p.Size || p.Size <= 0 || p.Size > store.MaxPartSize || p.Index < 0 {
-		return fmt.Errorf("local: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
+		return 0, fmt.Errorf("local: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
 	}
 	h := header{key: key, part: p, crc: crc32.Checksum(data, castagnoli)}
 	var hb [headerSize]byte
@@ -323,7 +323,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	u.mu.Lock()
 	if err := s.openLog(id, u); err != nil {
 		u.mu.Unlock()
-		return err
+		return 0, err
 	}
 	f, off := u.f, u.next
 	u.next += recordLen(p.Size)
@@ -338,7 +338,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	defer u.mu.Unlock()
 	u.inUse--
 	if err != nil {
-		return err
+		return 0, err
 	}
 	u.seen++
 	r := &record{log: s.writer, off: off, h: h, seen: u.seen}
@@ -353,7 +353,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 			s.reclaim(u, cur)
 		}
 	}
-	return nil
+	return r.version(), nil
 }
 
 // reclaim frees the disk space of a part's record that a newer save

@@ -106,7 +106,7 @@ func putParts(t *testing.T, s *local.Store, id store.UploadID, n, size int) [][]
 	for i := range n {
 		data := storetest.Data(uint64(i), size)
 		p := store.Part{Index: i, Size: size, Total: int32(n), SavedAt: savedAt(i)}
-		if err := s.PutPart(t.Context(), id, testKey, p, data); err != nil {
+		if _, err := s.PutPart(t.Context(), id, testKey, p, data); err != nil {
 			t.Fatalf("PutPart %d: %v", i, err)
 		}
 		parts = append(parts, data)
@@ -217,7 +217,7 @@ func TestTornPart(t *testing.T) {
 			// Saving it again after a restart repairs it.
 			s = openAt(t, dir, local.Options{Sync: true})
 			p := store.Part{Index: 2, Size: size, Total: 3, SavedAt: savedAt(9)}
-			if err := s.PutPart(t.Context(), id, testKey, p, parts[2]); err != nil {
+			if _, err := s.PutPart(t.Context(), id, testKey, p, parts[2]); err != nil {
 				t.Fatal(err)
 			}
 			if got := scanIndexes(t, s)[id]; !slices.Equal(got, []int{0, 1, 2}) {
@@ -339,7 +339,7 @@ func TestScanDropsForeignKey(t *testing.T) {
 	putParts(t, s, id, 2, 100)
 	other := testKey
 	other.Owner++
-	if err := s.PutPart(t.Context(), id, other, store.Part{Index: 2, Size: 5, SavedAt: savedAt(2)}, []byte("hello")); err != nil {
+	if _, err := s.PutPart(t.Context(), id, other, store.Part{Index: 2, Size: 5, SavedAt: savedAt(2)}, []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	var ups []store.Upload
@@ -532,7 +532,7 @@ func TestPutPartRejectsBadParts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.part.SavedAt = savedAt(0)
-			if err := s.PutPart(t.Context(), id, testKey, tt.part, tt.data); err == nil {
+			if _, err := s.PutPart(t.Context(), id, testKey, tt.part, tt.data); err == nil {
 				t.Fatal("PutPart succeeded")
 			}
 			if _, err := readPart(t, s, id, tt.part.Index); !errors.Is(err, store.ErrNotFound) {
@@ -561,7 +561,7 @@ func TestSealedBytesNeverChange(t *testing.T) {
 	l := store.Layout{Size: 3000, PartSize: 1000, Parts: 3}
 	want := slices.Concat(parts...)
 	p := store.Part{Index: 1, Size: 1000, Total: 3, SavedAt: savedAt(7)}
-	if err := s.PutPart(t.Context(), id, testKey, p, bytes.Repeat([]byte{9}, 1000)); err != nil {
+	if _, err := s.PutPart(t.Context(), id, testKey, p, bytes.Repeat([]byte{9}, 1000)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeletePart(t.Context(), id, 2); err != nil {
@@ -593,13 +593,13 @@ func TestTwoWriters(t *testing.T) {
 			s = b
 		}
 		p := store.Part{Index: i, Size: 1000, Total: 4, SavedAt: savedAt(i)}
-		if err := s.PutPart(t.Context(), id, testKey, p, data[i*1000:(i+1)*1000]); err != nil {
+		if _, err := s.PutPart(t.Context(), id, testKey, p, data[i*1000:(i+1)*1000]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// b saves part 0 again, later.
 	newer := bytes.Repeat([]byte{1}, 1000)
-	if err := b.PutPart(t.Context(), id, testKey, store.Part{Index: 0, Size: 1000, Total: 4, SavedAt: savedAt(10)}, newer); err != nil {
+	if _, err := b.PutPart(t.Context(), id, testKey, store.Part{Index: 0, Size: 1000, Total: 4, SavedAt: savedAt(10)}, newer); err != nil {
 		t.Fatal(err)
 	}
 	copy(data, newer)
@@ -645,7 +645,7 @@ func TestS7b_ResavedPartFreesItsSpace(t *testing.T) {
 	for i := range 300 {
 		last = storetest.Data(uint64(i), size)
 		p := store.Part{Index: 0, Size: size, Total: 1, SavedAt: savedAt(i)}
-		if err := s.PutPart(t.Context(), id, testKey, p, last); err != nil {
+		if _, err := s.PutPart(t.Context(), id, testKey, p, last); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -84,9 +84,9 @@ type part struct {
 }
 
 // PutPart implements store.Temp.
-func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) error {
+func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) (uint64, error) {
 	if len(data) != p.Size {
-		return fmt.Errorf("memstore: part of %d bytes declared as %d", len(data), p.Size)
+		return 0, fmt.Errorf("memstore: part of %d bytes declared as %d", len(data), p.Size)
 	}
 	p.Version = s.version.Add(1)
 	stored := part{desc: p, data: slices.Clone(data)} // copied before the lock
@@ -99,7 +99,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	}
 	u.key = key
 	u.parts[p.Index] = stored
-	return nil
+	return p.Version, nil
 }
 
 // ReadPart implements store.Temp.

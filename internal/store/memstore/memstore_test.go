@@ -71,7 +71,7 @@ func TestCopiesInAndOut(t *testing.T) {
 	s := memstore.New()
 	id := storetest.UploadID(1)
 	data := []byte("part bytes")
-	if err := s.PutPart(ctx, id, store.UploadKey{Owner: 1, FileID: 1}, store.Part{Index: 0, Size: len(data)}, data); err != nil {
+	if _, err := s.PutPart(ctx, id, store.UploadKey{Owner: 1, FileID: 1}, store.Part{Index: 0, Size: len(data)}, data); err != nil {
 		t.Fatal(err)
 	}
 	data[0] = 'X'

@@ -247,26 +247,26 @@ func (s *Store) newGen() uint64 {
 
 // PutPart implements store.Temp: the bytes go to a new object, then the index
 // points at it, then the object it replaced is released.
-func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) error {
+func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) (uint64, error) {
 	if len(data) != p.Size || p.Size <= 0 || p.Size > store.MaxPartSize || p.Index < 0 {
-		return fmt.Errorf("objstore: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
+		return 0, fmt.Errorf("objstore: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
 	}
 	e := Entry{Index: p.Index, Gen: s.newGen(), Size: p.Size, Total: p.Total, SavedAt: p.SavedAt.UnixNano(),
 		CRC: crc32.Checksum(data, castagnoli)}
 	obj := partKey(id, p.Index, e.Gen)
 	if err := s.bucket.Put(ctx, obj, data); err != nil {
-		return fmt.Errorf("objstore: put part: %w", err)
+		return 0, fmt.Errorf("objstore: put part: %w", err)
 	}
 	old, replaced, err := s.index.Put(ctx, id, key, e)
 	if err != nil {
 		// The index may or may not hold the entry (the reply was lost): keep
 		// the object; Scan removes it if nothing names it.
-		return fmt.Errorf("objstore: index part: %w", err)
+		return 0, fmt.Errorf("objstore: index part: %w", err)
 	}
 	if replaced && old.Gen != e.Gen {
 		s.release(ctx, id, []Entry{old})
 	}
-	return nil
+	return e.Gen, nil
 }
 
 // ReadPart implements store.Temp.

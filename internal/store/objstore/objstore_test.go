@@ -135,7 +135,7 @@ func putParts(t *testing.T, s *objstore.Store, id store.UploadID, data []byte, p
 	n := 0
 	for off := 0; off < len(data); off += partSize {
 		p := data[off:min(len(data), off+partSize)]
-		if err := s.PutPart(t.Context(), id, store.UploadKey{Owner: 1, FileID: 2, Big: true},
+		if _, err := s.PutPart(t.Context(), id, store.UploadKey{Owner: 1, FileID: 2, Big: true},
 			store.Part{Index: n, Size: len(p), Total: -1, SavedAt: time.Now()}, p); err != nil {
 			t.Fatal(err)
 		}

@@ -43,7 +43,7 @@ func TestS7e_SealUndoneWhenAPartChangesAsItSeals(t *testing.T) {
 	resaved := storetest.Data(2, 1024)
 	hooked.before = func() {
 		p := store.Part{Index: 1, Size: 1024, Total: -1, SavedAt: time.Now()}
-		if err := other.PutPart(t.Context(), id, store.UploadKey{Owner: 1, FileID: 2, Big: true}, p, resaved); err != nil {
+		if _, err := other.PutPart(t.Context(), id, store.UploadKey{Owner: 1, FileID: 2, Big: true}, p, resaved); err != nil {
 			t.Fatal(err)
 		}
 	}

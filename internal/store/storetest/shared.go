@@ -26,11 +26,11 @@ func TestPartLister(t *testing.T, open func(t *testing.T) store.Temp) {
 		{Index: 2, Size: 4096, Total: 6, SavedAt: savedAt(2)},
 	}
 	for _, p := range want {
-		if err := tmp.PutPart(ctx, id, key, p, Data(uint64(p.Index), p.Size)); err != nil {
+		if _, err := tmp.PutPart(ctx, id, key, p, Data(uint64(p.Index), p.Size)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tmp.PutPart(ctx, UploadID(41), key, want[0], Data(1, want[0].Size)); err != nil {
+	if _, err := tmp.PutPart(ctx, UploadID(41), key, want[0], Data(1, want[0].Size)); err != nil {
 		t.Fatal(err)
 	}
 	parts, err := lister.Parts(ctx, id)

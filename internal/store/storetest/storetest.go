@@ -82,8 +82,14 @@ func putParts(t *testing.T, tmp store.Temp, id store.UploadID, key store.UploadK
 	parts := split(data, partSize)
 	for i, p := range parts {
 		part := store.Part{Index: i, Size: len(p), Total: int32(len(parts)), SavedAt: savedAt(i)}
-		if err := tmp.PutPart(t.Context(), id, key, part, p); err != nil {
+		v, err := tmp.PutPart(t.Context(), id, key, part, p)
+		if err != nil {
 			t.Fatalf("PutPart(%s, %d): %v", id, i, err)
+		}
+		// The version a save returns is the one reads report: the engine
+		// seals parts it hashed as they arrived by it.
+		if got, _, err := tmp.ReadPart(t.Context(), id, i, buf()); err != nil || got.Version != v {
+			t.Fatalf("ReadPart(%s, %d) after PutPart gave version %d: version %d, %v", id, i, v, got.Version, err)
 		}
 	}
 	return parts
@@ -161,7 +167,7 @@ func testPutRead(t *testing.T, tmp store.Temp) {
 			id[0] = byte(i)
 			tt.part.SavedAt = savedAt(i)
 			data := Data(uint64(i), tt.part.Size)
-			if err := tmp.PutPart(t.Context(), id, tt.key, tt.part, data); err != nil {
+			if _, err := tmp.PutPart(t.Context(), id, tt.key, tt.part, data); err != nil {
 				t.Fatalf("PutPart: %v", err)
 			}
 			checkPart(t, tmp, id, tt.part, data)
@@ -185,7 +191,7 @@ func testReplacePart(t *testing.T, tmp store.Temp) {
 	second := store.Part{Index: 3, Size: 700, Total: 10, SavedAt: savedAt(1)}
 	other := store.Part{Index: 4, Size: 10, Total: -1, SavedAt: savedAt(2)}
 	for _, p := range []store.Part{first, other, second} {
-		if err := tmp.PutPart(t.Context(), id, key, p, Data(uint64(p.SavedAt.UnixNano()), p.Size)); err != nil {
+		if _, err := tmp.PutPart(t.Context(), id, key, p, Data(uint64(p.SavedAt.UnixNano()), p.Size)); err != nil {
 			t.Fatalf("PutPart %d: %v", p.Index, err)
 		}
 	}
@@ -201,7 +207,7 @@ func testReadMissing(t *testing.T, tmp store.Temp) {
 	id, key := UploadID(1), store.UploadKey{Owner: 1, FileID: 2}
 	_, _, err := tmp.ReadPart(t.Context(), id, 0, buf())
 	wantNotFound(t, "ReadPart of an unknown upload", err)
-	if err := tmp.PutPart(t.Context(), id, key, store.Part{Index: 1, Size: 10, SavedAt: savedAt(0)}, Data(1, 10)); err != nil {
+	if _, err := tmp.PutPart(t.Context(), id, key, store.Part{Index: 1, Size: 10, SavedAt: savedAt(0)}, Data(1, 10)); err != nil {
 		t.Fatal(err)
 	}
 	for _, index := range []int{0, 2, 1000} {
@@ -299,7 +305,7 @@ func testScan(t *testing.T, tmp store.Temp) {
 		// Save out of order: Scan must sort by index.
 		for _, i := range r.Perm(n) {
 			p := parts[i]
-			if err := tmp.PutPart(t.Context(), id, key, p, Data(uint64(u*1000+p.Index), p.Size)); err != nil {
+			if _, err := tmp.PutPart(t.Context(), id, key, p, Data(uint64(u*1000+p.Index), p.Size)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -367,7 +373,7 @@ func testConcurrentPut(t *testing.T, tmp store.Temp) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if err := tmp.PutPart(t.Context(), j.id, j.key, j.p, Data(seed(j.u, j.p.Index), j.p.Size)); err != nil {
+				if _, err := tmp.PutPart(t.Context(), j.id, j.key, j.p, Data(seed(j.u, j.p.Index), j.p.Size)); err != nil {
 					t.Errorf("PutPart(%s, %d): %v", j.id, j.p.Index, err)
 				}
 			}
@@ -433,7 +439,7 @@ func testReplaceNoMix(t *testing.T, tmp store.Temp) {
 		return store.Part{Index: 5, Size: size, Total: int32(w), SavedAt: savedAt(w)}, bytes.Repeat([]byte{byte(w)}, size)
 	}
 	p, data := version(0)
-	if err := tmp.PutPart(t.Context(), id, key, p, data); err != nil {
+	if _, err := tmp.PutPart(t.Context(), id, key, p, data); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -443,7 +449,7 @@ func testReplaceNoMix(t *testing.T, tmp store.Temp) {
 			defer wg.Done()
 			p, data := version(w)
 			for range puts {
-				if err := tmp.PutPart(t.Context(), id, key, p, data); err != nil {
+				if _, err := tmp.PutPart(t.Context(), id, key, p, data); err != nil {
 					t.Errorf("PutPart: %v", err)
 					return
 				}
@@ -679,7 +685,7 @@ func testSealChanged(t *testing.T, open func(t *testing.T) (store.Temp, store.Co
 		}
 	}
 	resaved := Data(2, 1024)
-	if err := tmp.PutPart(t.Context(), id, key, store.Part{Index: 1, Size: 1024, Total: 3, SavedAt: savedAt(10)}, resaved); err != nil {
+	if _, err := tmp.PutPart(t.Context(), id, key, store.Part{Index: 1, Size: 1024, Total: 3, SavedAt: savedAt(10)}, resaved); err != nil {
 		t.Fatal(err)
 	}
 	now := Versions(t, tmp, id, 3)
