@@ -129,6 +129,12 @@ func closeAndRemove(b testing.TB, be *backend.Embedded, dir string) {
 // (Key.Big, TotalParts known) from workers goroutines, in part order, and
 // returns the number of parts.
 func uploadFile(ctx context.Context, eng *files.Engine, pool blockPool, key store.UploadKey, seed int, size int64, partSize, workers int) (int, error) {
+	return uploadFileOrder(ctx, eng, pool, key, seed, size, partSize, workers, false)
+}
+
+// uploadFileOrder is uploadFile, with the parts taken last first when
+// reverse is set (the worst case of hashing parts as they arrive).
+func uploadFileOrder(ctx context.Context, eng *files.Engine, pool blockPool, key store.UploadKey, seed int, size int64, partSize, workers int, reverse bool) (int, error) {
 	parts := partsOf(size, partSize)
 	var next atomic.Int64
 	var firstErr error
@@ -140,6 +146,9 @@ func uploadFile(ctx context.Context, eng *files.Engine, pool blockPool, key stor
 				i := int(next.Add(1) - 1)
 				if i >= parts {
 					return
+				}
+				if reverse {
+					i = parts - 1 - i
 				}
 				err := eng.SavePart(ctx, files.SavePart{
 					Key: key, Part: i, TotalParts: int32(parts), Premium: true,
@@ -442,8 +451,11 @@ type phases struct {
 func (p *phases) mark(s files.Step) { p.at[s] = time.Now() }
 
 // BenchmarkFinalize times Finalize alone on a big upload (512 KiB parts,
-// uploaded outside the timing). Rule F5: finalization links the parts instead
-// of copying them, so apart from hashing its cost must not grow with size.
+// uploaded outside the timing, 8 in flight as gotd's uploader sends them).
+// Rule F5: finalization links the parts instead of copying them, and the
+// parts were hashed as they arrived, so its cost must not grow with size.
+// The "reverse" cases save the parts last first, the worst case: only a
+// few parts are hashed before finalization, which hashes the rest.
 // Reported:
 //
 //   - ms/op: the time of one Finalize (ns/op is the same figure);
@@ -461,9 +473,11 @@ func BenchmarkFinalize(b *testing.B) {
 	ctx := context.Background()
 	pool := newBlockPool(b)
 	for _, tc := range []struct {
-		name string
-		size int64
-	}{{"10MiB", 10 * mib}, {"1GiB", 1 << 30}, {"2GiB", 2 << 30}} {
+		name    string
+		size    int64
+		reverse bool
+	}{{"10MiB", 10 * mib, false}, {"1GiB", 1 << 30, false}, {"2GiB", 2 << 30, false},
+		{"10MiB-reverse", 10 * mib, true}, {"2GiB-reverse", 2 << 30, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			// The reference hash: best of a few runs for small sizes.
 			want, hashTime := pool.sha256Of(0, tc.size, benchPart)
@@ -483,7 +497,7 @@ func BenchmarkFinalize(b *testing.B) {
 				ph := &phases{at: make(map[files.Step]time.Time, 3)}
 				be := openBackend(b, dir, files.Config{OnStep: ph.mark})
 				key := store.UploadKey{Owner: 1, FileID: int64(it), Big: true}
-				parts, err := uploadFile(ctx, be.Engine, pool, key, 0, tc.size, benchPart, 2)
+				parts, err := uploadFileOrder(ctx, be.Engine, pool, key, 0, tc.size, benchPart, 8, tc.reverse)
 				if err != nil {
 					b.Fatal(err)
 				}
