@@ -28,13 +28,33 @@ type ahead struct {
 	md5      hash.Hash // the small path only: md5_checksum is checked against it
 	fileType FileType
 	versions []uint64 // of parts 0..next-1
-	// waiting holds the parts saved past next, by index: their versions.
-	// It is bounded by the upload's part count.
-	waiting map[int]uint64
+	// waiting marks the parts saved past next, by index, with their
+	// versions; it grows to the highest index saved (at most max_parts).
+	waiting []waitingPart
+}
+
+type waitingPart struct {
+	version uint64
+	saved   bool
+}
+
+func (a *ahead) wait(i int, version uint64) {
+	if i >= len(a.waiting) {
+		a.waiting = append(a.waiting, make([]waitingPart, i+1-len(a.waiting))...)
+	}
+	a.waiting[i] = waitingPart{version, true}
+}
+
+func (a *ahead) isWaiting(i int) bool { return i < len(a.waiting) && a.waiting[i].saved }
+
+func (a *ahead) unwait(i int) {
+	if i < len(a.waiting) {
+		a.waiting[i] = waitingPart{}
+	}
 }
 
 func newAhead(small bool) *ahead {
-	a := &ahead{whole: sha256.New(), ranges: rangeHasher{h: sha256.New()}, waiting: make(map[int]uint64)}
+	a := &ahead{whole: sha256.New(), ranges: rangeHasher{h: sha256.New()}}
 	if small {
 		a.md5 = md5.New()
 	}
@@ -66,7 +86,7 @@ func (a *ahead) reset() {
 		a.md5.Reset()
 	}
 	a.versions = a.versions[:0]
-	clear(a.waiting)
+	a.waiting = nil
 }
 
 // arrived hashes part index, just saved as version with data, if its turn
@@ -80,9 +100,9 @@ func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint
 		a.reset() // saved again after it was hashed
 		return
 	case index > a.next:
-		a.waiting[index] = version
+		a.wait(index, version)
 	default:
-		delete(a.waiting, index)
+		a.unwait(index)
 		a.add(version, data)
 	}
 	e.catchUp(ctx, u, maxCatchUp)
@@ -92,13 +112,13 @@ func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint
 // their turn; the caller holds u.ahead.mu.
 func (e *Engine) catchUp(ctx context.Context, u *upload, limit int) {
 	a := u.ahead
-	if _, ok := a.waiting[a.next]; !ok {
+	if !a.isWaiting(a.next) {
 		return
 	}
 	buf := e.partBufs.Get().(*[]byte)
 	defer e.partBufs.Put(buf)
 	for range limit {
-		if _, ok := a.waiting[a.next]; !ok {
+		if !a.isWaiting(a.next) {
 			return
 		}
 		p, data, err := e.temp.ReadPart(ctx, u.id, a.next, *buf)
@@ -107,7 +127,7 @@ func (e *Engine) catchUp(ctx context.Context, u *upload, limit int) {
 		}
 		// Saved again meanwhile: what was read is hashed, and the newer
 		// save, once it reaches arrived, starts the hashes over.
-		delete(a.waiting, a.next)
+		a.unwait(a.next)
 		a.add(p.Version, data)
 	}
 }

@@ -187,7 +187,7 @@ func (e *Engine) recover(ctx context.Context) error {
 			u.parts.put(p.Index, p.Size, p.Total, p.SavedAt.UnixNano())
 			// The hashes taken as parts arrived are gone with the process:
 			// the next saves read these back and hash them again.
-			u.ahead.waiting[p.Index] = p.Version
+			u.ahead.wait(p.Index, p.Version)
 			if p.SavedAt.After(u.touched) {
 				u.touched = p.SavedAt
 			}

@@ -349,7 +349,7 @@ func (e *Engine) dropPart(ctx context.Context, u *upload, i int) {
 	if i < u.ahead.next {
 		u.ahead.reset()
 	}
-	delete(u.ahead.waiting, i)
+	u.ahead.unwait(i)
 	u.ahead.mu.Unlock()
 	u.mu.Lock()
 	size := u.parts.size(i)
