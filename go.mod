@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/chromedp/chromedp v0.23.1
 	github.com/go-faster/xor v1.0.0
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/gotd/ige v0.3.0
 	github.com/gotd/td v0.162.0
 	github.com/gotd/tl v0.4.0

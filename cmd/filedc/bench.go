@@ -30,17 +30,19 @@ import (
 	"github.com/gotd/td/tg"
 	"github.com/spf13/cobra"
 
+	"github.com/filedc/filedc/internal/admin"
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/bench"
 	"github.com/filedc/filedc/internal/procstat"
 	"github.com/filedc/filedc/internal/ready"
 )
 
 func benchCmd() *cobra.Command {
 	var (
-		sizes, transportName, serverLog, serverProfile, cpuProfile string
-		streams, compress, processes                               int
-		stores                                                     backend.Options
-		viaCDN                                                     bool
+		sizes, transportName, serverLog, serverProfile, cpuProfile, profileDir string
+		streams, compress, processes                                           int
+		stores                                                                 backend.Options
+		viaCDN                                                                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -105,6 +107,14 @@ the master and of the CDN.`,
 			if processes < 1 {
 				return fmt.Errorf("--processes %d: want at least 1", processes)
 			}
+			if profileDir != "" && serverProfile != "" {
+				return errors.New("--profile and --server-cpuprofile both profile the server's CPU: pass one")
+			}
+			if profileDir != "" {
+				if err := os.MkdirAll(profileDir, 0o755); err != nil {
+					return err
+				}
+			}
 			if viaCDN && processes > 1 {
 				return errors.New("--cdn runs with one server process")
 			}
@@ -127,7 +137,7 @@ the master and of the CDN.`,
 			defer stop()
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
 				sizes: list, streams: streams, transport: transportName, compress: compress,
-				serverLog: serverLog, serverProfile: serverProfile,
+				serverLog: serverLog, serverProfile: serverProfile, profileDir: profileDir,
 				serverArgs: stores.Args(), processes: processes, cdn: viaCDN,
 			})
 		},
@@ -140,6 +150,7 @@ the master and of the CDN.`,
 	f.StringVar(&serverLog, "server-log", "", "write the server's log to this file (default: discarded)")
 	f.StringVar(&serverProfile, "server-cpuprofile", "", "write a CPU profile of the server process to this file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client (this process) to this file")
+	f.StringVar(&profileDir, "profile", "", "profile the server during each upload and each download apart (CPU), and after each size (allocations), keep the profiles in this directory, and print the server's CPU per MiB by stage beside the floors")
 	f.StringVar(&stores.S3, "s3", "", "run the server with --s3 URL (content in S3; see serve --help)")
 	f.StringVar(&stores.Postgres, "postgres", "", "run the server with --postgres URL (records in PostgreSQL)")
 	f.StringVar(&stores.Redis, "redis", "", "run the server with --redis URL (part state in Redis)")
@@ -152,6 +163,7 @@ type benchOptions struct {
 	sizes                               []int64
 	streams, compress, processes        int
 	transport, serverLog, serverProfile string
+	profileDir                          string   // bench --profile
 	serverArgs                          []string // backend flags for serve
 	cdn                                 bool     // download through a CDN DC too
 }
@@ -170,6 +182,8 @@ type benchResult struct {
 	peakRSSSinceReset bool
 	ceil              ceiling // measured before the transfers
 	viaCDN            []cdnFigures
+	// The server's CPU by stage (bench --profile), nil without.
+	upStages, downStages *bench.Split
 }
 
 // ratios are the two directions' rates as fractions of the ceiling.
@@ -270,12 +284,16 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	fmt.Fprintf(stdout, "crypto ceiling: %.1f MiB/s (both ends at once: one goroutine encrypts 512 KiB buffers with AES-256-IGE + SHA-256, another decrypts and hashes them; one end alone on one core: send %.1f, receive %.1f MiB/s)\n",
 		ceil.bothEnds, ceil.send, ceil.receive)
 
+	var profiles *stageProfiles
+	if o.profileDir != "" {
+		profiles = &stageProfiles{dir: o.profileDir, srvs: srvs}
+	}
 	lat := &latencyRecorder{}
 	var results []benchResult
 	err = asBots(ctx, srvs, key, token, o, lat, func(ctx context.Context, sp *spreadInvoker) error {
 		api := tg.NewClient(sp)
 		for _, size := range o.sizes {
-			r, err := benchSize(ctx, api, sp, srvs, lat, size, o.streams, cdnSrv)
+			r, err := benchSize(ctx, api, sp, srvs, lat, size, o.streams, cdnSrv, profiles)
 			if err != nil {
 				return fmt.Errorf("%s: %w", formatSize(size), err)
 			}
@@ -288,11 +306,12 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 		return err
 	}
 	printBench(stdout, results)
+	printStages(stdout, o.profileDir, results)
 	return nil
 }
 
 // benchSize uploads and downloads size random bytes.
-func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*benchServer, lat *latencyRecorder, size int64, streams int, cdnSrv *benchServer) (benchResult, error) {
+func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*benchServer, lat *latencyRecorder, size int64, streams int, cdnSrv *benchServer, profiles *stageProfiles) (benchResult, error) {
 	r := benchResult{size: size}
 	data := make([]byte, size)
 	var seed [32]byte
@@ -310,6 +329,9 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 
 	bar := startProgress("upload "+formatSize(size), size)
 	up := uploader.NewUploader(api).WithThreads(streams).WithProgress(bar)
+	if err := profiles.start(ctx); err != nil {
+		return r, err
+	}
 	cpu0 := cpuTimes(srvs)
 	start := time.Now()
 	file, err := up.Upload(ctx, uploader.NewUpload(name, bytes.NewReader(data), size))
@@ -318,6 +340,9 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 	bar.finish(err == nil)
 	if err != nil {
 		return r, fmt.Errorf("upload: %w", err)
+	}
+	if r.upStages, err = profiles.stop(ctx, formatSize(size)+"-upload"); err != nil {
+		return r, err
 	}
 	start = time.Now()
 	doc, err := finalizeDocument(ctx, api, file, name)
@@ -332,6 +357,9 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 	out := make([]byte, size)
 	bar = startProgress("download "+formatSize(size), size)
 	ref := docRef{ID: doc.ID, AccessHash: doc.AccessHash, Size: doc.Size, FileReference: doc.FileReference}
+	if err := profiles.start(ctx); err != nil {
+		return r, err
+	}
 	cpu0 = cpuTimes(srvs)
 	start = time.Now()
 	_, err = downloadBuilder(api, ref, streams, false).Parallel(ctx, countingWriterAt{w: sliceWriterAt(out), p: bar})
@@ -340,6 +368,12 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 	bar.finish(err == nil)
 	if err != nil {
 		return r, fmt.Errorf("download: %w", err)
+	}
+	if r.downStages, err = profiles.stop(ctx, formatSize(size)+"-download"); err != nil {
+		return r, err
+	}
+	if err := profiles.allocs(ctx, formatSize(size)); err != nil {
+		return r, err
 	}
 	if sha256.Sum256(out) != sum {
 		return r, errors.New("the downloaded bytes differ from the uploaded ones (SHA-256)")
@@ -530,6 +564,8 @@ type ceiling struct {
 	bothEnds float64
 	// send and receive: one end alone on one core.
 	send, receive float64
+	// sha256: one SHA-256 pass over content, one core.
+	sha256 float64
 }
 
 // measureCeiling measures the per-byte crypto of an MTProto transfer over
@@ -582,6 +618,14 @@ func measureCeiling(total time.Duration) ceiling {
 		n := 0
 		for ; n == 0 || time.Now().Before(until); n += size {
 			sink ^= receive(out, sealed)
+		}
+		return n
+	})
+	c.sha256 = rate(total/8, func(until time.Time) int {
+		n := 0
+		for ; n == 0 || time.Now().Before(until); n += size {
+			s := sha256.Sum256(plain)
+			sink ^= s[0]
 		}
 		return n
 	})
@@ -686,6 +730,7 @@ type benchServer struct {
 	addr    string
 	dc      int
 	keyPath string
+	admin   *admin.Client // its admin API, for profiles
 	exited  chan struct{} // closed once the process was reaped
 	waitErr error
 }
@@ -745,6 +790,7 @@ func startBenchServer(ctx context.Context, data, listen, token, logPath, profile
 		return fail(err)
 	}
 	s.addr, s.keyPath, s.dc = info.Listen, info.PublicKey, info.DC
+	s.admin = &admin.Client{Addr: info.HTTP, Token: admin.ReadToken(data)}
 	return s, nil
 }
 

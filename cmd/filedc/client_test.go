@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -152,7 +153,8 @@ func TestO1_UploadThenDownloadWithVerify(t *testing.T) {
 
 func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
 	bin := buildBinary(t)
-	stdout, stderr, err := run(t, nil, bin, "bench", "--sizes", "1MiB,40MiB", "--streams", "2")
+	profiles := t.TempDir()
+	stdout, stderr, err := run(t, nil, bin, "bench", "--sizes", "1MiB,40MiB", "--streams", "2", "--profile", profiles)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, stdout, stderr)
 	}
@@ -160,6 +162,42 @@ func TestO1_BenchPrintsCeilingAndRatios(t *testing.T) {
 	checkBenchOutput(t, stdout, "1MiB")
 	checkBenchOutput(t, stdout, "40MiB")
 	checkBoundLines(t, stdout, "40MiB")
+	checkStages(t, stdout, profiles, "40MiB")
+}
+
+// checkStages checks bench --profile: the profiles of each transfer are
+// kept and read, and the stage table adds up to what was profiled.
+func checkStages(t *testing.T, stdout, dir, size string) {
+	t.Helper()
+	for _, name := range []string{size + "-upload.cpu.pprof", size + "-download.cpu.pprof", size + ".allocs.pprof"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+	for _, direction := range []string{"upload", "download"} {
+		m := regexp.MustCompile(`(?m)^\s*` + size + `\s+` + direction + `((?:\s+[0-9.]+){12})\s*$`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no %s %s row of 10 stages, profiled and /proc CPU in:\n%s", size, direction, stdout)
+		}
+		var v []float64
+		for _, f := range strings.Fields(m[1]) {
+			x, _ := strconv.ParseFloat(f, 64)
+			v = append(v, x)
+		}
+		var sum float64
+		for _, x := range v[:10] {
+			sum += x
+		}
+		if v[10] <= 0 || v[11] <= 0 || math.Abs(sum-v[10]) > 0.1 {
+			t.Errorf("%s %s: stages add up to %.2f, profiled %.2f, /proc %.2f ms/MiB", size, direction, sum, v[10], v[11])
+		}
+		if v[0] <= 0 {
+			t.Errorf("%s %s: no transport crypto in the profile", size, direction)
+		}
+	}
+	if !strings.Contains(stdout, "upload goal: at most 1.15 x") {
+		t.Errorf("no floors and goals under the stage table:\n%s", stdout)
+	}
 }
 
 // checkBoundLines checks what the client's CPU leaves, per direction, under

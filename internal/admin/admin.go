@@ -1,5 +1,6 @@
 // Package admin serves the operator's API on the --http address: bots are
-// added, listed and revoked while the server runs. It translates HTTP to
+// added, listed and revoked while the server runs, and the bench takes
+// profiles. It translates HTTP to
 // the bots service; requests need the admin token and, unless allowed,
 // come from this machine.
 package admin
@@ -23,6 +24,8 @@ type Handler struct {
 	// Remote allows requests from other machines; by default only
 	// loopback addresses may manage the server.
 	Remote bool
+
+	prof profiler
 }
 
 // AddRequest is the body of POST /api/bots.
@@ -47,6 +50,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/bots", h.guard(h.list))
 	mux.Handle("POST /api/bots", h.guard(h.add))
 	mux.Handle("POST /api/bots/{id}/revoke", h.guard(h.revoke))
+	mux.Handle("POST /api/profile/cpu/start", h.guard(h.startCPU))
+	mux.Handle("POST /api/profile/cpu/stop", h.guard(h.stopCPU))
+	mux.Handle("GET /api/profile/allocs", h.guard(h.allocs))
 }
 
 func (h *Handler) guard(f http.HandlerFunc) http.Handler {

@@ -1,11 +1,15 @@
 package admin
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/pprof/profile"
 
 	"github.com/filedc/filedc/internal/bots"
 	"github.com/filedc/filedc/internal/store/bolt"
@@ -55,5 +59,42 @@ func TestO3_AdminAPIGuards(t *testing.T) {
 	h.Remote = true
 	if w := do("GET", "/api/bots", "203.0.113.5:999", "secret", ""); w.Code != 200 {
 		t.Errorf("with remote requests allowed: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestProfilesThroughTheAdminAPI: the bench starts and stops CPU profiles
+// and reads the allocation profile through the admin API, token and all; a
+// second start, or a stop without one, is refused.
+func TestProfilesThroughTheAdminAPI(t *testing.T) {
+	mux := http.NewServeMux()
+	(&Handler{Token: "secret"}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &Client{Addr: strings.TrimPrefix(srv.URL, "http://"), Token: "secret"}
+	ctx := t.Context()
+	if _, err := c.StopCPUProfile(ctx); err == nil || !strings.Contains(err.Error(), "no CPU profile") {
+		t.Errorf("stop without a start: %v", err)
+	}
+	if err := c.StartCPUProfile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartCPUProfile(ctx); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Errorf("a second start: %v", err)
+	}
+	for i := 0; i < 1e6; i++ {
+		_ = strings.Repeat("x", i%7)
+	}
+	for _, get := range []func(context.Context) ([]byte, error){c.StopCPUProfile, c.AllocsProfile} {
+		data, err := get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := profile.Parse(bytes.NewReader(data)); err != nil {
+			t.Errorf("the answer is not a profile: %v", err)
+		}
+	}
+	wrong := &Client{Addr: c.Addr, Token: "wrong"}
+	if err := wrong.StartCPUProfile(ctx); err == nil || !strings.Contains(err.Error(), "admin token") {
+		t.Errorf("a start with the wrong token: %v", err)
 	}
 }

@@ -116,5 +116,8 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		}
 		return fmt.Errorf("server at %s: %s", c.Addr, e.Error)
 	}
+	if raw, ok := out.(*rawBody); ok {
+		return raw.readFrom(resp.Body)
+	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
