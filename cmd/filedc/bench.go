@@ -266,7 +266,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	}
 	if len(srvs) == 1 {
 		fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
-			runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), srvs[0].cmd.Process.Pid, dir)
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.LoadAverage(), srvs[0].cmd.Process.Pid, dir)
 		fmt.Fprintf(stdout, "client: gotd, %s transport, one connection, %d upload / %d download streams; %s\n",
 			o.transport, o.streams, o.streams, gzip)
 	} else {
@@ -275,7 +275,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 			pids = append(pids, strconv.Itoa(srv.cmd.Process.Pid))
 		}
 		fmt.Fprintf(stdout, "filedc bench: %d CPUs, GOMAXPROCS %d, load average %s; %d server processes of DC %d (pids %s), data in %s\n",
-			runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage(), len(srvs), srvs[0].dc, strings.Join(pids, ", "), dir)
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.LoadAverage(), len(srvs), srvs[0].dc, strings.Join(pids, ", "), dir)
 		fmt.Fprintf(stdout, "client: gotd, %s transport, one client and connection per process, %d upload / %d download streams; %s\n",
 			o.transport, o.streams, o.streams, gzip)
 		fmt.Fprintf(stdout, "spread: calls round-robin over the processes; each file's parts are saved through all %d (finalized through process 1) and its chunks downloaded through all %d\n",
@@ -822,31 +822,11 @@ func (s *benchServer) exitError() error {
 	return nil
 }
 
-// resetPeakRSS resets the server's VmHWM (Linux: clear_refs 5) and reports
-// whether it could.
-func (s *benchServer) resetPeakRSS() bool {
-	path := fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid)
-	return os.WriteFile(path, []byte("5"), 0) == nil
-}
+// resetPeakRSS resets the server's VmHWM and reports whether it could.
+func (s *benchServer) resetPeakRSS() bool { return procstat.ResetPeakRSS(s.cmd.Process.Pid) }
 
 // peakRSS returns the server's VmHWM in bytes, or -1 where /proc has none.
-func (s *benchServer) peakRSS() int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	return -1
-}
+func (s *benchServer) peakRSS() int64 { return procstat.PeakRSS(s.cmd.Process.Pid) }
 
 // cpuTimes returns the CPU time (user+sys) used so far by this process and
 // by each server, or -1 where /proc has none.
@@ -882,14 +862,4 @@ func busy(cpu [2]time.Duration, wall time.Duration) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat((cpu[0]+cpu[1]).Seconds()/wall.Seconds(), 'f', 2, 64)
-}
-
-// loadAverage is the 1-minute load average (other work on the machine skews
-// the figures), or "n/a".
-func loadAverage() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(raw)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "n/a"
 }

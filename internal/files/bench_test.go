@@ -26,13 +26,11 @@
 package files_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -44,7 +42,6 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,6 +49,7 @@ import (
 
 	"github.com/filedc/filedc/internal/backend"
 	"github.com/filedc/filedc/internal/files"
+	"github.com/filedc/filedc/internal/procstat"
 	"github.com/filedc/filedc/internal/store"
 )
 
@@ -666,35 +664,6 @@ func heapObjects() uint64 {
 	return sample[0].Value.Uint64()
 }
 
-// procStatusKB returns a "kB" field of /proc/self/status, or -1 where there
-// is none (not Linux).
-func procStatusKB(field string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return -1
-}
-
-// resetPeakRSS sets VmHWM back to the current RSS. VmHWM is the high-water
-// mark of the whole process, including earlier benchmarks; Linux 4.0 and later
-// reset it when "5" is written to /proc/self/clear_refs. Where that fails, the
-// reported peak-rss-MiB is the process's peak so far, an upper bound.
-func resetPeakRSS() error {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
 // BenchmarkUploadPeakMemory uploads a file (Key.Big, 512 KiB parts, 8
 // goroutines in part order) and finalizes it, per op, on a fresh backend. The
 // engine holds no part's bytes beyond a save call and finalizes with a fixed
@@ -721,7 +690,7 @@ func BenchmarkUploadPeakMemory(b *testing.B) {
 			base := b.TempDir()
 			var peakHeap, baseHeap, gcs uint64
 			var peakRSS int64 = -1
-			var resetErr error
+			resetFailed := false
 			b.SetBytes(tc.size)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -732,8 +701,8 @@ func BenchmarkUploadPeakMemory(b *testing.B) {
 				runtime.GC()
 				debug.FreeOSMemory()
 				baseHeap = max(baseHeap, heapObjects())
-				if err := resetPeakRSS(); err != nil {
-					resetErr = err
+				if !procstat.ResetPeakRSS(os.Getpid()) {
+					resetFailed = true
 				}
 				gc0 := gcCycles()
 				s := startMemSampler(2 * time.Millisecond)
@@ -742,7 +711,7 @@ func BenchmarkUploadPeakMemory(b *testing.B) {
 				b.StopTimer()
 				peakHeap = max(peakHeap, s.Stop())
 				gcs += gcCycles() - gc0
-				peakRSS = max(peakRSS, procStatusKB("VmHWM"))
+				peakRSS = max(peakRSS, procstat.PeakRSS(os.Getpid()))
 				closeAndRemove(b, be, dir)
 				b.StartTimer()
 			}
@@ -751,10 +720,10 @@ func BenchmarkUploadPeakMemory(b *testing.B) {
 			b.ReportMetric(float64(gcs)/float64(b.N), "gcs/op")
 			b.ReportMetric(float64(baseHeap)/mib, "base-heap-MiB")
 			if peakRSS >= 0 {
-				b.ReportMetric(float64(peakRSS)/kib, "peak-rss-MiB")
+				b.ReportMetric(float64(peakRSS)/mib, "peak-rss-MiB")
 			}
-			if resetErr != nil && !errors.Is(resetErr, os.ErrNotExist) {
-				b.Logf("VmHWM could not be reset (%v): peak-rss-MiB is the process's peak so far", resetErr)
+			if resetFailed {
+				b.Logf("VmHWM could not be reset: peak-rss-MiB is the process's peak so far")
 			}
 		})
 	}

@@ -1,5 +1,6 @@
-// Package procstat reads another process's CPU time from /proc, for the
-// benchmarks that run a server in its own process.
+// Package procstat reads another process's CPU time and memory from /proc,
+// for the benchmarks and tests that run a server in its own process. It is
+// the one /proc reader of the project.
 package procstat
 
 import (
@@ -36,17 +37,38 @@ func CPU(pid int) time.Duration {
 
 // RSS is the resident memory of process pid from /proc/PID/status, in
 // bytes; -1 where there is no /proc.
-func RSS(pid int) int64 {
+func RSS(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// PeakRSS is the peak resident memory (VmHWM) of process pid since it
+// started or since ResetPeakRSS, in bytes; -1 where there is no /proc.
+func PeakRSS(pid int) int64 { return statusKB(pid, "VmHWM:") }
+
+// ResetPeakRSS resets the peak of process pid to its current resident
+// memory (Linux: clear_refs 5), and reports whether it could.
+func ResetPeakRSS(pid int) bool {
+	return os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0) == nil
+}
+
+// LoadAverage is the machine's 1-minute load average, or "n/a".
+func LoadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "n/a"
+}
+
+// statusKB reads a "NAME: N kB" field of /proc/PID/status, in bytes.
+func statusKB(pid int, name string) int64 {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, name); ok {
 			f := strings.Fields(rest)
 			if len(f) == 2 && f[1] == "kB" {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				if err == nil {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
 					return kb << 10
 				}
 			}
