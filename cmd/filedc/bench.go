@@ -184,6 +184,9 @@ type benchResult struct {
 	viaCDN            []cdnFigures
 	// The server's CPU by stage (bench --profile), nil without.
 	upStages, downStages *bench.Split
+	// Round trips to the stores per part saved, finalization, getFile and
+	// sendMedia, in that order; nil on the embedded stores.
+	trips []tripsPer
 }
 
 // ratios are the two directions' rates as fractions of the ceiling.
@@ -307,6 +310,7 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	}
 	printBench(stdout, results)
 	printStages(stdout, o.profileDir, results)
+	printTrips(stdout, results)
 	return nil
 }
 
@@ -326,6 +330,28 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 		r.peakRSSSinceReset = srv.resetPeakRSS() && r.peakRSSSinceReset
 	}
 	calls0 := sp.counts()
+	counting := len(srvs[0].storeArgs) > 0
+	var trips0 tripCounts
+	if counting {
+		var err error
+		if trips0, err = scrapeTrips(ctx, srvs); err != nil {
+			return r, err
+		}
+	}
+	// tripsSince adds what the stores did since the last call, per one of
+	// n operations, to the result.
+	tripsSince := func(what string, n int) error {
+		if !counting {
+			return nil
+		}
+		now, err := scrapeTrips(ctx, srvs)
+		if err != nil {
+			return err
+		}
+		r.trips = append(r.trips, now.since(trips0, what, n))
+		trips0 = now
+		return nil
+	}
 
 	bar := startProgress("upload "+formatSize(size), size)
 	up := uploader.NewUploader(api).WithThreads(streams).WithProgress(bar)
@@ -344,10 +370,17 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 	if r.upStages, err = profiles.stop(ctx, formatSize(size)+"-upload"); err != nil {
 		return r, err
 	}
+	saves, _ := lat.counts()
+	if err := tripsSince("part saved", saves); err != nil {
+		return r, err
+	}
 	start = time.Now()
 	doc, err := finalizeDocument(ctx, api, file, name)
 	r.finalize = time.Since(start)
 	if err != nil {
+		return r, err
+	}
+	if err := tripsSince("finalization (messages.uploadMedia)", 1); err != nil {
 		return r, err
 	}
 	if doc.Size != size {
@@ -371,6 +404,19 @@ func benchSize(ctx context.Context, api *tg.Client, sp *spreadInvoker, srvs []*b
 	}
 	if r.downStages, err = profiles.stop(ctx, formatSize(size)+"-download"); err != nil {
 		return r, err
+	}
+	if _, gets := lat.counts(); counting {
+		if err := tripsSince("getFile", gets); err != nil {
+			return r, err
+		}
+		_, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{}, RandomID: rand.Int64(),
+			Media: &tg.InputMediaDocument{ID: &tg.InputDocument{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}}})
+		if err != nil {
+			return r, fmt.Errorf("messages.sendMedia: %w", err)
+		}
+		if err := tripsSince("sendMedia", 1); err != nil {
+			return r, err
+		}
 	}
 	if err := profiles.allocs(ctx, formatSize(size)); err != nil {
 		return r, err
@@ -539,6 +585,13 @@ func (l *latencyRecorder) Handle(next tg.Invoker) telegram.InvokeFunc {
 		}
 		return err
 	}
+}
+
+// counts returns how many save and getFile calls were answered so far.
+func (l *latencyRecorder) counts() (saves, gets int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.save), len(l.get)
 }
 
 func (l *latencyRecorder) reset() {
@@ -730,9 +783,12 @@ type benchServer struct {
 	addr    string
 	dc      int
 	keyPath string
-	admin   *admin.Client // its admin API, for profiles
-	exited  chan struct{} // closed once the process was reaped
-	waitErr error
+	admin   *admin.Client // its admin API, for profiles; Addr is its --http address
+	// storeArgs are its --s3, --postgres and --redis flags: with any, the
+	// bench counts the round trips to them.
+	storeArgs []string
+	exited    chan struct{} // closed once the process was reaped
+	waitErr   error
 }
 
 // startBenchServer runs this binary's "serve" on loopback and waits for its
@@ -791,6 +847,11 @@ func startBenchServer(ctx context.Context, data, listen, token, logPath, profile
 	}
 	s.addr, s.keyPath, s.dc = info.Listen, info.PublicKey, info.DC
 	s.admin = &admin.Client{Addr: info.HTTP, Token: admin.ReadToken(data)}
+	for i, a := range extra {
+		if (a == "--s3" || a == "--postgres" || a == "--redis") && i+1 < len(extra) {
+			s.storeArgs = append(s.storeArgs, a, extra[i+1])
+		}
+	}
 	return s, nil
 }
 

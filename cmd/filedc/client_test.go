@@ -251,6 +251,36 @@ func TestO2_BenchSpreadsOverTwoProcesses(t *testing.T) {
 			t.Errorf("process %s answered %d part and %d chunk calls; want both > 0", m[1], saves, gets)
 		}
 	}
+	checkTrips(t, stdout, "3MiB")
+}
+
+// checkTrips checks the round trips to the stores the bench counts on
+// S3 + PostgreSQL + Redis: a part saved writes one object and one Redis
+// pipeline and nothing in the database; a finalization is one transaction.
+func checkTrips(t *testing.T, stdout, size string) {
+	t.Helper()
+	line := func(what string) string {
+		m := regexp.MustCompile(`(?m)^  ` + size + ` ` + regexp.QuoteMeta(what) + ` \((\d+)\): (.*)$`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no round trips for %q in:\n%s", what, stdout)
+		}
+		if n, _ := strconv.Atoi(m[1]); n < 1 {
+			t.Errorf("%s: %s operations", what, m[1])
+		}
+		return m[2]
+	}
+	save := line("part saved")
+	if !strings.Contains(save, "s3 put 1.00") || strings.Contains(save, "postgres") {
+		t.Errorf("a part saved: %s; want one object written and no database round trip", save)
+	}
+	if final := line("finalization (messages.uploadMedia)"); !strings.Contains(final, "postgres begin 1.00") {
+		t.Errorf("a finalization: %s; want one transaction", final)
+	}
+	line("getFile")
+	line("sendMedia")
+	if !regexp.MustCompile(`(?m)^  ` + size + `: a part saved made 1\.00 object writes .* 0\.00 database round trips .* made 1 transactions`).MatchString(stdout) {
+		t.Errorf("no goal line meeting the goals in:\n%s", stdout)
+	}
 }
 
 // checkBenchOutput checks the ceiling, the ratio line and the table row of

@@ -294,6 +294,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	adminAPI.Register(mux)
 	mon.mount(ctx, mux, b.Engine)
+	mon.WatchTrips(b.Trips)
 	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		mtLn.Close()

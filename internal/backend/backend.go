@@ -11,6 +11,7 @@ import (
 	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/store/bolt"
 	"github.com/filedc/filedc/internal/store/local"
+	"github.com/filedc/filedc/internal/store/trips"
 	"github.com/filedc/filedc/internal/store/memstore"
 )
 
@@ -34,6 +35,9 @@ type Embedded struct {
 	Engine *files.Engine
 	Disk   *local.Store // nil when content is not on local disk
 	Meta   Records
+	// Trips counts the round trips to S3, Redis and PostgreSQL; nil on
+	// the embedded stores.
+	Trips *trips.Counter
 
 	closers []func() error
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/filedc/filedc/internal/store/local"
 	"github.com/filedc/filedc/internal/store/objstore"
 	"github.com/filedc/filedc/internal/store/postgres"
+	"github.com/filedc/filedc/internal/store/trips"
 )
 
 // Options says where each part of a backend lives. An empty URL keeps that
@@ -84,11 +85,11 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	b := &Embedded{}
+	b := &Embedded{Trips: trips.New()}
 	fail := func(err error) (*Embedded, error) { return nil, errors.Join(err, b.Close()) }
 
 	if o.Postgres != "" {
-		pg, err := postgres.Open(ctx, o.Postgres)
+		pg, err := postgres.OpenCounted(ctx, o.Postgres, b.Trips)
 		if err != nil {
 			return fail(err)
 		}
@@ -119,7 +120,7 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 			if err != nil {
 				return fail(err)
 			}
-			bucket = s3
+			bucket = objstore.CountTrips(s3, "s3", b.Trips)
 		} else {
 			dir, err := objstore.OpenDir(filepath.Join(o.Dir, "objects"))
 			if err != nil {
@@ -137,6 +138,7 @@ func Open(ctx context.Context, o Options, cfg files.Config) (*Embedded, error) {
 				return fail(err)
 			}
 			b.closers = append(b.closers, r.Close)
+			r.CountTrips(b.Trips)
 			index = r
 		} else {
 			bi, err := objstore.OpenBoltIndex(filepath.Join(o.Dir, "parts.db"))

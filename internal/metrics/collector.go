@@ -30,13 +30,14 @@ var (
 	descKeysCreated = desc("filedc_auth_keys_created_total", "Auth keys created by key exchanges.")
 	descSessions    = desc("filedc_sessions", "MTProto sessions kept.")
 	descLayers      = desc("filedc_sessions_by_layer", "MTProto sessions by the API layer their auth key declared (none: not declared).", "layer")
+	descTrips       = desc("filedc_store_round_trips_total", "Round trips to the services behind the stores, by service (s3, redis, postgres) and kind (put, read, pipeline, query, begin, ...).", "service", "op")
 	descLimited     = desc("filedc_limited_total", "Calls answered FLOOD_WAIT_X and connections answered transport error -429, by the flood limit that refused them.", "limit")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPartsSaved, descBytesSaved, descBytesServed, descSaving, descTempParts,
 		descTempBytes, descTempBudget, descUploads, descEvictions, descFinalized, descStoreErrors,
-		descConns, descConnsTotal, descKeysCreated, descSessions, descLayers, descLimited} {
+		descConns, descConnsTotal, descKeysCreated, descSessions, descLayers, descLimited, descTrips} {
 		ch <- d
 	}
 }
@@ -91,5 +92,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for l, n := range limited {
 		counter(descLimited, n, l)
+	}
+	for k, n := range m.trips.Load().Snapshot() {
+		counter(descTrips, n, k.Service, k.Op)
 	}
 }

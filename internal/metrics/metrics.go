@@ -24,6 +24,7 @@ import (
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/rpc"
+	"github.com/filedc/filedc/internal/store/trips"
 )
 
 // maxErrorLabels bounds the distinct error messages counted by name; past
@@ -46,6 +47,7 @@ type Monitor struct {
 	reg    *prometheus.Registry
 	engine atomic.Pointer[files.Engine]
 	server atomic.Pointer[server.Server]
+	trips  atomic.Pointer[trips.Counter]
 
 	methods   map[string]*method // by route name, "unknown" included; read-only
 	calls     *prometheus.CounterVec
@@ -130,6 +132,9 @@ func (m *Monitor) WatchEngine(e *files.Engine) { m.engine.Store(e) }
 
 // WatchServer makes the MTProto server's counters part of the metrics.
 func (m *Monitor) WatchServer(s *server.Server) { m.server.Store(s) }
+
+// WatchTrips makes the stores' round trips part of the metrics.
+func (m *Monitor) WatchTrips(c *trips.Counter) { m.trips.Store(c) }
 
 // Engine and Server return what is watched, or nil.
 func (m *Monitor) Engine() *files.Engine  { return m.engine.Load() }

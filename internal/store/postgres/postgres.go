@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/trips"
 )
 
 // Store implements the metadata interfaces of package store on PostgreSQL.
@@ -42,10 +44,18 @@ const defaultMaxConns = 16
 
 // Open connects to the database at url (postgres://user:pass@host:port/db?...,
 // any form pgx accepts) and brings its schema up to date.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string) (*Store, error) { return OpenCounted(ctx, url, nil) }
+
+// OpenCounted is Open, with every statement and batch sent after the
+// schema is up to date counted in c.
+func OpenCounted(ctx context.Context, url string, c *trips.Counter) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	counting := &atomic.Bool{}
+	if c != nil {
+		cfg.ConnConfig.Tracer = tripTracer{c, counting}
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
@@ -62,6 +72,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	counting.Store(true)
 	return s, nil
 }
 
