@@ -11,8 +11,8 @@ import (
 	"github.com/filedc/filedc/internal/store"
 	"github.com/filedc/filedc/internal/store/bolt"
 	"github.com/filedc/filedc/internal/store/local"
-	"github.com/filedc/filedc/internal/store/trips"
 	"github.com/filedc/filedc/internal/store/memstore"
+	"github.com/filedc/filedc/internal/store/trips"
 )
 
 // Records is everything a DC keeps besides file content: the embedded bbolt
