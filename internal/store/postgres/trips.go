@@ -11,7 +11,8 @@ import (
 )
 
 // tripTracer counts the statements and batches sent to PostgreSQL, each a
-// round trip; a transaction's begin, commit and rollback are among them.
+// round trip: reads (SELECT), writes (anything else) and a transaction's
+// begin, commit and rollback.
 // It counts once on is set: the migrations at start are not the work
 // being measured.
 type tripTracer struct {
@@ -23,8 +24,10 @@ func (t tripTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.T
 	if !t.on.Load() {
 		return ctx
 	}
-	op := "query"
+	op := "write"
 	switch sql := strings.ToLower(strings.TrimSpace(data.SQL)); {
+	case strings.HasPrefix(sql, "select"):
+		op = "read"
 	case strings.HasPrefix(sql, "begin"):
 		op = "begin"
 	case sql == "commit":
