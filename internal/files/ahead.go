@@ -6,13 +6,22 @@ import (
 	"crypto/sha256"
 	"hash"
 	"sync"
+	"time"
 
 	"github.com/filedc/filedc/internal/store"
 )
 
-// maxCatchUp bounds the parts one save reads back to hash the parts that
-// arrived before their turn: a save never waits for a whole file.
-const maxCatchUp = 16
+const (
+	// maxCatchUp bounds the parts one save reads back to hash the parts
+	// that arrived before their turn: a save never waits for a whole file.
+	maxCatchUp = 16
+	// A part that arrives at most maxWaitAhead parts early, every part
+	// before it being saved right now, waits up to maxTurnWait for its turn
+	// and is hashed from its own bytes, instead of being read back later:
+	// parallel saves finish a little out of order all the time.
+	maxWaitAhead = 8
+	maxTurnWait  = 2 * time.Second
+)
 
 // ahead holds the hashes of an upload's first parts, computed as the parts
 // arrive: a part is hashed as soon as every part before it is there (its
@@ -31,6 +40,17 @@ type ahead struct {
 	// waiting marks the parts saved past next, by index, with their
 	// versions; it grows to the highest index saved (at most max_parts).
 	waiting []waitingPart
+	// turn is closed when next moves (or the hashes start over), for the
+	// saves waiting for their turn; nil when none waits.
+	turn chan struct{}
+}
+
+// moved wakes the saves waiting for their turn; the caller holds a.mu.
+func (a *ahead) moved() {
+	if a.turn != nil {
+		close(a.turn)
+		a.turn = nil
+	}
 }
 
 type waitingPart struct {
@@ -73,6 +93,7 @@ func (a *ahead) add(version uint64, data []byte) {
 	}
 	a.versions = append(a.versions, version)
 	a.next++
+	a.moved()
 }
 
 // reset starts the hashes over; the caller holds a.mu.
@@ -87,25 +108,81 @@ func (a *ahead) reset() {
 	}
 	a.versions = a.versions[:0]
 	a.waiting = nil
+	a.moved()
 }
 
 // arrived hashes part index, just saved as version with data, if its turn
-// has come, then up to maxCatchUp parts that were waiting for it.
+// has come (waiting a little for it when the parts before it are being
+// saved), then up to maxCatchUp parts that were waiting for it.
 func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint64, data []byte) {
 	a := u.ahead
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch {
-	case index < a.next:
-		a.reset() // saved again after it was hashed
-		return
-	case index > a.next:
-		a.wait(index, version)
-	default:
-		a.unwait(index)
-		a.add(version, data)
+	var deadline <-chan time.Time
+	gaveUp := false
+	for {
+		switch {
+		case index < a.next:
+			a.reset() // saved again after it was hashed
+			return
+		case index == a.next:
+			a.unwait(index)
+			a.add(version, data)
+			e.catchUp(ctx, u, maxCatchUp)
+			return
+		}
+		e.catchUp(ctx, u, maxCatchUp)
+		if !gaveUp && a.next < index && e.worthWaiting(u, index) {
+			if deadline == nil {
+				t := time.NewTimer(maxTurnWait)
+				defer t.Stop()
+				deadline = t.C
+			}
+			if a.turn == nil {
+				a.turn = make(chan struct{})
+			}
+			turn := a.turn
+			a.mu.Unlock()
+			e.step(StepTurn)
+			select {
+			case <-turn:
+				a.mu.Lock()
+				continue
+			case <-deadline:
+			case <-ctx.Done():
+			}
+			gaveUp = true
+			a.mu.Lock()
+			continue
+		}
+		if index < a.next {
+			a.reset()
+			return
+		}
+		if index > a.next {
+			a.wait(index, version) // read back once its turn comes
+			return
+		}
 	}
-	e.catchUp(ctx, u, maxCatchUp)
+}
+
+// worthWaiting reports whether part index, ahead of a.next, may wait for
+// its turn: it is at most maxWaitAhead parts early and every part before
+// it is being saved through this process right now (or waits to be read
+// back, which the next catch-up does). The caller holds u.ahead.mu.
+func (e *Engine) worthWaiting(u *upload, index int) bool {
+	a := u.ahead
+	if index-a.next > maxWaitAhead {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for j := a.next; j < index; j++ {
+		if !a.isWaiting(j) && (j >= len(u.saving) || u.saving[j] == 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // catchUp reads back and hashes at most limit parts that were saved before

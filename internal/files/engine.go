@@ -26,13 +26,17 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// Step names a point inside finalization, for fault-injection tests.
+// Step names a point inside finalization or a save, for fault-injection
+// tests.
 type Step string
 
 const (
 	StepSeal    Step = "seal"    // before the parts are sealed into content
 	StepCommit  Step = "commit"  // sealed, before the record is committed
 	StepCleanup Step = "cleanup" // committed, before the temporary parts are deleted
+	// StepTurn: a saved part starts waiting for the parts before it to be
+	// hashed (ahead.go).
+	StepTurn Step = "turn"
 )
 
 // Config sets the engine's limits. Zero fields take the defaults.
@@ -138,9 +142,10 @@ type upload struct {
 	// evicted; a save that finds it set starts over with a new upload.
 	gone bool
 
-	mu    sync.Mutex // guards parts and seq
-	parts *partSet
-	seq   []uint64 // by part index: which write owns the current entry
+	mu     sync.Mutex // guards parts, seq and saving
+	parts  *partSet
+	seq    []uint64 // by part index: which write owns the current entry
+	saving []int32  // by part index: saves of it this process is making now
 
 	ahead *ahead // the hashes of the first parts, taken as they arrive
 

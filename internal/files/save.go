@@ -169,8 +169,12 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	for len(u.seq) <= index {
 		u.seq = append(u.seq, 0)
 	}
+	for len(u.saving) <= index {
+		u.saving = append(u.saving, 0)
+	}
 	u.seq[index]++
 	seq := u.seq[index]
+	u.saving[index]++
 	u.mu.Unlock()
 
 	version, err := e.temp.PutPart(ctx, u.id, u.key, store.Part{
@@ -179,6 +183,7 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 	if err = storeErr(&e.stats.tempErrs, err); err != nil {
 		// Undo the reservation unless a later save of this part replaced it.
 		u.mu.Lock()
+		u.saving[index]--
 		if u.seq[index] == seq {
 			ps.remove(index)
 			if hadOld {
@@ -187,9 +192,18 @@ func (e *Engine) savePart(ctx context.Context, u *upload, index int, total int32
 			e.addBytes(u, int64(oldSize-len(data)))
 		}
 		u.mu.Unlock()
+		// The parts after this one may be waiting for it: they look again.
+		u.ahead.mu.Lock()
+		u.ahead.moved()
+		u.ahead.mu.Unlock()
 		return err
 	}
+	// The save counts as in flight until its part is hashed or put aside:
+	// the parts after it may wait for it meanwhile.
 	e.arrived(ctx, u, index, version, data)
+	u.mu.Lock()
+	u.saving[index]--
+	u.mu.Unlock()
 	return nil
 }
 
