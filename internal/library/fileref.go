@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"hash"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gotd/td/bin"
@@ -75,14 +77,18 @@ func ProfileOrigin(account int64) Origin { return Origin{kind: originProfile, ow
 func ChatOrigin(peer int64) Origin { return Origin{kind: originChat, owner: peer} }
 
 type fileRefs struct {
-	key []byte
-	ttl time.Duration
+	key  []byte
+	ttl  time.Duration
+	macs *sync.Pool // of hash.Hash: HMAC-SHA-256 under key, reset after use
 }
 
 func newFileRefs(secret []byte, ttl time.Duration) fileRefs {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("filedc file reference"))
-	return fileRefs{key: m.Sum(nil), ttl: ttl}
+	key := m.Sum(nil)
+	// Every getFile checks a reference: the MACs are kept, not made anew.
+	macs := &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	return fileRefs{key: key, ttl: ttl, macs: macs}
 }
 
 // body is a reference without its tag.
@@ -94,20 +100,26 @@ func body(o Origin, issued uint32) []byte {
 	return binary.LittleEndian.AppendUint32(b, issued)
 }
 
-func (r fileRefs) tag(obj files.FileRef, body []byte) []byte {
-	m := hmac.New(sha256.New, r.key)
+// tag is the 16-byte MAC of a reference's body for obj.
+func (r fileRefs) tag(obj files.FileRef, body []byte) (tag [16]byte) {
+	m := r.macs.Get().(hash.Hash)
+	defer r.macs.Put(m)
+	m.Reset()
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[0:], uint64(obj.ID))
 	binary.LittleEndian.PutUint64(b[8:], uint64(obj.AccessHash))
 	m.Write(b[:])
 	m.Write(body)
-	return m.Sum(nil)[:16]
+	var sum [sha256.Size]byte
+	copy(tag[:], m.Sum(sum[:0]))
+	return tag
 }
 
 // issue returns a reference to an object fetched from o, valid from now.
 func (r fileRefs) issue(obj files.FileRef, o Origin, now time.Time) []byte {
 	b := body(o, uint32(now.Unix()))
-	return append(b, r.tag(obj, b)...)
+	tag := r.tag(obj, b)
+	return append(b, tag[:]...)
 }
 
 // check accepts a reference this DC issued for the object and that has not
@@ -117,7 +129,7 @@ func (r fileRefs) check(obj files.FileRef, b []byte, now time.Time) (Origin, err
 		return Origin{}, errFileRefInvalid
 	}
 	n := fileRefLen - 16
-	if !hmac.Equal(b[n:], r.tag(obj, b[:n])) {
+	if tag := r.tag(obj, b[:n]); !hmac.Equal(b[n:], tag[:]) {
 		return Origin{}, errFileRefInvalid
 	}
 	o := Origin{kind: originKind(b[1]), owner: int64(binary.LittleEndian.Uint64(b[2:])), msg: int(binary.LittleEndian.Uint32(b[10:]))}
