@@ -310,13 +310,16 @@ func (s *Store) closeLog(u *upload) {
 	s.mu.Unlock()
 }
 
+var headerBufs = sync.Pool{New: func() any { return new([headerSize]byte) }}
+
 // PutPart implements store.Temp.
 func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.UploadKey, p store.Part, data []byte) (uint64, error) {
 	if len(data) != p.Size || p.Size <= 0 || p.Size > store.MaxPartSize || p.Index < 0 {
 		return 0, fmt.Errorf("local: part %d: size %d does not match %d bytes", p.Index, p.Size, len(data))
 	}
 	h := header{key: key, part: p, crc: crc32.Checksum(data, castagnoli)}
-	var hb [headerSize]byte
+	hb := headerBufs.Get().(*[headerSize]byte) // the write keeps it past the stack
+	defer headerBufs.Put(hb)
 	h.encode(hb[:])
 
 	u := s.state(id)
