@@ -98,7 +98,7 @@ func classify(s *profile.Sample) Stage {
 			}
 			return TransportCrypto
 		case hasAnyPrefix(f, "crypto/aes.", "crypto/internal/fips140/aes.", "crypto/cipher.",
-			"github.com/gotd/ige.", "crypto/subtle.", "crypto/internal/fips140/subtle."):
+			"github.com/gotd/ige.", "github.com/go-faster/xor.", "crypto/subtle.", "crypto/internal/fips140/subtle."):
 			return TransportCrypto
 		case hasAnyPrefix(f, "compress/", "github.com/klauspost/compress/"):
 			return Gzip
