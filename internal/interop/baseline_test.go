@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/filedc/filedc/internal/procstat"
 	"github.com/filedc/filedc/internal/testenv"
+	"github.com/filedc/filedc/internal/tgtestmem"
 )
 
 // tgtestServerEnv makes the test binary serve as the baseline: an in-memory
@@ -71,7 +71,7 @@ func serveTgtest(keyPath string) error {
 	cfg := tg.Config{ThisDC: 2, DCOptions: []tg.DCOption{{ID: 2, IPAddress: addr.IP.String(), Port: addr.Port, Static: true}}}
 	d := tgtest.NewDispatcher()
 	config.NewService(&cfg, &tg.CDNConfig{}).Register(d)
-	file.NewService(file.Config{Storage: &memStorage{files: map[string]*memFile{}}}).Register(d)
+	file.NewService(file.Config{Storage: tgtestmem.New()}).Register(d)
 	srv := tgtest.NewServer(exchange.PrivateKey{RSA: key}, tgtest.UnpackInvoke(d), tgtest.ServerOptions{DC: 2})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -79,66 +79,6 @@ func serveTgtest(keyPath string) error {
 	fmt.Printf("listening %s\n", addr)
 	return srv.Serve(ctx, transport.ListenCodec(transport.Intermediate.Codec, l))
 }
-
-// memStorage is tgtest's in-memory storage, except that a file grows by
-// doubling: tgtest's own (syncio.BufWriterAt) copies the whole file on every
-// part that extends it, which makes a 200 MiB upload quadratic.
-type memStorage struct {
-	mu    sync.Mutex
-	files map[string]*memFile
-}
-
-func (s *memStorage) Open(name string) (file.File, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.files[name]
-	if !ok {
-		f = &memFile{}
-		s.files[name] = f
-	}
-	return f, nil
-}
-
-type memFile struct {
-	mu       sync.RWMutex
-	buf      []byte
-	partSize int
-}
-
-func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	end := int(off) + len(p)
-	if end > cap(f.buf) {
-		grown := make([]byte, len(f.buf), max(end, 2*cap(f.buf)))
-		copy(grown, f.buf)
-		f.buf = grown
-	}
-	if end > len(f.buf) {
-		f.buf = f.buf[:end]
-	}
-	copy(f.buf[off:], p)
-	return len(p), nil
-}
-
-// ReadAt answers like tgtest's storage: a short read at the end is no error.
-func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if off >= int64(len(f.buf)) {
-		return 0, nil
-	}
-	return copy(p, f.buf[off:]), nil
-}
-
-func (f *memFile) Close() error { return nil }
-func (f *memFile) Size() int    { f.mu.RLock(); defer f.mu.RUnlock(); return len(f.buf) }
-func (f *memFile) PartSize() int {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return f.partSize
-}
-func (f *memFile) SetPartSize(v int) { f.mu.Lock(); f.partSize = v; f.mu.Unlock() }
 
 // startTgtest runs the baseline in a child process of the test binary.
 func startTgtest(b testing.TB) *dc {

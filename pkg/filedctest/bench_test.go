@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"net"
-	"sync"
 	"testing"
 
 	"github.com/gotd/td/exchange"
@@ -19,6 +18,7 @@ import (
 	"github.com/gotd/td/tgtest/services/file"
 	"github.com/gotd/td/transport"
 
+	"github.com/filedc/filedc/internal/tgtestmem"
 	"github.com/filedc/filedc/pkg/filedctest"
 )
 
@@ -88,7 +88,7 @@ func startTgtest(b *testing.B) *telegram.Client {
 	cfg := tg.Config{ThisDC: 2, DCOptions: []tg.DCOption{opt}}
 	d := tgtest.NewDispatcher()
 	config.NewService(&cfg, &tg.CDNConfig{}).Register(d)
-	file.NewService(file.Config{Storage: &memStorage{files: map[string]*memFile{}}}).Register(d)
+	file.NewService(file.Config{Storage: tgtestmem.New()}).Register(d)
 	srv := tgtest.NewServer(exchange.PrivateKey{RSA: priv}, tgtest.UnpackInvoke(d), tgtest.ServerOptions{DC: 2})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -101,77 +101,6 @@ func startTgtest(b *testing.B) *telegram.Client {
 		SessionStorage: &session.StorageMemory{},
 		NoUpdates:      true,
 	})
-}
-
-// memStorage is tgtest's in-memory file storage (as in
-// internal/interop's baseline), except that a file grows by doubling:
-// tgtest's own copies the whole file on every part that extends it.
-type memStorage struct {
-	mu    sync.Mutex
-	files map[string]*memFile
-}
-
-func (s *memStorage) Open(name string) (file.File, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.files[name]
-	if !ok {
-		f = &memFile{}
-		s.files[name] = f
-	}
-	return f, nil
-}
-
-type memFile struct {
-	mu       sync.RWMutex
-	buf      []byte
-	partSize int
-}
-
-func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	end := int(off) + len(p)
-	if end > cap(f.buf) {
-		grown := make([]byte, len(f.buf), max(end, 2*cap(f.buf)))
-		copy(grown, f.buf)
-		f.buf = grown
-	}
-	if end > len(f.buf) {
-		f.buf = f.buf[:end]
-	}
-	copy(f.buf[off:], p)
-	return len(p), nil
-}
-
-// ReadAt answers like tgtest's storage: a short read at the end is no error.
-func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if off >= int64(len(f.buf)) {
-		return 0, nil
-	}
-	return copy(p, f.buf[off:]), nil
-}
-
-func (f *memFile) Close() error { return nil }
-
-func (f *memFile) Size() int {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return len(f.buf)
-}
-
-func (f *memFile) PartSize() int {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return f.partSize
-}
-
-func (f *memFile) SetPartSize(v int) {
-	f.mu.Lock()
-	f.partSize = v
-	f.mu.Unlock()
 }
 
 // BenchmarkStart measures what a test pays for a DC: Start and Close of one
