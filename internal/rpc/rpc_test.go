@@ -13,6 +13,7 @@ import (
 
 	"github.com/filedc/filedc/internal/mtproto/server"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 func invoke(t *testing.T, h *Handler, key *server.Key, req bin.Encoder) (bin.Encoder, error) {
@@ -153,34 +154,15 @@ func FuzzDecodeSavePart(f *testing.F) {
 	})
 }
 
-// memKeys is an in-memory store.AuthKeys for handler tests.
-type memKeys struct{ m map[[8]byte]store.AuthKey }
-
-func (s *memKeys) PutAuthKey(_ context.Context, k store.AuthKey) error { s.m[k.ID] = k; return nil }
-func (s *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error   { delete(s.m, id); return nil }
-func (s *memKeys) DeleteUnusedAuthKeys(context.Context, time.Time, time.Time, int) (int, error) {
-	return 0, nil // handler tests never collect keys
-}
-func (s *memKeys) LogOut(context.Context, int64) (int, error) {
-	return 0, nil // handler tests log nobody out
-}
-func (s *memKeys) AuthKey(_ context.Context, id [8]byte) (store.AuthKey, error) {
-	k, ok := s.m[id]
-	if !ok {
-		return k, store.ErrNotFound
-	}
-	return k, nil
-}
-
 func TestS2_BindTempAuthKey(t *testing.T) {
-	keys := &memKeys{m: map[[8]byte]store.AuthKey{}}
+	keys := memstore.New()
 	h := New(Config{DC: 2, Keys: keys})
 	now := time.Unix(1_800_000_000, 0)
 	var permKey, tempKey crypto.Key
 	copy(permKey[:], "permanent key material ...................")
 	copy(tempKey[:], "temporary key material ...................")
 	perm, temp := permKey.WithID(), tempKey.WithID()
-	keys.m[perm.ID] = store.AuthKey{ID: perm.ID, Value: perm.Value, UserID: 77}
+	keys.PutAuthKey(context.Background(), store.AuthKey{ID: perm.ID, Value: perm.Value, UserID: 77})
 	tempRec := store.AuthKey{ID: temp.ID, Value: temp.Value, ExpiresAt: now.Add(time.Hour)}
 
 	const session, msgID = int64(555), int64(1_800_000_000 << 32)
@@ -232,6 +214,10 @@ func TestS2_BindTempAuthKey(t *testing.T) {
 	} {
 		expect(name, bind(tempRec, edit), "ENCRYPTED_MESSAGE_INVALID")
 	}
-	expect("on a permanent key", bind(keys.m[perm.ID], nil), "TEMP_AUTH_KEY_EMPTY")
+	stored, err := keys.AuthKey(context.Background(), perm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("on a permanent key", bind(stored, nil), "TEMP_AUTH_KEY_EMPTY")
 	expect("valid", bind(tempRec, nil), "")
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/gotd/td/proto"
 	"github.com/gotd/td/tg"
 
-	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // afterHarness runs calls of one session: help.getNearestDc blocks until
@@ -48,7 +48,7 @@ func newAfterHarness(t *testing.T) *afterHarness {
 		return &tg.NearestDC{Country: name, ThisDC: n}, nil
 	}))
 	a.ts.srv.cfg.AfterMsgWait = 300 * time.Millisecond
-	a.ts.srv.cfg.Keys = &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	a.ts.srv.cfg.Keys = memstore.New()
 	return a
 }
 

@@ -20,7 +20,7 @@ import (
 
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/mtproto/transport"
-	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // FuzzProcess feeds arbitrary decrypted message bodies (containers,
@@ -53,7 +53,7 @@ func FuzzProcess(f *testing.F) {
 	}
 	s := New(Config{
 		Salts: session.NewSalts([]byte("fuzz secret, thirty-two bytes ok")),
-		Keys:  &memKeys{keys: map[[8]byte]store.AuthKey{}},
+		Keys:  memstore.New(),
 		Handler: HandlerFunc(func(ctx context.Context, r *Request) (bin.Encoder, error) {
 			return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
 		}),

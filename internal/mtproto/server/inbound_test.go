@@ -20,6 +20,7 @@ import (
 
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // rawClient speaks intermediate with an auth key the server knows, over TCP.
@@ -32,7 +33,7 @@ type rawClient struct {
 	session int64
 	parts   *partLog
 	srv     *Server
-	keys    *memKeys
+	keys    *memstore.Store
 }
 
 // partLog records the parts of upload.saveFilePart calls a handler saw.
@@ -74,7 +75,7 @@ func newRawClientWith(t *testing.T, cfg Config) *rawClient {
 	var raw crypto.Key
 	copy(raw[:], "an auth key for the inbound test of the decrypting pipeline ...")
 	key := raw.WithID()
-	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	keys := memstore.New()
 	keys.PutAuthKey(context.Background(), store.AuthKey{ID: key.ID, Value: key.Value})
 	salts := session.NewSalts([]byte("inbound test secret, 32 bytes ok"))
 	cfg.Salts, cfg.Keys = salts, keys

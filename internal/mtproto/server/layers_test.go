@@ -13,64 +13,8 @@ import (
 
 	"github.com/filedc/filedc/internal/layer"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
-
-// memKeys keeps auth keys in memory.
-type memKeys struct {
-	mu   sync.Mutex
-	keys map[[8]byte]store.AuthKey
-}
-
-func (m *memKeys) PutAuthKey(_ context.Context, k store.AuthKey) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.keys[k.ID] = k
-	return nil
-}
-
-func (m *memKeys) AuthKey(_ context.Context, id [8]byte) (store.AuthKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k, ok := m.keys[id]
-	if !ok {
-		return k, store.ErrNotFound
-	}
-	return k, nil
-}
-
-func (m *memKeys) DeleteUnusedAuthKeys(_ context.Context, idleBefore, now time.Time, limit int) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for id, k := range m.keys {
-		if n < limit && k.Unused(idleBefore, now) {
-			delete(m.keys, id)
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (m *memKeys) LogOut(_ context.Context, user int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for id, k := range m.keys {
-		if k.UserID == user {
-			k.UserID = 0
-			m.keys[id] = k
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (m *memKeys) DeleteAuthKey(_ context.Context, id [8]byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.keys, id)
-	return nil
-}
 
 // pooledFile is an upload.file answer holding pooled memory.
 type pooledFile struct {
@@ -115,7 +59,7 @@ func TestS5_LayerRememberedPerKeyAcrossSessions(t *testing.T) {
 			return nil, &RPCError{Code: 400, Message: "METHOD_INVALID"}
 		}
 	}))
-	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	keys := memstore.New()
 	ts.srv.cfg.Keys = keys
 	s198 := layer.Default().Schema(198)
 	ctx := context.Background()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/filedc/filedc/internal/mtproto/session"
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // TestS7a_CallsInFlightAreBounded: a client sends 40 calls whose handler
@@ -284,7 +285,7 @@ func fakeConn(ip string) net.Conn {
 func TestS7c_UnusedAuthKeysCollected(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	keys := memstore.New()
 	s := New(Config{Keys: keys, Now: func() time.Time { return now }, Limits: Limits{UnusedKeyTTL: 24 * time.Hour}})
 	put := func(n byte, f func(*store.AuthKey)) [8]byte {
 		k := store.AuthKey{ID: [8]byte{n}, Created: now, LastUsed: now}

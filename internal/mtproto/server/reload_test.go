@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/store/memstore"
 )
 
 // TestS5_ReloadKeepsALayerNotStoredYet: a call that needs a login reloads
@@ -13,10 +14,10 @@ import (
 // not yet stored. The reload takes the login and keeps the layer; mtcute
 // sends exactly this (users.getUsers beside invokeWithLayer(227, ...)).
 func TestS5_ReloadKeepsALayerNotStoredYet(t *testing.T) {
-	keys := &memKeys{keys: map[[8]byte]store.AuthKey{}}
+	keys := memstore.New()
 	s := New(Config{Keys: keys})
 	id := [8]byte{1, 2, 3}
-	keys.keys[id] = store.AuthKey{ID: id, UserID: 42}
+	keys.PutAuthKey(context.Background(), store.AuthKey{ID: id, UserID: 42})
 	k := &Key{}
 	k.Update(func(r *store.AuthKey) { r.ID, r.Layer = id, 227 })
 	rec, err := (&Request{Key: k, srv: s}).ReloadKey(context.Background())
@@ -28,7 +29,7 @@ func TestS5_ReloadKeepsALayerNotStoredYet(t *testing.T) {
 	}
 	// An older layer stored before does not take it back either; a key
 	// that declared nothing here takes the stored one.
-	keys.keys[id] = store.AuthKey{ID: id, UserID: 42, Layer: 198}
+	keys.PutAuthKey(context.Background(), store.AuthKey{ID: id, UserID: 42, Layer: 198})
 	if rec, _ := (&Request{Key: k, srv: s}).ReloadKey(context.Background()); rec.Layer != 227 {
 		t.Fatalf("over a stored older layer: %+v", rec)
 	}
