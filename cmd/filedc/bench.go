@@ -43,6 +43,8 @@ func benchCmd() *cobra.Command {
 		streams, compress, processes                                           int
 		stores                                                                 backend.Options
 		viaCDN                                                                 bool
+		clients                                                                string
+		crowd                                                                  crowdOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -91,7 +93,18 @@ sends downloads to, and downloads each file twice more with gotd's
 downloader following the redirect (Options.AllowCDN): cold, when every block
 is pushed to the CDN on upload.reuploadCdnFile, and warm, from the CDN's
 cache. A table prints the three rates side by side with the CPU per MiB of
-the master and of the CDN.`,
+the master and of the CDN.
+
+With --clients N,M,... it measures many clients at once instead of the
+sizes: for each count, that many gotd clients connect, each with its own
+auth key and connection, and log in as the bot. A tenth of them (at least
+one) loop for --clients-traffic: upload a 4 MiB file in 512 KiB parts,
+finalize it and download it, --streams calls at a time; the rest stay idle and ping every --clients-ping. It
+prints the aggregate MiB/s, p50 and p99 latency of saveBigFilePart and
+getFile, the server's peak RSS and its memory per logged-in connection
+(live heap and goroutine stacks after a collection, before and after the
+clients connected). The server's per-address and per-account limits are
+raised, since every client comes from one address and logs in as one bot.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := parseSizes(sizes)
@@ -135,6 +148,22 @@ the master and of the CDN.`,
 			}
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
+			if clients != "" {
+				if crowd.levels, err = parseLevels(clients); err != nil {
+					return err
+				}
+				if processes > 1 || viaCDN || profileDir != "" {
+					return errors.New("--clients runs with one server process, without --cdn and --profile")
+				}
+				if crowd.traffic <= 0 || crowd.pingEvery <= 0 {
+					return errors.New("--clients-traffic and --clients-ping must be positive")
+				}
+				crowd.fileParts = 8
+				return runCrowdBench(ctx, cmd.OutOrStdout(), benchOptions{
+					transport: transportName, compress: compress, serverLog: serverLog, serverProfile: serverProfile,
+					serverArgs: stores.Args(), processes: 1, crowd: crowd, streams: streams,
+				})
+			}
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{
 				sizes: list, streams: streams, transport: transportName, compress: compress,
 				serverLog: serverLog, serverProfile: serverProfile, profileDir: profileDir,
@@ -155,6 +184,9 @@ the master and of the CDN.`,
 	f.StringVar(&stores.Postgres, "postgres", "", "run the server with --postgres URL (records in PostgreSQL)")
 	f.StringVar(&stores.Redis, "redis", "", "run the server with --redis URL (part state in Redis)")
 	f.BoolVar(&viaCDN, "cdn", false, "also start a CDN DC (serve --cdn) and download each file through it, cold (every block pushed) and warm, beside the direct download")
+	f.StringVar(&clients, "clients", "", "measure many clients at once instead of the sizes: comma-separated client counts, e.g. 1,16,256,2000")
+	f.DurationVar(&crowd.traffic, "clients-traffic", 10*time.Second, "with --clients: how long the active clients transfer at each count")
+	f.DurationVar(&crowd.pingEvery, "clients-ping", 5*time.Second, "with --clients: how often an idle client pings")
 	f.IntVar(&processes, "processes", 1, "server processes of one DC (more than 1 needs --s3, --postgres and --redis); the calls are spread round-robin over them")
 	return cmd
 }
@@ -166,6 +198,7 @@ type benchOptions struct {
 	profileDir                          string   // bench --profile
 	serverArgs                          []string // backend flags for serve
 	cdn                                 bool     // download through a CDN DC too
+	crowd                               crowdOptions
 }
 
 // benchResult is what one size measured.

@@ -114,6 +114,12 @@ func readPublicKey(path string) (*rsa.PublicKey, error) {
 
 // client returns a gotd client for the DC; it keeps its session in memory.
 func (d dcTarget) client(mws ...telegram.Middleware) (*telegram.Client, error) {
+	return d.clientWith(&session.StorageMemory{}, mws...)
+}
+
+// clientWith returns a gotd client for the DC that starts from and keeps its
+// session in storage.
+func (d dcTarget) clientWith(storage session.Storage, mws ...telegram.Middleware) (*telegram.Client, error) {
 	host, portText, err := net.SplitHostPort(d.addr)
 	if err != nil {
 		return nil, fmt.Errorf("--addr %q: %w", d.addr, err)
@@ -134,7 +140,7 @@ func (d dcTarget) client(mws ...telegram.Middleware) (*telegram.Client, error) {
 			ID: d.dc, IPAddress: host, Port: port, Static: true, Ipv6: ip != nil && ip.To4() == nil,
 		}}},
 		Resolver:          dcs.Plain(dcs.PlainOptions{Protocol: proto}),
-		SessionStorage:    &session.StorageMemory{},
+		SessionStorage:    storage,
 		NoUpdates:         true,
 		Middlewares:       mws,
 		CompressThreshold: d.compress,

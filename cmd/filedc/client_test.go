@@ -393,3 +393,29 @@ func TestC1_BenchThroughTheCDN(t *testing.T) {
 		t.Error("bench --cdn --processes 2 ran")
 	}
 }
+
+// TestO1_BenchManyClients: bench --clients connects each count of clients
+// with keys of their own, runs the traffic and prints a row per count.
+func TestO1_BenchManyClients(t *testing.T) {
+	bin := buildBinary(t)
+	stdout, stderr, err := run(t, nil, bin, "bench", "--clients", "1,6", "--clients-traffic", "1s", "--clients-ping", "200ms", "--streams", "2")
+	if err != nil {
+		t.Fatalf("bench --clients: %v\n%s\n%s", err, stdout, stderr)
+	}
+	t.Logf("bench output:\n%s", stdout)
+	for _, n := range []string{"1", "6"} {
+		m := regexp.MustCompile(`(?m)^\s*` + n + `\s+1\s+[0-9.]+s\s+([0-9.]+)\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+(\d+)\s+(\d+)\s`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no row for %s clients in:\n%s", n, stdout)
+		}
+		if rate, _ := strconv.ParseFloat(m[1], 64); rate <= 0 {
+			t.Errorf("%s clients: %s MiB/s", n, m[1])
+		}
+		if files, _ := strconv.Atoi(m[6]); files < 1 {
+			t.Errorf("%s clients: %s files finalized", n, m[6])
+		}
+		if pings, _ := strconv.Atoi(m[7]); n == "6" && pings < 5 {
+			t.Errorf("6 clients, 5 idle pinging every 200ms for 1s: %d pings", pings)
+		}
+	}
+}

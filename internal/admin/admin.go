@@ -53,6 +53,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/profile/cpu/start", h.guard(h.startCPU))
 	mux.Handle("POST /api/profile/cpu/stop", h.guard(h.stopCPU))
 	mux.Handle("GET /api/profile/allocs", h.guard(h.allocs))
+	mux.Handle("GET /api/memory", h.guard(h.memory))
 }
 
 func (h *Handler) guard(f http.HandlerFunc) http.Handler {

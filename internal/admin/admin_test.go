@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -96,5 +97,39 @@ func TestProfilesThroughTheAdminAPI(t *testing.T) {
 	wrong := &Client{Addr: c.Addr, Token: "wrong"}
 	if err := wrong.StartCPUProfile(ctx); err == nil || !strings.Contains(err.Error(), "admin token") {
 		t.Errorf("a start with the wrong token: %v", err)
+	}
+}
+
+// TestMemoryCountsWhatIsHeld: GET /api/memory collects garbage first, so
+// memory a server holds shows in heap_live and garbage does not.
+func TestMemoryCountsWhatIsHeld(t *testing.T) {
+	mux := http.NewServeMux()
+	(&Handler{Token: "secret"}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &Client{Addr: strings.TrimPrefix(srv.URL, "http://"), Token: "secret"}
+	before, err := c.Memory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const held = 64 << 20
+	keep := make([]byte, held)
+	for range 16 {
+		_ = make([]byte, held) // garbage
+	}
+	after, err := c.Memory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	grew := int64(after.HeapLive) - int64(before.HeapLive)
+	if grew < held-held/16 || grew > held+held/4 {
+		t.Errorf("heap_live grew by %d bytes while %d were held", grew, held)
+	}
+	if after.Stacks == 0 || after.Goroutines == 0 {
+		t.Errorf("no stacks or goroutines: %+v", after)
+	}
+	runtime.KeepAlive(keep)
+	if _, err := (&Client{Addr: c.Addr, Token: "wrong"}).Memory(t.Context()); err == nil {
+		t.Error("memory answered the wrong token")
 	}
 }

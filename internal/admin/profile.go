@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
+
+	"github.com/filedc/filedc/internal/procstat"
 )
 
 // profiler takes CPU profiles between a start and a stop request, so that
@@ -53,6 +58,39 @@ func (h *Handler) stopCPU(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) allocs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	pprof.Lookup("allocs").WriteTo(w, 0)
+}
+
+// MemoryAnswer is GET /api/memory: the server's memory after a full garbage
+// collection, so that what clients hold can be told from garbage.
+type MemoryAnswer struct {
+	HeapLive   uint64 `json:"heap_live"`  // bytes of live heap objects
+	Stacks     uint64 `json:"stacks"`     // bytes of goroutine stacks
+	Goroutines int    `json:"goroutines"` // goroutines running or waiting
+	RSS        int64  `json:"rss"`        // resident set size, -1 where /proc has none
+}
+
+// memory collects garbage and answers what is left. The second collection
+// frees what the first moved to the victim caches of sync.Pools.
+func (h *Handler) memory(w http.ResponseWriter, r *http.Request) {
+	runtime.GC()
+	runtime.GC()
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(samples)
+	a := MemoryAnswer{Goroutines: runtime.NumGoroutine(), RSS: procstat.RSS(os.Getpid())}
+	if samples[0].Value.Kind() == metrics.KindUint64 {
+		a.HeapLive = samples[0].Value.Uint64()
+	}
+	if samples[1].Value.Kind() == metrics.KindUint64 {
+		a.Stacks = samples[1].Value.Uint64()
+	}
+	reply(w, http.StatusOK, a)
+}
+
+// Memory collects the server's garbage and returns its memory.
+func (c *Client) Memory(ctx context.Context) (MemoryAnswer, error) {
+	var a MemoryAnswer
+	err := c.do(ctx, http.MethodGet, "/api/memory", nil, &a)
+	return a, err
 }
 
 // StartCPUProfile starts a CPU profile of the server.

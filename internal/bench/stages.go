@@ -1,5 +1,6 @@
 // Package bench holds what filedc's benchmarks share: the split of a
-// server's CPU profile into the stages of the data path.
+// server's CPU profile into the stages of the data path, and a crowd of
+// clients loading one DC at once.
 package bench
 
 import (

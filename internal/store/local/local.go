@@ -25,6 +25,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -40,6 +41,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/filedc/filedc/internal/store"
@@ -52,13 +54,24 @@ type Options struct {
 	// the process. Temporary parts are never flushed individually: a client
 	// re-saves whatever a power loss took.
 	Sync bool
+	// DirtyLimit bounds, when Sync is set, how many bytes of an upload's log
+	// may wait in the page cache: a save waits until the log up to
+	// DirtyLimit bytes before its own record has been handed to the disk.
+	// Seal's flush then has at most that much to write, whatever the size
+	// of the file (rule F5), and a client faster than the disk is slowed to
+	// its pace rather than filling memory. Zero means DefaultDirtyLimit.
+	DirtyLimit int64
 }
+
+// DefaultDirtyLimit is a few tens of milliseconds of a solid-state disk.
+const DefaultDirtyLimit = 32 << 20
 
 // Store implements store.Temp and store.Content on one directory tree.
 type Store struct {
 	tmp    string
 	files  string
 	sync   bool
+	dirty  int64  // Options.DirtyLimit
 	writer string // this Store's log name: <16 hex digits>.log
 
 	mu      sync.Mutex
@@ -85,6 +98,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		tmp:     filepath.Join(dir, "tmp"),
 		files:   filepath.Join(dir, "files"),
 		sync:    opt.Sync,
+		dirty:   cmp.Or(opt.DirtyLimit, DefaultDirtyLimit),
 		writer:  hex.EncodeToString(w[:]) + logSuffix,
 		uploads: make(map[store.UploadID]*upload),
 		sealed:  make(map[int64]*sealedFile),
@@ -212,10 +226,13 @@ func (a *record) newer(b *record) bool {
 // upload is what the Store knows of one upload: its own log, open for
 // appending, and the current record of every part it has seen.
 type upload struct {
-	mu      sync.Mutex
-	f       *os.File // this Store's log, nil until the first save or after closing
-	inUse   int      // writes in flight on f
-	next    int64    // where the next record of this Store goes
+	mu    sync.Mutex
+	f     *os.File // this Store's log, nil until the first save or after closing
+	inUse int      // writes in flight on f
+	next  int64    // where the next record of this Store goes
+	// flushed is how much of this Store's log is known to have been
+	// handed to the disk (see Options.DirtyLimit).
+	flushed atomic.Int64
 	parts   map[int]*record
 	scanned map[string]int64 // other writers' logs: bytes read so far
 	seen    uint64
@@ -335,6 +352,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 	err := writeRecord(f, off, hb[:], data)
 	if err == nil && s.sync {
 		startWriteback(f, off, int64(headerSize+len(data)))
+		s.trailWriteback(u, f, off)
 	}
 
 	u.mu.Lock()
@@ -357,6 +375,37 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 		}
 	}
 	return r.version(), nil
+}
+
+// trailWriteback waits until the log f, written by a save at off, has been
+// handed to the disk up to s.dirty bytes before off. The caller counts the
+// save in u.inUse, so f stays open.
+func (s *Store) trailWriteback(u *upload, f *os.File, off int64) {
+	end := off - s.dirty
+	if end <= u.flushed.Load() || !waitWriteback(f, end) {
+		return
+	}
+	for {
+		cur := u.flushed.Load()
+		if end <= cur || u.flushed.CompareAndSwap(cur, end) {
+			return
+		}
+	}
+}
+
+// Unflushed returns how many bytes of this Store's log of an upload may
+// still wait in the page cache, besides saves still writing: what the flush
+// at Seal would have to write.
+func (s *Store) Unflushed(id store.UploadID) int64 {
+	s.mu.Lock()
+	u := s.uploads[id]
+	s.mu.Unlock()
+	if u == nil {
+		return 0
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.next - u.flushed.Load()
 }
 
 // reclaim frees the disk space of a part's record that a newer save

@@ -672,3 +672,46 @@ func TestS7b_ResavedPartFreesItsSpace(t *testing.T) {
 		t.Fatalf("after a restart the part reads %d bytes, %v", len(got), err)
 	}
 }
+
+// TestF5_SealFindsAtMostTheDirtyLimitToFlush: with Sync, saves keep an
+// upload's log handed to the disk up to DirtyLimit bytes behind its end, so
+// the flush at Seal has a bounded amount to write however large the file;
+// without Sync nothing waits. The file seals and reads back either way.
+func TestF5_SealFindsAtMostTheDirtyLimitToFlush(t *testing.T) {
+	const (
+		limit = 4 << 20
+		size  = 512 << 10
+		n     = 40 // 20 MiB, five times the limit
+	)
+	record := int64(headerSize+size+align-1) &^ (align - 1)
+	for _, tc := range []struct {
+		opt     local.Options
+		atMost  int64
+		atLeast int64
+	}{
+		{local.Options{Sync: true, DirtyLimit: limit}, limit + record, 0},
+		{local.Options{Sync: false, DirtyLimit: limit}, n * record, n * record},
+	} {
+		t.Run(fmt.Sprint("Sync=", tc.opt.Sync), func(t *testing.T) {
+			s := openAt(t, t.TempDir(), tc.opt)
+			id := storetest.UploadID(1)
+			parts := putParts(t, s, id, n, size)
+			got := s.Unflushed(id)
+			if got > tc.atMost || got < tc.atLeast {
+				t.Fatalf("after %d parts of %d bytes, %d bytes unflushed; want %d to %d", n, size, got, tc.atLeast, tc.atMost)
+			}
+			if err := s.Seal(t.Context(), id, 7, storetest.Versions(t, s, id, n)); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range parts {
+				got := make([]byte, size)
+				if err := s.ReadAt(t.Context(), 7, store.Layout{PartSize: size, Parts: n, Size: int64(n * size)}, got, int64(i*size)); err != nil {
+					t.Fatalf("part %d: %v", i, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("part %d reads back other bytes", i)
+				}
+			}
+		})
+	}
+}
