@@ -252,15 +252,11 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	// The ceiling first, on an idle machine.
 	ceil := measureCeiling(time.Second)
 
-	dir, err := os.MkdirTemp("", "filedc-bench-")
+	dir, token, err := benchScratch()
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	token, err := randomBotToken()
-	if err != nil {
-		return err
-	}
 	var cdnAddrs []string
 	if o.cdn {
 		if cdnAddrs, err = freeLoopbackAddrs(2); err != nil {
@@ -345,6 +341,16 @@ func runBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error)
 	printStages(stdout, o.profileDir, results)
 	printTrips(stdout, results)
 	return nil
+}
+
+// benchScratch makes the bench's temporary directory and the bot token its
+// server starts with; the caller removes the directory.
+func benchScratch() (dir, token string, err error) {
+	if token, err = randomBotToken(); err != nil {
+		return "", "", err
+	}
+	dir, err = os.MkdirTemp("", "filedc-bench-")
+	return dir, token, err
 }
 
 // benchSize uploads and downloads size random bytes.

@@ -75,15 +75,11 @@ func parseLevels(s string) ([]int, error) {
 
 // runCrowdBench starts a server and runs a crowd of each size against it.
 func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err error) {
-	dir, err := os.MkdirTemp("", "filedc-bench-")
+	dir, token, err := benchScratch()
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	token, err := randomBotToken()
-	if err != nil {
-		return err
-	}
 	o.serverArgs = append(o.serverArgs, crowdLimitArgs...)
 	srvs, err := startBenchServers(ctx, dir, token, o)
 	defer func() {

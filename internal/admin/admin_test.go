@@ -67,11 +67,7 @@ func TestO3_AdminAPIGuards(t *testing.T) {
 // and reads the allocation profile through the admin API, token and all; a
 // second start, or a stop without one, is refused.
 func TestProfilesThroughTheAdminAPI(t *testing.T) {
-	mux := http.NewServeMux()
-	(&Handler{Token: "secret"}).Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c := &Client{Addr: strings.TrimPrefix(srv.URL, "http://"), Token: "secret"}
+	c := testClient(t)
 	ctx := t.Context()
 	if _, err := c.StopCPUProfile(ctx); err == nil || !strings.Contains(err.Error(), "no CPU profile") {
 		t.Errorf("stop without a start: %v", err)
@@ -103,11 +99,7 @@ func TestProfilesThroughTheAdminAPI(t *testing.T) {
 // TestMemoryCountsWhatIsHeld: GET /api/memory collects garbage first, so
 // memory a server holds shows in heap_live and garbage does not.
 func TestMemoryCountsWhatIsHeld(t *testing.T) {
-	mux := http.NewServeMux()
-	(&Handler{Token: "secret"}).Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c := &Client{Addr: strings.TrimPrefix(srv.URL, "http://"), Token: "secret"}
+	c := testClient(t)
 	before, err := c.Memory(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -132,4 +124,15 @@ func TestMemoryCountsWhatIsHeld(t *testing.T) {
 	if _, err := (&Client{Addr: c.Addr, Token: "wrong"}).Memory(t.Context()); err == nil {
 		t.Error("memory answered the wrong token")
 	}
+}
+
+// testClient serves the admin API with token "secret" for the test and
+// returns a client holding that token.
+func testClient(t *testing.T) *Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	(&Handler{Token: "secret"}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &Client{Addr: strings.TrimPrefix(srv.URL, "http://"), Token: "secret"}
 }
