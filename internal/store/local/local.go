@@ -708,8 +708,8 @@ func (s *Store) Scan(ctx context.Context, fn func(store.Upload) error) error {
 			return err
 		}
 		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), logSuffix) || e.IsDir() {
-				os.RemoveAll(filepath.Join(path, e.Name())) // junk
+			if (!strings.HasSuffix(e.Name(), logSuffix) && e.Name() != hashStateName) || e.IsDir() {
+				os.RemoveAll(filepath.Join(path, e.Name())) // junk, or a state cut short
 			}
 		}
 		up, err := s.Parts(ctx, id)
@@ -734,7 +734,62 @@ func (s *Store) keyOf(id store.UploadID, index int) store.UploadKey {
 	return u.parts[index].h.key
 }
 
-var _ store.PartLister = (*Store)(nil)
+var (
+	_ store.PartLister      = (*Store)(nil)
+	_ store.HashStateKeeper = (*Store)(nil)
+)
+
+// hashStateName is the file, beside an upload's logs, that keeps the state
+// of the hashes over its first parts.
+const hashStateName = "hashes"
+
+// PutHashState implements store.HashStateKeeper: the state is written to a
+// file of its own and renamed over the last one, so a reader finds one state
+// or the other whole. It is not flushed: like the parts, it only has to
+// survive the process, and a state a power loss cut short fails the
+// engine's checksum and is not used.
+func (s *Store) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	dir := s.uploadDir(id)
+	f, err := os.CreateTemp(dir, s.writer+".hashes-*") // fails, as it should, once the upload is gone
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return store.ErrNotFound
+		}
+		return err
+	}
+	_, err = f.Write(state)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, hashStateName))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// maxHashState bounds what HashState reads; the state of an upload of the
+// most parts allowed is under 1.2 MiB.
+const maxHashState = 4 << 20
+
+// HashState implements store.HashStateKeeper.
+func (s *Store) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	f, err := os.Open(filepath.Join(s.uploadDir(id), hashStateName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxHashState+1))
+	if err == nil && len(b) > maxHashState {
+		err = fmt.Errorf("local: hash state of upload %s over %d bytes: %w", id, maxHashState, store.ErrCorrupt)
+	}
+	return b, err
+}
 
 // Parts returns the parts of one upload, read afresh from its logs (those of
 // other processes sharing the directory too). Parts whose key differs from

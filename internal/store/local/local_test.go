@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -547,6 +548,21 @@ func TestPutPartRejectsBadParts(t *testing.T) {
 
 func TestPartLister(t *testing.T) {
 	storetest.TestPartLister(t, func(t *testing.T) store.Temp { return openAt(t, t.TempDir(), local.Options{}) })
+}
+
+// TestHashStateKeeper: the state survives a restart, and the Scan of that
+// restart, which removes every other file that is not a log.
+func TestHashStateKeeper(t *testing.T) {
+	dir := t.TempDir()
+	storetest.TestHashStateKeeper(t,
+		func(t *testing.T) store.Temp { return openAt(t, dir, local.Options{}) },
+		func(t *testing.T, _ store.Temp) store.Temp {
+			s := openAt(t, dir, local.Options{})
+			if err := s.Scan(context.Background(), func(store.Upload) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
 }
 
 // TestSealedBytesNeverChange: saving or deleting parts of an upload after it

@@ -68,14 +68,16 @@ func New() *Store {
 }
 
 var (
-	_ store.Temp       = (*Store)(nil)
-	_ store.Content    = (*Store)(nil)
-	_ store.PartLister = (*Store)(nil)
+	_ store.Temp            = (*Store)(nil)
+	_ store.Content         = (*Store)(nil)
+	_ store.PartLister      = (*Store)(nil)
+	_ store.HashStateKeeper = (*Store)(nil)
 )
 
 type upload struct {
-	key   store.UploadKey
-	parts map[int]part
+	key       store.UploadKey
+	parts     map[int]part
+	hashState []byte
 }
 
 type part struct {
@@ -131,6 +133,28 @@ func (s *Store) DeletePart(ctx context.Context, id store.UploadID, index int) er
 		}
 	}
 	return nil
+}
+
+// PutHashState implements store.HashStateKeeper. The state goes with the
+// upload: an upload without parts keeps none.
+func (s *Store) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	state = slices.Clone(state)
+	s.bytes.Lock()
+	defer s.bytes.Unlock()
+	if u := s.uploads[id]; u != nil {
+		u.hashState = state
+	}
+	return nil
+}
+
+// HashState implements store.HashStateKeeper.
+func (s *Store) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	s.bytes.RLock()
+	defer s.bytes.RUnlock()
+	if u := s.uploads[id]; u != nil && u.hashState != nil {
+		return slices.Clone(u.hashState), nil
+	}
+	return nil, store.ErrNotFound
 }
 
 // DeleteUpload implements store.Temp.

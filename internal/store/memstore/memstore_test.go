@@ -25,6 +25,10 @@ func TestPartLister(t *testing.T) {
 	storetest.TestPartLister(t, func(t *testing.T) store.Temp { return memstore.New() })
 }
 
+func TestHashStateKeeper(t *testing.T) {
+	storetest.TestHashStateKeeper(t, func(t *testing.T) store.Temp { return memstore.New() }, nil)
+}
+
 func TestMeta(t *testing.T) {
 	storetest.TestMeta(t, func(t *testing.T) store.Meta { return memstore.New() })
 }

@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 //
 //	uploads/<upload id>/"k"          the upload key
 //	uploads/<upload id>/<index u32>  entry
+//	uploads/<upload id>/"h"          the hash state (store.HashStateKeeper)
 type BoltIndex struct {
 	db *bolt.DB
 }
@@ -117,6 +119,34 @@ func (b *BoltIndex) Delete(ctx context.Context, id store.UploadID, index int) (o
 		return up.Delete(indexKey(index))
 	})
 	return old, deleted, err
+}
+
+const stateField = "h"
+
+// PutHashState implements Index; an upload without entries keeps none.
+func (b *BoltIndex) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		up := tx.Bucket(bucketUploads).Bucket(id[:])
+		if up == nil {
+			return store.ErrNotFound
+		}
+		return up.Put([]byte(stateField), state)
+	})
+}
+
+// HashState implements Index.
+func (b *BoltIndex) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	var state []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		if up := tx.Bucket(bucketUploads).Bucket(id[:]); up != nil {
+			state = bytes.Clone(up.Get([]byte(stateField)))
+		}
+		return nil
+	})
+	if err == nil && state == nil {
+		err = store.ErrNotFound
+	}
+	return state, err
 }
 
 // DeleteUpload implements Index.

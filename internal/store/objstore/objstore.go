@@ -123,6 +123,23 @@ type Index interface {
 	DeleteUpload(ctx context.Context, id store.UploadID) ([]Entry, error)
 	// Scan calls fn for every upload with at least one entry.
 	Scan(ctx context.Context, fn func(id store.UploadID, key store.UploadKey, entries []Entry) error) error
+	// PutHashState and HashState keep a small state beside an upload's
+	// entries (store.HashStateKeeper); DeleteUpload removes it.
+	PutHashState(ctx context.Context, id store.UploadID, state []byte) error
+	HashState(ctx context.Context, id store.UploadID) ([]byte, error)
+}
+
+var _ store.HashStateKeeper = (*Store)(nil)
+
+// PutHashState implements store.HashStateKeeper in the index, beside the
+// upload's entries: one write per checkpoint, none per part.
+func (s *Store) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	return s.index.PutHashState(ctx, id, state)
+}
+
+// HashState implements store.HashStateKeeper.
+func (s *Store) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	return s.index.HashState(ctx, id)
 }
 
 // Store implements store.Temp and store.Content on a Bucket and an Index.

@@ -19,6 +19,7 @@ import (
 // process is left to sweep. A set lists the uploads for Scan.
 //
 //	PREFIX u:<upload id>   hash: "k" -> the upload key, "<index>" -> entry
+//	PREFIX h:<upload id>   the upload's hash state (store.HashStateKeeper)
 //	PREFIX uploads         set of upload ids
 type Redis struct {
 	client *redis.Client
@@ -65,8 +66,24 @@ func OpenRedis(ctx context.Context, raw string, ttl time.Duration) (*Redis, erro
 // Close closes the connections.
 func (r *Redis) Close() error { return r.client.Close() }
 
-func (r *Redis) hash(id store.UploadID) string { return r.prefix + "u:" + id.String() }
-func (r *Redis) set() string                   { return r.prefix + "uploads" }
+func (r *Redis) hash(id store.UploadID) string  { return r.prefix + "u:" + id.String() }
+func (r *Redis) set() string                    { return r.prefix + "uploads" }
+func (r *Redis) state(id store.UploadID) string { return r.prefix + "h:" + id.String() }
+
+// PutHashState implements Index. The state expires like the upload's hash,
+// so a state whose upload went without DeleteUpload does not stay.
+func (r *Redis) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	return r.client.Set(ctx, r.state(id), state, r.ttl).Err()
+}
+
+// HashState implements Index.
+func (r *Redis) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	b, err := r.client.Get(ctx, r.state(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, store.ErrNotFound
+	}
+	return b, err
+}
 
 const keyField = "k"
 
@@ -175,7 +192,7 @@ func (r *Redis) DeleteUpload(ctx context.Context, id store.UploadID) ([]Entry, e
 	var all *redis.MapStringStringCmd
 	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		all = p.HGetAll(ctx, r.hash(id))
-		p.Del(ctx, r.hash(id))
+		p.Del(ctx, r.hash(id), r.state(id))
 		p.SRem(ctx, r.set(), id.String())
 		return nil
 	})
