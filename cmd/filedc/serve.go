@@ -169,6 +169,8 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.DurationVar(&cfg.MinTTL, "temp-min-ttl", 10*time.Minute, "temporary parts are never evicted younger than this")
 	f.DurationVar(&cfg.MaxTTL, "temp-max-ttl", 6*time.Hour, "temporary parts never live longer than this")
 	f.DurationVar(&sweep, "temp-sweep-every", time.Minute, "how often temporary parts are expired and the budget enforced")
+	f.Int64Var(&cfg.HashStateEvery, "hash-state-every", files.DefaultHashStateEvery,
+		"bytes of an upload hashed between two states of its hashes kept beside its parts; a restart reads back at most this much of each upload (-1: keep none)")
 	return cmd
 }
 

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,14 +36,16 @@ import (
 
 // Environment of the helper process.
 const (
-	envHelper   = "FILEDC_CRASH_HELPER" // "1" in the child
-	envDir      = "FILEDC_CRASH_DIR"    // data directory of the embedded backend
-	envMode     = "FILEDC_CRASH_MODE"   // modeSave or modeFinalize
-	envSize     = "FILEDC_CRASH_SIZE"   // bytes of the upload
-	envPartSize = "FILEDC_CRASH_PART"   // bytes of every part but the last
-	envSeed     = "FILEDC_CRASH_SEED"   // content and key of the upload
-	envStep     = "FILEDC_CRASH_STEP"   // modeFinalize: the child kills itself at this step
-	envWindow   = "FILEDC_CRASH_WINDOW" // >0: parts are paced by credits from the parent
+	envHelper   = "FILEDC_CRASH_HELPER"   // "1" in the child
+	envDir      = "FILEDC_CRASH_DIR"      // data directory of the embedded backend
+	envMode     = "FILEDC_CRASH_MODE"     // modeSave or modeFinalize
+	envSize     = "FILEDC_CRASH_SIZE"     // bytes of the upload
+	envPartSize = "FILEDC_CRASH_PART"     // bytes of every part but the last
+	envSeed     = "FILEDC_CRASH_SEED"     // content and key of the upload
+	envStep     = "FILEDC_CRASH_STEP"     // modeFinalize: the child kills itself at this step
+	envWindow   = "FILEDC_CRASH_WINDOW"   // >0: parts are paced by credits from the parent
+	envInOrder  = "FILEDC_CRASH_IN_ORDER" // "1": parts are handed out in order, not shuffled
+	envStates   = "FILEDC_CRASH_STATES"   // Config.HashStateEvery of the child
 )
 
 const (
@@ -67,6 +70,10 @@ type crashJob struct {
 	// are started and unreported at any moment, and a kill after k reports
 	// lands while parts k..k+window are being written, however fast the disk.
 	window int
+	// inOrder hands the parts to the workers in order, as clients do, so
+	// that the child keeps states of its hashes every stateEvery bytes.
+	inOrder    bool
+	stateEvery int64
 }
 
 func (j crashJob) parts() int { return (j.size + j.partSize - 1) / j.partSize }
@@ -123,6 +130,10 @@ func runCrashHelper() error {
 	if j.window, err = strconv.Atoi(os.Getenv(envWindow)); err != nil {
 		return err
 	}
+	j.inOrder = os.Getenv(envInOrder) == "1"
+	if j.stateEvery, err = strconv.ParseInt(os.Getenv(envStates), 10, 64); err != nil {
+		return err
+	}
 	stdin := bufio.NewReader(os.Stdin)
 
 	var outMu sync.Mutex
@@ -134,6 +145,7 @@ func runCrashHelper() error {
 
 	ctx := context.Background()
 	cfg := files.Config{
+		HashStateEvery: j.stateEvery,
 		OnStep: func(s files.Step) {
 			say("step %s", s)
 			if s == j.killStep {
@@ -155,6 +167,9 @@ func runCrashHelper() error {
 	// in a shuffled order.
 	n := j.parts()
 	order := rand.New(rand.NewPCG(j.seed, 1)).Perm(n)
+	if j.inOrder {
+		slices.Sort(order)
+	}
 	next := make(chan int)
 	errs := make(chan error, 8)
 	var wg sync.WaitGroup
@@ -273,6 +288,8 @@ func runChild(t *testing.T, j crashJob, onLine func(line string) (kill bool)) ch
 		envSeed+"="+strconv.FormatUint(j.seed, 10),
 		envStep+"="+string(j.killStep),
 		envWindow+"="+strconv.Itoa(j.window),
+		envInOrder+"="+map[bool]string{true: "1"}[j.inOrder],
+		envStates+"="+strconv.FormatInt(j.stateEvery, 10),
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -495,15 +512,26 @@ func TestU9_PartsSurviveKill9MidUpload(t *testing.T) {
 	cases := []struct {
 		partSize int
 		fraction float64 // of the parts reported saved before the kill
+		// inOrder: parts go out in order and the child keeps the state of
+		// its hashes every 2 MiB; the restart goes on from the last one.
+		inOrder bool
 	}{
-		{128 << 10, 0.05},
-		{512 << 10, 0.40},
-		{128 << 10, 0.75},
+		{128 << 10, 0.05, false},
+		{512 << 10, 0.40, false},
+		{128 << 10, 0.75, false},
+		{512 << 10, 0.60, true},
 	}
 	for n, c := range cases {
-		t.Run(fmt.Sprintf("part%dK_kill%.0f%%", c.partSize>>10, 100*c.fraction), func(t *testing.T) {
+		name := fmt.Sprintf("part%dK_kill%.0f%%", c.partSize>>10, 100*c.fraction)
+		if c.inOrder {
+			name += "_in_order_hash_states"
+		}
+		t.Run(name, func(t *testing.T) {
 			j := crashJob{dir: t.TempDir(), mode: modeSave, size: size, partSize: c.partSize,
 				seed: uint64(1000 + n), window: window}
+			if c.inOrder {
+				j.inOrder, j.stateEvery = true, 2<<20
+			}
 			total := j.parts()
 			threshold := max(1, int(c.fraction*float64(total)))
 			count := 0
@@ -535,6 +563,9 @@ func TestU9_PartsSurviveKill9MidUpload(t *testing.T) {
 			}
 			if tb := b.Engine.TempBytes(); tb < savedBytes {
 				t.Fatalf("after restart: %d temporary bytes, but %d bytes of parts were reported saved", tb, savedBytes)
+			}
+			if loaded := b.Engine.Stats().HashStatesLoaded; loaded != map[bool]int64{true: 1}[c.inOrder] {
+				t.Fatalf("after restart: went on from %d hash states (in order: %v)", loaded, c.inOrder)
 			}
 
 			// Resume like a client: finalize, save the part reported missing, repeat.

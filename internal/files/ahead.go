@@ -21,6 +21,11 @@ const (
 	// parallel saves finish a little out of order all the time.
 	maxWaitAhead = 8
 	maxTurnWait  = 2 * time.Second
+	// A part whose predecessors are not all being saved yet waits at most
+	// maxGraceWait for them to start: a client's parallel saves reach the
+	// engine a little out of order too. A client that really sends parts
+	// out of order pays this once per part.
+	maxGraceWait = 5 * time.Millisecond
 )
 
 // ahead holds the hashes of an upload's first parts, computed as the parts
@@ -43,6 +48,13 @@ type ahead struct {
 	// turn is closed when next moves (or the hashes start over), for the
 	// saves waiting for their turn; nil when none waits.
 	turn chan struct{}
+
+	hashed int64 // bytes of parts 0..next-1
+	kept   int64 // hashed when the last state was taken (hashstate.go)
+	gen    int   // counts the times the hashes started over
+
+	keepMu            sync.Mutex // orders the writes of states; never held with mu
+	keptGen, keptNext int        // of the last state written
 }
 
 // moved wakes the saves waiting for their turn; the caller holds a.mu.
@@ -93,6 +105,7 @@ func (a *ahead) add(version uint64, data []byte) {
 	}
 	a.versions = append(a.versions, version)
 	a.next++
+	a.hashed += int64(len(data))
 	a.moved()
 }
 
@@ -108,18 +121,32 @@ func (a *ahead) reset() {
 	}
 	a.versions = a.versions[:0]
 	a.waiting = nil
+	a.hashed, a.kept = 0, 0
+	a.gen++
 	a.moved()
 }
 
 // arrived hashes part index, just saved as version with data, if its turn
 // has come (waiting a little for it when the parts before it are being
-// saved), then up to maxCatchUp parts that were waiting for it.
+// saved), then up to maxCatchUp parts that were waiting for it, and keeps
+// the state of the hashes when it is due.
 func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint64, data []byte) {
+	if s := e.hashArrived(ctx, u, index, version, data); s != nil {
+		e.keepState(ctx, u, s)
+	}
+}
+
+// hashArrived is arrived's hashing, under u.ahead.mu; it returns the state
+// to keep, if one is due.
+func (e *Engine) hashArrived(ctx context.Context, u *upload, index int, version uint64, data []byte) (due *pendingState) {
 	a := u.ahead
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	var deadline <-chan time.Time
-	gaveUp := false
+	defer func() {
+		due = e.takeState(a)
+		a.mu.Unlock()
+	}()
+	var turnDeadline time.Time // when the wait for the turn started, plus maxTurnWait
+	gaveUp, graced := false, false
 	for {
 		switch {
 		case index < a.next:
@@ -132,26 +159,38 @@ func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint
 			return
 		}
 		e.catchUp(ctx, u, maxCatchUp)
-		if !gaveUp && a.next < index && e.worthWaiting(u, index) {
-			if deadline == nil {
-				t := time.NewTimer(maxTurnWait)
-				defer t.Stop()
-				deadline = t.C
+		var wait time.Duration
+		if !gaveUp && a.next < index && index-a.next <= maxWaitAhead {
+			if e.worthWaiting(u, index) {
+				if turnDeadline.IsZero() {
+					turnDeadline = time.Now().Add(maxTurnWait)
+				}
+				wait = max(time.Until(turnDeadline), time.Nanosecond)
+			} else if !graced {
+				// A part before it may have been sent but not reached
+				// the engine yet: a short grace, then a second look.
+				graced = true
+				wait = maxGraceWait
 			}
+		}
+		if wait > 0 {
 			if a.turn == nil {
 				a.turn = make(chan struct{})
 			}
 			turn := a.turn
 			a.mu.Unlock()
-			e.step(StepTurn)
+			if !turnDeadline.IsZero() {
+				e.step(StepTurn)
+			}
+			t := time.NewTimer(wait)
 			select {
 			case <-turn:
-				a.mu.Lock()
-				continue
-			case <-deadline:
+			case <-t.C:
+				gaveUp = !turnDeadline.IsZero()
 			case <-ctx.Done():
+				gaveUp = true
 			}
-			gaveUp = true
+			t.Stop()
 			a.mu.Lock()
 			continue
 		}
@@ -169,10 +208,12 @@ func (e *Engine) arrived(ctx context.Context, u *upload, index int, version uint
 // worthWaiting reports whether part index, ahead of a.next, may wait for
 // its turn: it is at most maxWaitAhead parts early and every part before
 // it is being saved through this process right now (or waits to be read
-// back, which the next catch-up does). The caller holds u.ahead.mu.
+// back, which the save of the part before it does). A backlog left at
+// a.next after this save's catch-up (after a restart, say) is not worth
+// waiting for: no save may come to read it. The caller holds u.ahead.mu.
 func (e *Engine) worthWaiting(u *upload, index int) bool {
 	a := u.ahead
-	if index-a.next > maxWaitAhead {
+	if index-a.next > maxWaitAhead || a.isWaiting(a.next) {
 		return false
 	}
 	u.mu.Lock()

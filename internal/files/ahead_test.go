@@ -322,3 +322,103 @@ func TestF5_APartFinishingEarlyWaitsForTheOneBeforeIt(t *testing.T) {
 	}
 	checkStored(t, e, rec, data)
 }
+
+// keepingTemp is a countingTemp that also keeps hash states, counting them.
+type keepingTemp struct {
+	*countingTemp
+	keeper      store.HashStateKeeper
+	statesKept  atomic.Int64
+	statesReads atomic.Int64
+}
+
+func (k *keepingTemp) PutHashState(ctx context.Context, id store.UploadID, state []byte) error {
+	k.statesKept.Add(1)
+	return k.keeper.PutHashState(ctx, id, state)
+}
+
+func (k *keepingTemp) HashState(ctx context.Context, id store.UploadID) ([]byte, error) {
+	k.statesReads.Add(1)
+	return k.keeper.HashState(ctx, id)
+}
+
+// TestF5_HashStateSurvivesARestart: the hashes taken as parts arrive are
+// kept every HashStateEvery bytes, so an engine started again on the same
+// stores (a restart in the middle of an upload) goes on from the last state
+// and reads back only the parts saved after it; the file is right, its
+// range hashes and MD5 too. A state that no longer matches the parts (one
+// saved again since) is not used, and the file is still right.
+func TestF5_HashStateSurvivesARestart(t *testing.T) {
+	ctx := context.Background()
+	const part = 128 << 10
+	start := func(mem *memstore.Store) (*files.Engine, *keepingTemp) {
+		k := &keepingTemp{countingTemp: &countingTemp{Temp: mem}, keeper: mem}
+		e, err := files.New(ctx, files.Config{HashStateEvery: 4 * part}, k, mem, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, k
+	}
+	for _, tc := range []struct {
+		name      string
+		big       bool
+		resave    int // a part saved again, with other bytes, before the restart; -1 none
+		wantReads int64
+		wantState int64 // states loaded at the restart
+	}{
+		// 22 parts before the restart, states at 4, 8, ..., 20: parts 20
+		// and 21 are read back, by the saves after the restart.
+		{"big", true, -1, 2, 1},
+		{"small with MD5", false, -1, 2, 1},
+		// Part 5 saved again: the hashes start over in memory, and the
+		// state kept before names its old version, so all 22 are read back.
+		{"part saved again", true, 5, 22, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memstore.New()
+			e, k := start(mem)
+			data := content(60, 30*part-99)
+			parts := split(data, part)
+			key := store.UploadKey{Owner: 1, FileID: 1, Big: tc.big}
+			save := func(e *files.Engine, i int, b []byte) {
+				req := files.SavePart{Key: key, Part: i, Data: b}
+				if tc.big {
+					req.TotalParts = int32(len(parts))
+				}
+				wantErr(t, e.SavePart(ctx, req), "")
+			}
+			for i := range 22 {
+				save(e, i, parts[i])
+			}
+			if tc.resave >= 0 {
+				save(e, tc.resave, content(61, part))
+				copy(data[tc.resave*part:], content(61, part))
+			}
+			if n := k.statesKept.Load(); n != 5 {
+				t.Fatalf("kept %d states over 22 parts, want 5 (one every 4)", n)
+			}
+
+			e, k = start(mem) // the restart
+			if got := e.Stats().HashStatesLoaded; got != tc.wantState {
+				t.Fatalf("went on from %d states, want %d", got, tc.wantState)
+			}
+			for i := 22; i < len(parts); i++ {
+				save(e, i, parts[i])
+			}
+			sum := md5.Sum(data)
+			f := files.Finalize{Key: key, Parts: len(parts)}
+			if !tc.big {
+				f.MD5 = hex.EncodeToString(sum[:])
+			}
+			rec, err := e.Finalize(ctx, f)
+			wantErr(t, err, "")
+			if n := k.reads.Load(); n != tc.wantReads {
+				t.Errorf("after the restart, %d parts read back, want %d", n, tc.wantReads)
+			}
+			checkAsHashed(t, e, rec)
+			checkStored(t, e, rec, data)
+			if _, err := mem.HashState(ctx, rec.Upload); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the finalized upload's hash state is still kept: %v", err)
+			}
+		})
+	}
+}

@@ -64,6 +64,11 @@ type Config struct {
 	// Shared says several processes of the DC use these stores (O2): see
 	// shared.go. The Temp store should implement store.PartLister.
 	Shared bool
+	// HashStateEvery is how many bytes of an upload are hashed between two
+	// states of its hashes kept in a Temp store that implements
+	// store.HashStateKeeper (hashstate.go): after a restart, at most this
+	// much is read back. Default 64 MiB; negative: none kept.
+	HashStateEvery int64
 }
 
 func (c Config) withDefaults() Config {
@@ -98,11 +103,18 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = systemClock{}
 	}
+	if c.HashStateEvery == 0 {
+		c.HashStateEvery = DefaultHashStateEvery
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
 }
+
+// DefaultHashStateEvery keeps a state of an upload's hashes for every
+// 64 MiB: at most a few writes of well under a MiB for a 2 GiB file.
+const DefaultHashStateEvery = 64 << 20
 
 // Engine implements the file API's rules on a set of stores. It is safe for
 // concurrent use by any number of goroutines.
@@ -111,6 +123,7 @@ type Engine struct {
 	temp    store.Temp
 	content store.Content
 	meta    store.Meta
+	keeper  store.HashStateKeeper // temp, if it keeps hash states
 
 	mu        sync.Mutex
 	uploads   map[store.UploadKey]*upload
@@ -167,6 +180,7 @@ func New(ctx context.Context, cfg Config, temp store.Temp, content store.Content
 		uploads: make(map[store.UploadKey]*upload),
 		owners:  make(map[int64]*owner),
 	}
+	e.keeper, _ = temp.(store.HashStateKeeper)
 	e.partBufs.New = func() any { b := make([]byte, maxPartSize); return &b }
 	if err := e.recover(ctx); err != nil {
 		return nil, fmt.Errorf("files: recover: %w", err)
@@ -185,14 +199,17 @@ func (e *Engine) recover(ctx context.Context) error {
 			return e.temp.DeleteUpload(ctx, up.ID)
 		}
 		u := &upload{key: up.Key, id: up.ID, parts: newPartSet(), ahead: newAhead(!up.Key.Big)}
+		e.loadState(ctx, u, up.Parts)
 		for _, p := range up.Parts {
 			if p.Index >= e.cfg.PremiumMaxParts {
 				continue
 			}
 			u.parts.put(p.Index, p.Size, p.Total, p.SavedAt.UnixNano())
-			// The hashes taken as parts arrived are gone with the process:
-			// the next saves read these back and hash them again.
-			u.ahead.wait(p.Index, p.Version)
+			// The parts past the hashes kept are read back by the next
+			// saves and hashed.
+			if p.Index >= u.ahead.next {
+				u.ahead.wait(p.Index, p.Version)
+			}
 			if p.SavedAt.After(u.touched) {
 				u.touched = p.SavedAt
 			}

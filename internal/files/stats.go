@@ -23,6 +23,9 @@ type Stats struct {
 	FinalizeErrs int64 // finalizations that failed, the client's mistakes included
 	Evicted      int64 // uploads evicted to keep within the temporary budget
 	Expired      int64 // uploads removed whole past MaxTTL
+	// HashStatesKept counts the states of uploads' hashes written to the
+	// Temp store; HashStatesLoaded those a start went on from.
+	HashStatesKept, HashStatesLoaded int64
 	// StoreErrors counts the failures of each store the engine uses that
 	// are not answers such as "not found".
 	StoreErrors StoreErrors
@@ -36,6 +39,7 @@ type counters struct {
 	partsSaved, bytesSaved, savesRunning, bytesServed atomic.Int64
 	finalized, finalizeErrs, evicted, expired         atomic.Int64
 	tempErrs, contentErrs, recordErrs                 atomic.Int64
+	hashStatesKept, hashStatesLoaded                  atomic.Int64
 }
 
 // Stats returns the engine's counters.
@@ -45,6 +49,7 @@ func (e *Engine) Stats() Stats {
 		PartsSaved: c.partsSaved.Load(), BytesSaved: c.bytesSaved.Load(), SavesRunning: c.savesRunning.Load(),
 		BytesServed: c.bytesServed.Load(), Finalized: c.finalized.Load(), FinalizeErrs: c.finalizeErrs.Load(),
 		Evicted: c.evicted.Load(), Expired: c.expired.Load(),
+		HashStatesKept: c.hashStatesKept.Load(), HashStatesLoaded: c.hashStatesLoaded.Load(),
 		StoreErrors: StoreErrors{Temp: c.tempErrs.Load(), Content: c.contentErrs.Load(), Records: c.recordErrs.Load()},
 	}
 }

@@ -24,6 +24,7 @@ var (
 	descUploads     = desc("filedc_uploads_open", "Uploads with parts in temporary storage, not yet finalized.")
 	descEvictions   = desc("filedc_evictions_total", "Uploads removed from temporary storage before finalization, by reason: budget (evicted to keep within --temp-budget) or expired (past --temp-max-ttl).", "reason")
 	descFinalized   = desc("filedc_finalizations_total", "Finalizations of uploads into stored files, by result (ok or error).", "result")
+	descHashStates  = desc("filedc_hash_states_total", "States of uploads' hashes over their first parts: kept (written beside the parts, every --hash-state-every bytes) or loaded (gone on from at a start).", "op")
 	descStoreErrors = desc("filedc_store_errors_total", "Failures of the stores the file engine uses, by store: temp (temporary parts), content (stored files) or records.", "store")
 	descConns       = desc("filedc_connections", "MTProto connections open, by transport and whether obfuscated2 wraps it.", "transport", "obfuscated")
 	descConnsTotal  = desc("filedc_connections_total", "MTProto connections accepted, by transport and whether obfuscated2 wraps it.", "transport", "obfuscated")
@@ -36,7 +37,7 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPartsSaved, descBytesSaved, descBytesServed, descSaving, descTempParts,
-		descTempBytes, descTempBudget, descUploads, descEvictions, descFinalized, descStoreErrors,
+		descTempBytes, descTempBudget, descUploads, descEvictions, descFinalized, descHashStates, descStoreErrors,
 		descConns, descConnsTotal, descKeysCreated, descSessions, descLayers, descLimited, descTrips} {
 		ch <- d
 	}
@@ -71,6 +72,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descEvictions, st.Expired, "expired")
 		counter(descFinalized, st.Finalized, "ok")
 		counter(descFinalized, st.FinalizeErrs, "error")
+		counter(descHashStates, st.HashStatesKept, "kept")
+		counter(descHashStates, st.HashStatesLoaded, "loaded")
 		counter(descStoreErrors, st.StoreErrors.Temp, "temp")
 		counter(descStoreErrors, st.StoreErrors.Content, "content")
 		counter(descStoreErrors, st.StoreErrors.Records, "records")
