@@ -279,4 +279,8 @@ func (e *Engine) loadState(ctx context.Context, u *upload, parts []store.Part) {
 		return
 	}
 	e.stats.hashStatesLoaded.Add(1)
+	e.cfg.Logger.Info(HashStateLoadedMessage, "upload", u.id, "parts", s.next, "bytes", s.hashed)
 }
+
+// HashStateLoadedMessage is logged for every upload a start goes on from.
+const HashStateLoadedMessage = "going on from an upload's kept hashes"

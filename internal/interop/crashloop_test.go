@@ -28,6 +28,8 @@ import (
 	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
+
+	"github.com/filedc/filedc/internal/files"
 )
 
 // The crash loop (rule S7f): one data directory, N starts of the real
@@ -200,11 +202,28 @@ func runCrashLoop(t *testing.T, iterations int, maxDelay time.Duration) {
 	l.verify()
 }
 
+// hashStatesLoaded counts, in the logs of every start, the uploads a start
+// went on from the kept state of their hashes.
+func (l *crashLoop) hashStatesLoaded() int {
+	logs, _ := filepath.Glob(filepath.Join(l.logs, "*.log"))
+	n := 0
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			n += strings.Count(string(b), files.HashStateLoadedMessage)
+		}
+	}
+	return n
+}
+
 // serveArgs are the arguments of every start: a sweep every second, so that
 // one runs within each start.
 func (l *crashLoop) serveArgs() []string {
 	args := []string{"serve", "--data", l.data, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--dc", "2",
-		"--temp-budget", strconv.Itoa(crashBudget), "--temp-min-ttl", "2s", "--temp-sweep-every", "1s"}
+		"--temp-budget", strconv.Itoa(crashBudget), "--temp-min-ttl", "2s", "--temp-sweep-every", "1s",
+		// A state of an upload's hashes every 256 KiB, so that restarts go
+		// on from them (F5) and the files verified say they were right.
+		"--hash-state-every", strconv.Itoa(256 << 10)}
 	for _, b := range crashBots {
 		args = append(args, "--bot-token", b)
 	}
@@ -831,6 +850,7 @@ func (l *crashLoop) verify() {
 		t.Errorf("temporary parts hold %d bytes of disk after the sweep, budget %d (+%d for record headers)", disk, crashBudget, crashDiskSlack)
 	}
 	f := &l.fig
+	t.Logf("S7f figures: %d uploads gone on from their kept hashes after a restart", l.hashStatesLoaded())
 	t.Logf("S7f figures: %d iterations, %d starts, %d kills (%d during a finalization, +%d during a start), %d files finalized, %d verified, %d lost, %d corrupt; "+
 		"%d downloads checked during the loop (%d corrupt), %d uploads resumed after a kill, %d parts re-saved on FILE_PART_X_MISSING (%d answered before a kill, never finalized), %d FLOOD_WAITs; "+
 		"max temporary bytes after a restart %d (disk %d), while working %d, after the final sweep %d (disk %d), budget %d",
