@@ -35,6 +35,7 @@ var crowdLimitArgs = []string{
 	"--key-exchange-rate", "1e6", "--key-exchange-burst", "1000000",
 	"--new-keys-per-hour", "1e9", "--new-keys-burst", "1000000",
 	"--request-rate", "1e9", "--request-burst", "1000000000",
+	"--max-uploads-per-account", "-1",
 }
 
 // crowdLevel is what one run of a crowd measured.
@@ -44,6 +45,17 @@ type crowdLevel struct {
 	res             bench.CrowdResult
 	before, ready   admin.MemoryAnswer // the server's, after a collection
 	peakRSS         int64
+	// CPU time during the traffic: the server's, and the load generator's
+	// (this process, which runs every client).
+	serverCPU, clientCPU time.Duration
+}
+
+// cpuText is CPU time per MiB moved, in ms.
+func (l crowdLevel) cpuText(cpu time.Duration) string {
+	if cpu < 0 || l.res.Bytes == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(cpu)/float64(time.Millisecond)/(float64(l.res.Bytes)/mib))
 }
 
 // perConnText is perConn for a table, "-" where too few clients make it noise.
@@ -135,7 +147,12 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 			},
 			Ready: func(ctx context.Context) (err error) {
 				l.ready, err = srv.admin.Memory(ctx)
+				l.serverCPU, l.clientCPU = -procstat.CPU(srv.cmd.Process.Pid), -selfCPU()
 				return err
+			},
+			TrafficDone: func() {
+				l.serverCPU += procstat.CPU(srv.cmd.Process.Pid)
+				l.clientCPU += selfCPU()
 			},
 		}
 		fmt.Fprintf(os.Stderr, "bench: %d clients\n", n)
@@ -172,17 +189,17 @@ func settledMemory(ctx context.Context, a *admin.Client, idleGoroutines int) (ad
 func printCrowd(w io.Writer, levels []crowdLevel) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "clients\tactive\tlogged in after\tMiB/s\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfiles\tpings\tserver peak RSS\tgoroutines\tper connection\t")
+	fmt.Fprintln(tw, "clients\tactive\tlogged in after\tMiB/s\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfiles\tpings\tCPU ms/MiB server\tclients\tserver peak RSS\tgoroutines\tper connection\t")
 	best := 0.0
 	for _, l := range levels {
 		best = max(best, mibps(l.res.Bytes, l.res.Traffic))
 	}
 	for _, l := range levels {
 		r := l.res
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%s\t\n", l.clients, l.active, seconds(r.LoggedIn),
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t\n", l.clients, l.active, seconds(r.LoggedIn),
 			mibps(r.Bytes, r.Traffic), ms(percentile(r.Save, 0.50)), ms(percentile(r.Save, 0.99)),
 			ms(percentile(r.Get, 0.50)), ms(percentile(r.Get, 0.99)), r.Files, r.Pings,
-			rssText(l.peakRSS), l.ready.Goroutines, l.perConnText())
+			l.cpuText(l.serverCPU), l.cpuText(l.clientCPU), rssText(l.peakRSS), l.ready.Goroutines, l.perConnText())
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -196,6 +213,7 @@ func printCrowd(w io.Writer, levels []crowdLevel) {
 	}
 	fmt.Fprintln(w, `
 MiB/s: bytes saved plus bytes downloaded by the active clients over the traffic time.
+CPU ms/MiB: CPU time during the traffic over the MiB moved, of the server and of this process (every client).
 per connection: the server's live heap and goroutine stacks (after a collection) once every client
 was logged in, less the same just before they connected, over the clients ("-" under 64 clients,
 where it is within the noise of the server's own state).

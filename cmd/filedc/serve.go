@@ -166,6 +166,8 @@ copy that file to the CDN. --cdn-policy picks the files that go through a CDN.`,
 	f.IntVar(&cfg.MaxParts, "max-parts", 4000, "most parts of one upload")
 	f.IntVar(&cfg.PremiumMaxParts, "premium-max-parts", 8000, "most parts of one upload for premium accounts")
 	f.Int64Var(&cfg.TempBudget, "temp-budget", 4<<30, "bytes of temporary parts before the oldest uploads are evicted")
+	f.IntVar(&cfg.MaxUploadsPerOwner, "max-uploads-per-account", 64, "uploads one account may have in temporary storage at once; more get FLOOD_WAIT_X (-1: no limit)")
+	f.Int64Var(&cfg.MaxTempBytesPerOwner, "max-temp-bytes-per-account", 8<<30, "bytes of temporary parts one account may hold (at most --temp-budget); more get FLOOD_WAIT_X (-1: no limit)")
 	f.DurationVar(&cfg.MinTTL, "temp-min-ttl", 10*time.Minute, "temporary parts are never evicted younger than this")
 	f.DurationVar(&cfg.MaxTTL, "temp-max-ttl", 6*time.Hour, "temporary parts never live longer than this")
 	f.DurationVar(&sweep, "temp-sweep-every", time.Minute, "how often temporary parts are expired and the budget enforced")

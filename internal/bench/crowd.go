@@ -39,6 +39,9 @@ type Crowd struct {
 	// Ready runs once every client is logged in, before the traffic; an
 	// error ends the run.
 	Ready func(ctx context.Context) error
+	// TrafficDone, when set, runs once the traffic's last call has ended,
+	// before the clients disconnect (to read CPU counters, say).
+	TrafficDone func()
 }
 
 // CrowdResult is what a crowd measured.
@@ -146,6 +149,9 @@ func (c Crowd) Run(ctx context.Context) (CrowdResult, error) {
 		close(stop)
 		active.Wait()
 		res.Traffic = time.Since(t1)
+		if c.TrafficDone != nil {
+			c.TrafficDone()
+		}
 		err = context.Cause(ctx)
 	}
 	cancel(errCrowdDone)
