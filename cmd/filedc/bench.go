@@ -152,8 +152,8 @@ raised, since every client comes from one address and logs in as one bot.`,
 				if crowd.levels, err = parseLevels(clients); err != nil {
 					return err
 				}
-				if processes > 1 || viaCDN || profileDir != "" {
-					return errors.New("--clients runs with one server process, without --cdn and --profile")
+				if processes > 1 || viaCDN {
+					return errors.New("--clients runs with one server process, without --cdn")
 				}
 				if crowd.traffic <= 0 || crowd.pingEvery <= 0 {
 					return errors.New("--clients-traffic and --clients-ping must be positive")
@@ -161,7 +161,7 @@ raised, since every client comes from one address and logs in as one bot.`,
 				crowd.fileParts = 8
 				return runCrowdBench(ctx, cmd.OutOrStdout(), benchOptions{
 					transport: transportName, compress: compress, serverLog: serverLog, serverProfile: serverProfile,
-					serverArgs: stores.Args(), processes: 1, crowd: crowd, streams: streams,
+					serverArgs: stores.Args(), processes: 1, crowd: crowd, streams: streams, profileDir: profileDir,
 				})
 			}
 			return runBench(ctx, cmd.OutOrStdout(), benchOptions{

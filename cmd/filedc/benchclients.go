@@ -48,6 +48,7 @@ type crowdLevel struct {
 	// CPU time during the traffic: the server's, and the load generator's
 	// (this process, which runs every client).
 	serverCPU, clientCPU time.Duration
+	stages               *bench.Split // the server's CPU by stage, with --profile
 }
 
 // cpuText is CPU time per MiB moved, in ms.
@@ -111,6 +112,10 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 	}
 	target := dcTarget{addr: srv.addr, dc: srv.dc, key: key, transport: o.transport, compress: o.compress}
 	keys := &bench.KeyMaker{Addr: srv.addr, DC: srv.dc, Key: key}
+	var profiles *stageProfiles
+	if o.profileDir != "" {
+		profiles = &stageProfiles{dir: o.profileDir, srvs: srvs}
+	}
 	c := o.crowd
 	fmt.Fprintf(stdout, "filedc bench --clients: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.LoadAverage(), srv.cmd.Process.Pid, dir)
@@ -146,13 +151,17 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 				return target.clientWith(storage)
 			},
 			Ready: func(ctx context.Context) (err error) {
-				l.ready, err = srv.admin.Memory(ctx)
+				if l.ready, err = srv.admin.Memory(ctx); err != nil {
+					return err
+				}
 				l.serverCPU, l.clientCPU = -procstat.CPU(srv.cmd.Process.Pid), -selfCPU()
-				return err
+				return profiles.start(ctx)
 			},
-			TrafficDone: func() {
+			TrafficDone: func(ctx context.Context) (err error) {
 				l.serverCPU += procstat.CPU(srv.cmd.Process.Pid)
 				l.clientCPU += selfCPU()
+				l.stages, err = profiles.stop(ctx, fmt.Sprintf("clients-%d", n))
+				return err
 			},
 		}
 		fmt.Fprintf(os.Stderr, "bench: %d clients\n", n)
@@ -163,7 +172,31 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 		levels = append(levels, l)
 	}
 	printCrowd(stdout, levels)
+	printCrowdStages(stdout, o.profileDir, levels)
 	return nil
+}
+
+// printCrowdStages prints, with --profile, the server's CPU during each
+// crowd's traffic by stage, per MiB moved.
+func printCrowdStages(w io.Writer, dir string, levels []crowdLevel) {
+	if len(levels) == 0 || levels[0].stages == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nserver CPU during the traffic by stage, ms per MiB moved (profiles clients-N.cpu.pprof in %s):\n", dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "clients\t")
+	for st := range bench.NumStages {
+		fmt.Fprintf(tw, "%s\t", st)
+	}
+	fmt.Fprintln(tw, "profiled\tCPU (/proc)\t")
+	for _, l := range levels {
+		fmt.Fprintf(tw, "%d\t", l.clients)
+		for st := range bench.NumStages {
+			fmt.Fprintf(tw, "%.2f\t", msPerMiB(l.stages.Time[st], l.res.Bytes))
+		}
+		fmt.Fprintf(tw, "%.2f\t%.2f\t\n", msPerMiB(l.stages.Total, l.res.Bytes), msPerMiB(l.serverCPU, l.res.Bytes))
+	}
+	tw.Flush()
 }
 
 // settledMemory waits until the server has seen the last crowd's clients

@@ -398,13 +398,15 @@ func TestC1_BenchThroughTheCDN(t *testing.T) {
 // with keys of their own, runs the traffic and prints a row per count.
 func TestO1_BenchManyClients(t *testing.T) {
 	bin := buildBinary(t)
-	stdout, stderr, err := run(t, nil, bin, "bench", "--clients", "1,6", "--clients-traffic", "1s", "--clients-ping", "200ms", "--streams", "2")
+	profiles := t.TempDir()
+	stdout, stderr, err := run(t, nil, bin, "bench", "--clients", "1,6", "--clients-traffic", "1s", "--clients-ping", "200ms", "--streams", "2",
+		"--profile", profiles)
 	if err != nil {
 		t.Fatalf("bench --clients: %v\n%s\n%s", err, stdout, stderr)
 	}
 	t.Logf("bench output:\n%s", stdout)
 	for _, n := range []string{"1", "6"} {
-		m := regexp.MustCompile(`(?m)^\s*` + n + `\s+1\s+[0-9.]+s\s+([0-9.]+)\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+(\d+)\s+(\d+)\s`).FindStringSubmatch(stdout)
+		m := regexp.MustCompile(`(?m)^\s*` + n + `\s+1\s+[0-9.]+s\s+([0-9.]+)\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)ms\s+(\d+)\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s`).FindStringSubmatch(stdout)
 		if m == nil {
 			t.Fatalf("no row for %s clients in:\n%s", n, stdout)
 		}
@@ -416,6 +418,19 @@ func TestO1_BenchManyClients(t *testing.T) {
 		}
 		if pings, _ := strconv.Atoi(m[7]); n == "6" && pings < 5 {
 			t.Errorf("6 clients, 5 idle pinging every 200ms for 1s: %d pings", pings)
+		}
+		// Each side's CPU per MiB: both did the crypto of every byte.
+		for i, side := range []string{"server", "clients"} {
+			if cpu, _ := strconv.ParseFloat(m[8+i], 64); cpu <= 0 {
+				t.Errorf("%s clients: %s CPU %s ms per MiB", n, side, m[8+i])
+			}
+		}
+		// --profile: the server's profile of the traffic, split by stage.
+		if st, err := os.Stat(filepath.Join(profiles, "clients-"+n+".cpu.pprof")); err != nil || st.Size() == 0 {
+			t.Errorf("%s clients: no CPU profile kept: %v", n, err)
+		}
+		if !regexp.MustCompile(`(?m)^\s*` + n + `(\s+[0-9.]+){3,}\s*$`).MatchString(stdout[strings.Index(stdout, "by stage"):]) {
+			t.Errorf("%s clients: no row in the stage table", n)
 		}
 	}
 }

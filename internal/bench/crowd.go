@@ -40,8 +40,9 @@ type Crowd struct {
 	// error ends the run.
 	Ready func(ctx context.Context) error
 	// TrafficDone, when set, runs once the traffic's last call has ended,
-	// before the clients disconnect (to read CPU counters, say).
-	TrafficDone func()
+	// before the clients disconnect (to read CPU counters, say); an error
+	// ends the run.
+	TrafficDone func(ctx context.Context) error
 }
 
 // CrowdResult is what a crowd measured.
@@ -149,10 +150,9 @@ func (c Crowd) Run(ctx context.Context) (CrowdResult, error) {
 		close(stop)
 		active.Wait()
 		res.Traffic = time.Since(t1)
-		if c.TrafficDone != nil {
-			c.TrafficDone()
+		if err = context.Cause(ctx); err == nil && c.TrafficDone != nil {
+			err = c.TrafficDone(ctx)
 		}
-		err = context.Cause(ctx)
 	}
 	cancel(errCrowdDone)
 	clients.Wait()

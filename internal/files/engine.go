@@ -267,6 +267,10 @@ func (e *Engine) recover(ctx context.Context) error {
 	return nil
 }
 
+// Shared reports whether several processes share the engine's stores
+// (Config.Shared).
+func (e *Engine) Shared() bool { return e.cfg.Shared }
+
 // ownerLocked returns the state of an account; the caller holds e.mu.
 func (e *Engine) ownerLocked(id int64) *owner {
 	o := e.owners[id]

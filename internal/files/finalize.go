@@ -199,9 +199,8 @@ func (r *rangeHasher) Write(p []byte) {
 }
 
 func (r *rangeHasher) flush() {
-	var s store.Hash
-	r.h.Sum(s[:0])
-	r.out = append(r.out, s)
+	r.out = append(r.out, store.Hash{})
+	r.h.Sum(r.out[len(r.out)-1][:0]) // in place: a local array would escape
 	r.h.Reset()
 	r.n = 0
 }

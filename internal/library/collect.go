@@ -47,6 +47,7 @@ func (s *Service) collect(ctx context.Context, objects []int64) error {
 			return err
 		}
 		if deleted {
+			s.forgetDoc(id)
 			s.dropDocumentFiles(ctx, d)
 			if fileFree {
 				s.dropFile(ctx, files.FileRef{ID: d.File, AccessHash: d.FileAccess})

@@ -195,16 +195,22 @@ func (s *Service) Document(ctx context.Context, in Named, missing error) (store.
 // DocumentFile resolves a document's download location to its file or,
 // with a thumbnail type, one of its thumbnails (D1).
 func (s *Service) DocumentFile(ctx context.Context, in Named, thumb string) (files.FileRef, error) {
-	d, err := s.Document(ctx, in, files.ErrFileIDInvalid)
+	d, err := s.docFiles(ctx, in.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.accessHash != in.AccessHash) {
+		return files.FileRef{}, files.ErrFileIDInvalid
+	}
 	if err != nil {
 		return files.FileRef{}, err
 	}
-	if thumb == "" {
-		return files.FileRef{ID: d.File, AccessHash: d.FileAccess}, nil
+	if err := s.CheckRef(ctx, files.FileRef{ID: in.ID, AccessHash: d.accessHash}, in.FileReference); err != nil {
+		return files.FileRef{}, err
 	}
-	for _, t := range d.Thumbs {
-		if t.Type == thumb {
-			return files.FileRef{ID: t.File, AccessHash: t.FileAccess}, nil
+	if thumb == "" {
+		return d.file, nil
+	}
+	for _, t := range d.thumbs {
+		if t.typ == thumb {
+			return t.file, nil
 		}
 	}
 	return files.FileRef{}, errLocation

@@ -79,7 +79,15 @@ func ChatOrigin(peer int64) Origin { return Origin{kind: originChat, owner: peer
 type fileRefs struct {
 	key  []byte
 	ttl  time.Duration
-	macs *sync.Pool // of hash.Hash: HMAC-SHA-256 under key, reset after use
+	macs *sync.Pool // of *refMAC
+}
+
+// refMAC is an HMAC-SHA-256 under the references' key with room for what
+// it takes and gives, so that checking a reference allocates nothing.
+type refMAC struct {
+	h   hash.Hash
+	obj [16]byte
+	sum [sha256.Size]byte
 }
 
 func newFileRefs(secret []byte, ttl time.Duration) fileRefs {
@@ -87,7 +95,7 @@ func newFileRefs(secret []byte, ttl time.Duration) fileRefs {
 	m.Write([]byte("filedc file reference"))
 	key := m.Sum(nil)
 	// Every getFile checks a reference: the MACs are kept, not made anew.
-	macs := &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	macs := &sync.Pool{New: func() any { return &refMAC{h: hmac.New(sha256.New, key)} }}
 	return fileRefs{key: key, ttl: ttl, macs: macs}
 }
 
@@ -102,16 +110,14 @@ func body(o Origin, issued uint32) []byte {
 
 // tag is the 16-byte MAC of a reference's body for obj.
 func (r fileRefs) tag(obj files.FileRef, body []byte) (tag [16]byte) {
-	m := r.macs.Get().(hash.Hash)
+	m := r.macs.Get().(*refMAC)
 	defer r.macs.Put(m)
-	m.Reset()
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[0:], uint64(obj.ID))
-	binary.LittleEndian.PutUint64(b[8:], uint64(obj.AccessHash))
-	m.Write(b[:])
-	m.Write(body)
-	var sum [sha256.Size]byte
-	copy(tag[:], m.Sum(sum[:0]))
+	m.h.Reset()
+	binary.LittleEndian.PutUint64(m.obj[0:], uint64(obj.ID))
+	binary.LittleEndian.PutUint64(m.obj[8:], uint64(obj.AccessHash))
+	m.h.Write(m.obj[:])
+	m.h.Write(body)
+	copy(tag[:], m.h.Sum(m.sum[:0]))
 	return tag
 }
 

@@ -60,6 +60,7 @@ type Config struct {
 type Service struct {
 	cfg  Config
 	refs fileRefs
+	docs *docCache // nil when processes share the records (docfiles.go)
 	// Decoding images, running ffprobe and ffmpeg, and holding fetched
 	// bodies each take memory or processes: a few of each at a time.
 	photoSlots chan struct{}
@@ -96,6 +97,7 @@ func New(cfg Config) *Service {
 	return &Service{
 		cfg:        cfg,
 		refs:       newFileRefs(cfg.Secret, cfg.FileRefTTL),
+		docs:       newDocCache(cfg.Engine),
 		photoSlots: make(chan struct{}, 2),
 		probes:     newFairSlots(2),
 		probeRate:  limit.New[int64](cfg.ProbeRate, cfg.ProbeBurst, 100_000, cfg.Now),

@@ -42,6 +42,15 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	return el.Value.(*item[K, V]).val, true
 }
 
+// Delete removes k, if it is there.
+func (c *Cache[K, V]) Delete(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.remove(el)
+	}
+}
+
 // Put stores v under k, replacing an older value, and evicts the least
 // recently used values until the cache is within its budget. A value
 // costing more than the whole budget is not kept.

@@ -73,7 +73,7 @@ var routes = map[uint32]route{
 	// upload.*: parts in, ranges out. Saving parts decodes without copying.
 	tg.UploadSaveFilePartRequestTypeID:    savePartRoute("upload.saveFilePart"),
 	tg.UploadSaveBigFilePartRequestTypeID: savePartRoute("upload.saveBigFilePart"),
-	tg.UploadGetFileRequestTypeID:         method(needsLogin, (*Handler).getFile),
+	tg.UploadGetFileRequestTypeID:         getFileRoute(),
 	tg.UploadGetFileHashesRequestTypeID:   method(needsLogin, (*Handler).getFileHashes),
 
 	// Web files: map previews (M10).

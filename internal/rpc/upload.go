@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
@@ -112,44 +111,6 @@ func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocation
 	}
 	return files.FileRef{}, errLocation
 }
-
-func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileRequest) (bin.Encoder, error) {
-	ref, err := h.fileRef(ctx, c, req.Location)
-	if err != nil {
-		return nil, err
-	}
-	if req.CDNSupported && h.cfg.CDN != nil {
-		if err := files.CheckRange(req.Offset, req.Limit, req.Precise); err != nil {
-			return nil, err
-		}
-		redirect, err := h.cfg.CDN.Redirect(ctx, ref, req.Offset)
-		if err != nil || redirect != nil {
-			return redirect, err // D8
-		}
-	}
-	buf := chunkBufs.Get().(*[]byte)
-	chunk, err := h.cfg.Engine.Read(ctx, ref, req.Offset, req.Limit, req.Precise, *buf)
-	if err != nil {
-		chunkBufs.Put(buf)
-		return nil, err
-	}
-	return &pooledFile{
-		UploadFile: tg.UploadFile{Type: storageType(chunk.Type), Mtime: int(chunk.MTime.Unix()), Bytes: chunk.Bytes},
-		buf:        buf,
-	}, nil
-}
-
-// chunkBufs hold getFile chunks (at most 1 MiB) until they are sent.
-var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
-
-// pooledFile is an upload.file whose bytes return to chunkBufs once sent.
-type pooledFile struct {
-	tg.UploadFile
-	buf *[]byte
-}
-
-// Release implements server.Releaser.
-func (f *pooledFile) Release() { chunkBufs.Put(f.buf) }
 
 func (h *Handler) getFileHashes(ctx context.Context, c *call, req *tg.UploadGetFileHashesRequest) (bin.Encoder, error) {
 	ref, err := h.fileRef(ctx, c, req.Location)
