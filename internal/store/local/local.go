@@ -371,7 +371,7 @@ func (s *Store) PutPart(ctx context.Context, id store.UploadID, key store.Upload
 		case u.reads > 0:
 			u.stale = append(u.stale, cur)
 		default:
-			s.reclaim(u, cur)
+			s.reclaim(id, u, cur)
 		}
 	}
 	return r.version(), nil
@@ -415,9 +415,12 @@ func (s *Store) Unflushed(id store.UploadID) int64 {
 // if it is ever read, and it never is while the newer one is there. Only
 // this Store's own log is punched, and never a sealed one: a log linked
 // into a file (or into a seal in progress, which checks the parts' versions
-// after linking) has more than one link. The caller holds u.mu.
-func (s *Store) reclaim(u *upload, old *record) {
-	if old.log != s.writer || u.f == nil || linked(u.f) {
+// after linking) has more than one link, and once another process that
+// finalized the upload has removed its directory, the open log may be a
+// sealed file's only name, so it must still be the upload's. The caller
+// holds u.mu.
+func (s *Store) reclaim(id store.UploadID, u *upload, old *record) {
+	if old.log != s.writer || u.f == nil || !uploadsOnly(u.f, filepath.Join(s.uploadDir(id), s.writer)) {
 		return
 	}
 	start := old.off + align
@@ -587,7 +590,7 @@ func (s *Store) ReadPart(ctx context.Context, id store.UploadID, index int, buf 
 	u.mu.Lock()
 	if u.reads--; u.reads == 0 {
 		for _, old := range u.stale {
-			s.reclaim(u, old)
+			s.reclaim(id, u, old)
 		}
 		u.stale = nil
 	}

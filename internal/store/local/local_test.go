@@ -595,6 +595,39 @@ func TestSealedBytesNeverChange(t *testing.T) {
 	}
 }
 
+// TestS7e_ResaveAfterAnotherProcessFinalizedKeepsTheFile: process b saved
+// a part, process a sealed the upload into a file and removed the upload;
+// b, not knowing yet, saves the part again into its open log, which is now
+// the sealed file's only name. The record it replaces is the file's and is
+// not punched out: the file reads back whole.
+func TestS7e_ResaveAfterAnotherProcessFinalizedKeepsTheFile(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	a, b := openAt(t, dir, local.Options{}), openAt(t, dir, local.Options{})
+	id := storetest.UploadID(1)
+	const size = 64 << 10 // past the first 4 KiB block, which is never punched
+	first := storetest.Data(1, size)
+	p := store.Part{Index: 0, Size: size, Total: 1, SavedAt: savedAt(1)}
+	if _, err := b.PutPart(ctx, id, testKey, p, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Seal(ctx, id, 42, storetest.Versions(t, a, id, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteUpload(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	p.SavedAt = savedAt(2)
+	if _, err := b.PutPart(ctx, id, testKey, p, storetest.Data(2, size)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, size)
+	if err := a.ReadAt(ctx, 42, store.Layout{Size: size, PartSize: size, Parts: 1}, got, 0); err != nil || !bytes.Equal(got, first) {
+		t.Fatalf("the sealed file after a save of its upload's part elsewhere: %v, intact %v (%d zero bytes)",
+			err, bytes.Equal(got, first), bytes.Count(got, []byte{0}))
+	}
+}
+
 // TestTwoWriters: two Stores on one directory (two processes of one DC) save
 // parts of the same upload into logs of their own; each reads, lists and
 // seals all of them, and the newest save of a part wins.

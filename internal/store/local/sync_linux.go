@@ -89,13 +89,18 @@ func punchHole(f *os.File, off, n int64) error {
 	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
 }
 
-// linked reports whether f has another name besides its own (or cannot
-// tell): a sealed file's link to an upload's log.
-func linked(f *os.File) bool {
+// uploadsOnly reports whether the open log f has one name, name, its
+// upload's: no sealed file links it, and no other process removed the
+// upload (the log may then be a sealed file's only name).
+func uploadsOnly(f *os.File, name string) bool {
 	fi, err := f.Stat()
 	if err != nil {
-		return true
+		return false
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return !ok || st.Nlink > 1
+	if !ok || st.Nlink != 1 {
+		return false
+	}
+	named, err := os.Stat(name)
+	return err == nil && os.SameFile(fi, named)
 }

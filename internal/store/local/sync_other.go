@@ -39,5 +39,5 @@ func syncFiles(dir string, names []string) error {
 // the upload is removed.
 func punchHole(f *os.File, off, n int64) error { return nil }
 
-// linked reports true: nothing is punched here anyway.
-func linked(f *os.File) bool { return true }
+// uploadsOnly reports false: nothing is punched here anyway.
+func uploadsOnly(f *os.File, name string) bool { return false }
