@@ -183,20 +183,11 @@ func printCrowdStages(w io.Writer, dir string, levels []crowdLevel) {
 		return
 	}
 	fmt.Fprintf(w, "\nserver CPU during the traffic by stage, ms per MiB moved (profiles clients-N.cpu.pprof in %s):\n", dir)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "clients\t")
-	for st := range bench.NumStages {
-		fmt.Fprintf(tw, "%s\t", st)
-	}
-	fmt.Fprintln(tw, "profiled\tCPU (/proc)\t")
+	var rows []stageRow
 	for _, l := range levels {
-		fmt.Fprintf(tw, "%d\t", l.clients)
-		for st := range bench.NumStages {
-			fmt.Fprintf(tw, "%.2f\t", msPerMiB(l.stages.Time[st], l.res.Bytes))
-		}
-		fmt.Fprintf(tw, "%.2f\t%.2f\t\n", msPerMiB(l.stages.Total, l.res.Bytes), msPerMiB(l.serverCPU, l.res.Bytes))
+		rows = append(rows, stageRow{labels: []string{strconv.Itoa(l.clients)}, split: l.stages, cpu: l.serverCPU, bytes: l.res.Bytes})
 	}
-	tw.Flush()
+	writeStageTable(w, []string{"clients"}, rows)
 }
 
 // settledMemory waits until the server has seen the last crowd's clients

@@ -86,6 +86,37 @@ func (p *stageProfiles) allocs(ctx context.Context, name string) error {
 	return nil
 }
 
+// stageRow is one row of a stage table: the server's CPU of a measure,
+// profiled by stage and from /proc, over the bytes it moved.
+type stageRow struct {
+	labels []string
+	split  *bench.Split
+	cpu    time.Duration
+	bytes  int64
+}
+
+// writeStageTable writes rows under the heads of their labels, in ms per MiB.
+func writeStageTable(w io.Writer, heads []string, rows []stageRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, h := range heads {
+		fmt.Fprintf(tw, "%s\t", h)
+	}
+	for st := range bench.NumStages {
+		fmt.Fprintf(tw, "%s\t", st)
+	}
+	fmt.Fprintln(tw, "profiled\tCPU (/proc)\t")
+	for _, r := range rows {
+		for _, l := range r.labels {
+			fmt.Fprintf(tw, "%s\t", l)
+		}
+		for st := range bench.NumStages {
+			fmt.Fprintf(tw, "%.2f\t", msPerMiB(r.split.Time[st], r.bytes))
+		}
+		fmt.Fprintf(tw, "%.2f\t%.2f\t\n", msPerMiB(r.split.Total, r.bytes), msPerMiB(r.cpu, r.bytes))
+	}
+	tw.Flush()
+}
+
 // printStages prints the server's CPU per MiB by stage, for each size and
 // direction, beside the floors measured in the same run.
 func printStages(w io.Writer, dir string, results []benchResult) {
@@ -93,24 +124,13 @@ func printStages(w io.Writer, dir string, results []benchResult) {
 		return
 	}
 	fmt.Fprintf(w, "\nserver CPU by stage, ms per MiB (profiles in %s; go tool pprof FILE):\n", dir)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "size\tdirection\t")
-	for st := range bench.NumStages {
-		fmt.Fprintf(tw, "%s\t", st)
-	}
-	fmt.Fprintln(tw, "profiled\tCPU (/proc)\t")
-	row := func(size int64, direction string, s *bench.Split, cpu time.Duration) {
-		fmt.Fprintf(tw, "%s\t%s\t", formatSize(size), direction)
-		for st := range bench.NumStages {
-			fmt.Fprintf(tw, "%.2f\t", msPerMiB(s.Time[st], size))
-		}
-		fmt.Fprintf(tw, "%.2f\t%.2f\t\n", msPerMiB(s.Total, size), msPerMiB(cpu, size))
-	}
+	var rows []stageRow
 	for _, r := range results {
-		row(r.size, "upload", r.upStages, r.upCPU[1])
-		row(r.size, "download", r.downStages, r.downCPU[1])
+		rows = append(rows,
+			stageRow{labels: []string{formatSize(r.size), "upload"}, split: r.upStages, cpu: r.upCPU[1], bytes: r.size},
+			stageRow{labels: []string{formatSize(r.size), "download"}, split: r.downStages, cpu: r.downCPU[1], bytes: r.size})
 	}
-	tw.Flush()
+	writeStageTable(w, []string{"size", "direction"}, rows)
 	c := results[0].ceil
 	fmt.Fprintf(w, `floors, ms per MiB, measured in this run:
   transport crypto: %.2f receiving (AES-256-IGE decrypt + SHA-256 msg_key, one core), %.2f sending (encrypt + msg_key)
