@@ -21,11 +21,12 @@ const (
 	// parallel saves finish a little out of order all the time.
 	maxWaitAhead = 8
 	maxTurnWait  = 2 * time.Second
-	// A part whose predecessors are not all being saved yet waits at most
-	// maxGraceWait for them to start: a client's parallel saves reach the
-	// engine a little out of order too. A client that really sends parts
-	// out of order pays this once per part.
-	maxGraceWait = 5 * time.Millisecond
+	// A part at most maxWaitAhead early whose predecessors are not all
+	// being saved yet waits at most maxGraceWait for them to start: a
+	// client's parallel saves reach the engine a little out of order too,
+	// by as much as a busy scheduler delays a goroutine. Parts further
+	// ahead (a client sending in reverse, say) do not wait.
+	maxGraceWait = 50 * time.Millisecond
 )
 
 // ahead holds the hashes of an upload's first parts, computed as the parts
