@@ -206,15 +206,15 @@ func (e *Engine) hashArrived(ctx context.Context, u *upload, index int, version 
 	}
 }
 
-// worthWaiting reports whether part index, ahead of a.next, may wait for
-// its turn: it is at most maxWaitAhead parts early and every part before
+// worthWaiting reports whether part index, ahead of a.next by at most
+// maxWaitAhead (the caller checks), may wait for its turn: every part before
 // it is being saved through this process right now (or waits to be read
 // back, which the save of the part before it does). A backlog left at
 // a.next after this save's catch-up (after a restart, say) is not worth
 // waiting for: no save may come to read it. The caller holds u.ahead.mu.
 func (e *Engine) worthWaiting(u *upload, index int) bool {
 	a := u.ahead
-	if index-a.next > maxWaitAhead || a.isWaiting(a.next) {
+	if a.isWaiting(a.next) {
 		return false
 	}
 	u.mu.Lock()

@@ -401,6 +401,9 @@ func TestF5_HashStateSurvivesARestart(t *testing.T) {
 			if got := e.Stats().HashStatesLoaded; got != tc.wantState {
 				t.Fatalf("went on from %d states, want %d", got, tc.wantState)
 			}
+			if n := k.statesReads.Load(); n != 1 {
+				t.Fatalf("the start read %d kept states of its one upload, want 1", n)
+			}
 			for i := 22; i < len(parts); i++ {
 				save(e, i, parts[i])
 			}

@@ -98,20 +98,24 @@ func getFileRoute() route {
 		if !ok {
 			return generic.serve(h, ctx, c)
 		}
-		if err := h.migrate(loc.named.ID); err != nil {
-			return nil, err
-		}
-		var ref files.FileRef
-		if loc.photo {
-			ref, err = h.media.PhotoFile(ctx, loc.named, loc.thumb)
-		} else {
-			ref, err = h.media.DocumentFile(ctx, loc.named, loc.thumb)
-		}
+		ref, err := h.namedFile(ctx, loc)
 		if err != nil {
 			return nil, err
 		}
 		return h.readChunk(ctx, ref, r)
 	}}
+}
+
+// namedFile resolves a document's or a photo's location to its file (D1),
+// after sending a location of another DC there (D5).
+func (h *Handler) namedFile(ctx context.Context, loc namedLocation) (files.FileRef, error) {
+	if err := h.migrate(loc.named.ID); err != nil {
+		return files.FileRef{}, err
+	}
+	if loc.photo {
+		return h.media.PhotoFile(ctx, loc.named, loc.thumb)
+	}
+	return h.media.DocumentFile(ctx, loc.named, loc.thumb)
 }
 
 func (h *Handler) getFile(ctx context.Context, c *call, req *tg.UploadGetFileRequest) (bin.Encoder, error) {

@@ -94,15 +94,9 @@ func (h *Handler) saveFilePart(ctx context.Context, c *call, p savePart) (bin.En
 func (h *Handler) fileRef(ctx context.Context, c *call, loc tg.InputFileLocationClass) (files.FileRef, error) {
 	switch l := loc.(type) {
 	case *tg.InputDocumentFileLocation:
-		if err := h.migrate(l.ID); err != nil {
-			return files.FileRef{}, err
-		}
-		return h.media.DocumentFile(ctx, library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, l.ThumbSize)
+		return h.namedFile(ctx, namedLocation{named: library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, thumb: l.ThumbSize})
 	case *tg.InputPhotoFileLocation:
-		if err := h.migrate(l.ID); err != nil {
-			return files.FileRef{}, err
-		}
-		return h.media.PhotoFile(ctx, library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, l.ThumbSize)
+		return h.namedFile(ctx, namedLocation{photo: true, named: library.Named{ID: l.ID, AccessHash: l.AccessHash, FileReference: l.FileReference}, thumb: l.ThumbSize})
 	case *tg.InputPeerPhotoFileLocation:
 		if err := h.migrate(l.PhotoID); err != nil {
 			return files.FileRef{}, err
