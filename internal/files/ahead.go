@@ -3,12 +3,11 @@ package files
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"hash"
 	"sync"
 	"time"
 
-	"github.com/filedc/filedc/internal/store"
+	"github.com/filedc/filedc/internal/filehash"
 )
 
 const (
@@ -37,10 +36,9 @@ const (
 // caught there, and one saved again through this one starts the hashes over.
 type ahead struct {
 	mu       sync.Mutex
-	next     int // parts 0..next-1 are hashed
-	whole    hash.Hash
-	ranges   rangeHasher
-	md5      hash.Hash // the small path only: md5_checksum is checked against it
+	next     int              // parts 0..next-1 are hashed
+	sums     *filehash.Hasher // SHA-256 of the whole and of each range
+	md5      hash.Hash        // the small path only: md5_checksum is checked against it
 	fileType FileType
 	versions []uint64 // of parts 0..next-1
 	// waiting marks the parts saved past next, by index, with their
@@ -87,7 +85,7 @@ func (a *ahead) unwait(i int) {
 }
 
 func newAhead(small bool) *ahead {
-	a := &ahead{whole: sha256.New(), ranges: rangeHasher{h: sha256.New()}}
+	a := &ahead{sums: filehash.New(0)}
 	if small {
 		a.md5 = md5.New()
 	}
@@ -99,8 +97,7 @@ func (a *ahead) add(version uint64, data []byte) {
 	if a.next == 0 {
 		a.fileType = DetectType(data[:min(len(data), sniffLen)])
 	}
-	a.whole.Write(data)
-	a.ranges.Write(data)
+	a.sums.Write(data)
 	if a.md5 != nil {
 		a.md5.Write(data)
 	}
@@ -113,10 +110,7 @@ func (a *ahead) add(version uint64, data []byte) {
 // reset starts the hashes over; the caller holds a.mu.
 func (a *ahead) reset() {
 	a.next = 0
-	a.whole.Reset()
-	a.ranges.h.Reset()
-	a.ranges.n = 0
-	a.ranges.out = a.ranges.out[:0]
+	a.sums.Reset()
 	if a.md5 != nil {
 		a.md5.Reset()
 	}
@@ -255,8 +249,7 @@ func (e *Engine) catchUp(ctx context.Context, u *upload, limit int) {
 // finalization to go on from.
 type aheadState struct {
 	next     int
-	whole    hash.Hash
-	ranges   rangeHasher
+	sums     *filehash.Hasher
 	md5      hash.Hash // nil unless asked for
 	fileType FileType
 	versions []uint64
@@ -272,16 +265,9 @@ func (a *ahead) snapshot(n int, withMD5 bool) aheadState {
 		return aheadState{}
 	}
 	s := aheadState{next: a.next, fileType: a.fileType, versions: append(make([]uint64, 0, n), a.versions...)}
-	var err error
-	if s.whole, err = a.whole.(hash.Cloner).Clone(); err != nil {
-		return aheadState{}
-	}
-	rh, err := a.ranges.h.(hash.Cloner).Clone()
-	if err != nil {
-		return aheadState{}
-	}
-	s.ranges = rangeHasher{h: rh, n: a.ranges.n, out: append([]store.Hash(nil), a.ranges.out...)}
+	s.sums = a.sums.Clone()
 	if withMD5 {
+		var err error
 		if s.md5, err = a.md5.(hash.Cloner).Clone(); err != nil {
 			return aheadState{}
 		}

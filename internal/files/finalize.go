@@ -3,16 +3,16 @@ package files
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/filedc/filedc/internal/filehash"
 	"github.com/filedc/filedc/internal/randid"
 	"github.com/filedc/filedc/internal/store"
 )
@@ -179,49 +179,21 @@ type sums struct {
 	versions []uint64 // of the parts hashed, for Seal
 }
 
-// rangeHasher computes SHA-256 of every rangeHashSize bytes of a stream.
-type rangeHasher struct {
-	h   hash.Hash
-	n   int
-	out []store.Hash
-}
-
-func (r *rangeHasher) Write(p []byte) {
-	for len(p) > 0 {
-		k := min(len(p), rangeHashSize-r.n)
-		r.h.Write(p[:k])
-		r.n += k
-		p = p[k:]
-		if r.n == rangeHashSize {
-			r.flush()
-		}
-	}
-}
-
-func (r *rangeHasher) flush() {
-	r.out = append(r.out, store.Hash{})
-	r.h.Sum(r.out[len(r.out)-1][:0]) // in place: a local array would escape
-	r.h.Reset()
-	r.n = 0
-}
-
 // hashUpload goes on from the hashes taken as the parts arrived: it reads
-// the parts past them in order once and computes, on two cores, the whole
-// file's SHA-256 on one side and the range hashes (and MD5 when asked) on
-// the other. A part whose bytes fail their checksum is dropped and reported
+// the parts past them in order once and computes the whole file's SHA-256
+// and the range hashes in one pass, and MD5 when asked on another core. A
+// part whose bytes fail their checksum is dropped and reported
 // missing, so the client saves it again.
 func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool) (sums, error) {
 	size := u.parts.bytes
 	st := u.ahead.snapshot(n, withMD5)
 	if st.next == 0 {
-		st.whole = sha256.New()
-		st.ranges = rangeHasher{h: sha256.New(), out: make([]store.Hash, 0, (size+rangeHashSize-1)/rangeHashSize)}
+		st.sums = filehash.New(size)
 		if withMD5 {
 			st.md5 = md5.New()
 		}
 		st.versions = make([]uint64, 0, n)
 	}
-	rh, whole, md := &st.ranges, st.whole, st.md5
 
 	type chunk struct {
 		data []byte
@@ -238,26 +210,23 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 			free <- c.buf
 		}
 	}
-	wholeCh, rangeCh := make(chan *chunk, depth), make(chan *chunk, depth)
+	hashers := []io.Writer{st.sums}
+	if st.md5 != nil {
+		hashers = append(hashers, st.md5)
+	}
+	feeds := make([]chan *chunk, len(hashers))
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for c := range wholeCh {
-			whole.Write(c.data)
-			release(c)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for c := range rangeCh {
-			rh.Write(c.data)
-			if md != nil {
-				md.Write(c.data)
+	for i, h := range hashers {
+		feeds[i] = make(chan *chunk, depth)
+		wg.Add(1)
+		go func(feed <-chan *chunk) {
+			defer wg.Done()
+			for c := range feed {
+				h.Write(c.data)
+				release(c)
 			}
-			release(c)
-		}
-	}()
+		}(feeds[i])
+	}
 
 	// Parts are read ahead, several at a time (object storage answers each
 	// read after a round trip), and hashed in order.
@@ -316,13 +285,15 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 		}
 		s.versions = append(s.versions, r.part.Version)
 		c := &chunk{data: r.data, buf: r.buf}
-		c.refs.Store(2)
-		wholeCh <- c
-		rangeCh <- c
+		c.refs.Store(int32(len(feeds)))
+		for _, feed := range feeds {
+			feed <- c
+		}
 		i++
 	}
-	close(wholeCh)
-	close(rangeCh)
+	for _, feed := range feeds {
+		close(feed)
+	}
 	wg.Wait()
 	for range depth {
 		e.partBufs.Put(<-free)
@@ -330,13 +301,9 @@ func (e *Engine) hashUpload(ctx context.Context, u *upload, n int, withMD5 bool)
 	if err != nil {
 		return sums{}, err
 	}
-	if rh.n > 0 {
-		rh.flush()
-	}
-	whole.Sum(s.whole[:0])
-	s.ranges = rh.out
-	if md != nil {
-		s.md5 = md.Sum(nil)
+	s.whole, s.ranges = st.sums.Sum()
+	if st.md5 != nil {
+		s.md5 = st.md5.Sum(nil)
 	}
 	return s, nil
 }

@@ -54,21 +54,16 @@ type hashState struct {
 
 // encodeState returns the state of a's hashes; the caller holds a.mu.
 func (a *ahead) encodeState() ([]byte, error) {
-	whole, err := a.whole.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	ranges, err := a.ranges.h.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
+	whole, ranges := a.sums.MarshalStates()
+	done := a.sums.Done()
 	var md []byte
 	if a.md5 != nil {
+		var err error
 		if md, err = a.md5.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
 			return nil, err
 		}
 	}
-	b := make([]byte, 0, 4+4+8+1+len(a.fileType)+6+len(whole)+len(ranges)+len(md)+4+32*len(a.ranges.out)+8*a.next+4)
+	b := make([]byte, 0, 4+4+8+1+len(a.fileType)+6+len(whole)+len(ranges)+len(md)+4+32*len(done)+8*a.next+4)
 	b = append(b, hashStateMagic...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(a.next))
 	b = binary.LittleEndian.AppendUint64(b, uint64(a.hashed))
@@ -78,8 +73,8 @@ func (a *ahead) encodeState() ([]byte, error) {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(a.ranges.out)))
-	for _, h := range a.ranges.out {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(done)))
+	for _, h := range done {
 		b = append(b, h[:]...)
 	}
 	for _, v := range a.versions {
@@ -194,13 +189,9 @@ func (a *ahead) restore(s hashState, parts []store.Part) error {
 	if bytes != s.hashed {
 		return fmt.Errorf("%w: %d bytes hashed, the parts hold %d", errHashState, s.hashed, bytes)
 	}
-	if err := a.whole.(encoding.BinaryUnmarshaler).UnmarshalBinary(s.whole); err != nil {
+	if err := a.sums.UnmarshalStates(s.whole, s.ranges, s.done); err != nil || a.sums.Len() != s.hashed {
 		a.reset()
-		return fmt.Errorf("%w: %v", errHashState, err)
-	}
-	if err := a.ranges.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s.ranges); err != nil {
-		a.reset()
-		return fmt.Errorf("%w: %v", errHashState, err)
+		return fmt.Errorf("%w: the SHA-256 states do not describe %d bytes", errHashState, s.hashed)
 	}
 	if a.md5 != nil {
 		if err := a.md5.(encoding.BinaryUnmarshaler).UnmarshalBinary(s.md5); err != nil {
@@ -210,8 +201,6 @@ func (a *ahead) restore(s hashState, parts []store.Part) error {
 	}
 	a.next, a.hashed, a.kept = s.next, s.hashed, s.hashed
 	a.fileType = s.fileType
-	a.ranges.n = int(s.hashed % rangeHashSize)
-	a.ranges.out = s.done
 	a.versions = s.versions
 	return nil
 }

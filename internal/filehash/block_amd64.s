@@ -1,0 +1,402 @@
+// Derived from Go's crypto/internal/fips140/sha256/sha256block_amd64.s
+// (blockSHANI). Copyright 2017 The Go Authors. All rights reserved. Use of
+// this source code is governed by a BSD-style license that can be found in
+// Go's LICENSE file.
+//
+// blockPair runs SHA-256's compression over the same 64-byte blocks for two
+// states at once: the message schedule is computed once, and the rounds of
+// the two states interleave, so each state's SHA256RNDS2 chain runs while
+// the other's waits on its latency.
+
+//go:build !purego
+
+#include "textflag.h"
+
+DATA pairK<>+0(SB)/4, $0x428a2f98
+DATA pairK<>+4(SB)/4, $0x71374491
+DATA pairK<>+8(SB)/4, $0xb5c0fbcf
+DATA pairK<>+12(SB)/4, $0xe9b5dba5
+DATA pairK<>+16(SB)/4, $0x428a2f98
+DATA pairK<>+20(SB)/4, $0x71374491
+DATA pairK<>+24(SB)/4, $0xb5c0fbcf
+DATA pairK<>+28(SB)/4, $0xe9b5dba5
+DATA pairK<>+32(SB)/4, $0x3956c25b
+DATA pairK<>+36(SB)/4, $0x59f111f1
+DATA pairK<>+40(SB)/4, $0x923f82a4
+DATA pairK<>+44(SB)/4, $0xab1c5ed5
+DATA pairK<>+48(SB)/4, $0x3956c25b
+DATA pairK<>+52(SB)/4, $0x59f111f1
+DATA pairK<>+56(SB)/4, $0x923f82a4
+DATA pairK<>+60(SB)/4, $0xab1c5ed5
+DATA pairK<>+64(SB)/4, $0xd807aa98
+DATA pairK<>+68(SB)/4, $0x12835b01
+DATA pairK<>+72(SB)/4, $0x243185be
+DATA pairK<>+76(SB)/4, $0x550c7dc3
+DATA pairK<>+80(SB)/4, $0xd807aa98
+DATA pairK<>+84(SB)/4, $0x12835b01
+DATA pairK<>+88(SB)/4, $0x243185be
+DATA pairK<>+92(SB)/4, $0x550c7dc3
+DATA pairK<>+96(SB)/4, $0x72be5d74
+DATA pairK<>+100(SB)/4, $0x80deb1fe
+DATA pairK<>+104(SB)/4, $0x9bdc06a7
+DATA pairK<>+108(SB)/4, $0xc19bf174
+DATA pairK<>+112(SB)/4, $0x72be5d74
+DATA pairK<>+116(SB)/4, $0x80deb1fe
+DATA pairK<>+120(SB)/4, $0x9bdc06a7
+DATA pairK<>+124(SB)/4, $0xc19bf174
+DATA pairK<>+128(SB)/4, $0xe49b69c1
+DATA pairK<>+132(SB)/4, $0xefbe4786
+DATA pairK<>+136(SB)/4, $0x0fc19dc6
+DATA pairK<>+140(SB)/4, $0x240ca1cc
+DATA pairK<>+144(SB)/4, $0xe49b69c1
+DATA pairK<>+148(SB)/4, $0xefbe4786
+DATA pairK<>+152(SB)/4, $0x0fc19dc6
+DATA pairK<>+156(SB)/4, $0x240ca1cc
+DATA pairK<>+160(SB)/4, $0x2de92c6f
+DATA pairK<>+164(SB)/4, $0x4a7484aa
+DATA pairK<>+168(SB)/4, $0x5cb0a9dc
+DATA pairK<>+172(SB)/4, $0x76f988da
+DATA pairK<>+176(SB)/4, $0x2de92c6f
+DATA pairK<>+180(SB)/4, $0x4a7484aa
+DATA pairK<>+184(SB)/4, $0x5cb0a9dc
+DATA pairK<>+188(SB)/4, $0x76f988da
+DATA pairK<>+192(SB)/4, $0x983e5152
+DATA pairK<>+196(SB)/4, $0xa831c66d
+DATA pairK<>+200(SB)/4, $0xb00327c8
+DATA pairK<>+204(SB)/4, $0xbf597fc7
+DATA pairK<>+208(SB)/4, $0x983e5152
+DATA pairK<>+212(SB)/4, $0xa831c66d
+DATA pairK<>+216(SB)/4, $0xb00327c8
+DATA pairK<>+220(SB)/4, $0xbf597fc7
+DATA pairK<>+224(SB)/4, $0xc6e00bf3
+DATA pairK<>+228(SB)/4, $0xd5a79147
+DATA pairK<>+232(SB)/4, $0x06ca6351
+DATA pairK<>+236(SB)/4, $0x14292967
+DATA pairK<>+240(SB)/4, $0xc6e00bf3
+DATA pairK<>+244(SB)/4, $0xd5a79147
+DATA pairK<>+248(SB)/4, $0x06ca6351
+DATA pairK<>+252(SB)/4, $0x14292967
+DATA pairK<>+256(SB)/4, $0x27b70a85
+DATA pairK<>+260(SB)/4, $0x2e1b2138
+DATA pairK<>+264(SB)/4, $0x4d2c6dfc
+DATA pairK<>+268(SB)/4, $0x53380d13
+DATA pairK<>+272(SB)/4, $0x27b70a85
+DATA pairK<>+276(SB)/4, $0x2e1b2138
+DATA pairK<>+280(SB)/4, $0x4d2c6dfc
+DATA pairK<>+284(SB)/4, $0x53380d13
+DATA pairK<>+288(SB)/4, $0x650a7354
+DATA pairK<>+292(SB)/4, $0x766a0abb
+DATA pairK<>+296(SB)/4, $0x81c2c92e
+DATA pairK<>+300(SB)/4, $0x92722c85
+DATA pairK<>+304(SB)/4, $0x650a7354
+DATA pairK<>+308(SB)/4, $0x766a0abb
+DATA pairK<>+312(SB)/4, $0x81c2c92e
+DATA pairK<>+316(SB)/4, $0x92722c85
+DATA pairK<>+320(SB)/4, $0xa2bfe8a1
+DATA pairK<>+324(SB)/4, $0xa81a664b
+DATA pairK<>+328(SB)/4, $0xc24b8b70
+DATA pairK<>+332(SB)/4, $0xc76c51a3
+DATA pairK<>+336(SB)/4, $0xa2bfe8a1
+DATA pairK<>+340(SB)/4, $0xa81a664b
+DATA pairK<>+344(SB)/4, $0xc24b8b70
+DATA pairK<>+348(SB)/4, $0xc76c51a3
+DATA pairK<>+352(SB)/4, $0xd192e819
+DATA pairK<>+356(SB)/4, $0xd6990624
+DATA pairK<>+360(SB)/4, $0xf40e3585
+DATA pairK<>+364(SB)/4, $0x106aa070
+DATA pairK<>+368(SB)/4, $0xd192e819
+DATA pairK<>+372(SB)/4, $0xd6990624
+DATA pairK<>+376(SB)/4, $0xf40e3585
+DATA pairK<>+380(SB)/4, $0x106aa070
+DATA pairK<>+384(SB)/4, $0x19a4c116
+DATA pairK<>+388(SB)/4, $0x1e376c08
+DATA pairK<>+392(SB)/4, $0x2748774c
+DATA pairK<>+396(SB)/4, $0x34b0bcb5
+DATA pairK<>+400(SB)/4, $0x19a4c116
+DATA pairK<>+404(SB)/4, $0x1e376c08
+DATA pairK<>+408(SB)/4, $0x2748774c
+DATA pairK<>+412(SB)/4, $0x34b0bcb5
+DATA pairK<>+416(SB)/4, $0x391c0cb3
+DATA pairK<>+420(SB)/4, $0x4ed8aa4a
+DATA pairK<>+424(SB)/4, $0x5b9cca4f
+DATA pairK<>+428(SB)/4, $0x682e6ff3
+DATA pairK<>+432(SB)/4, $0x391c0cb3
+DATA pairK<>+436(SB)/4, $0x4ed8aa4a
+DATA pairK<>+440(SB)/4, $0x5b9cca4f
+DATA pairK<>+444(SB)/4, $0x682e6ff3
+DATA pairK<>+448(SB)/4, $0x748f82ee
+DATA pairK<>+452(SB)/4, $0x78a5636f
+DATA pairK<>+456(SB)/4, $0x84c87814
+DATA pairK<>+460(SB)/4, $0x8cc70208
+DATA pairK<>+464(SB)/4, $0x748f82ee
+DATA pairK<>+468(SB)/4, $0x78a5636f
+DATA pairK<>+472(SB)/4, $0x84c87814
+DATA pairK<>+476(SB)/4, $0x8cc70208
+DATA pairK<>+480(SB)/4, $0x90befffa
+DATA pairK<>+484(SB)/4, $0xa4506ceb
+DATA pairK<>+488(SB)/4, $0xbef9a3f7
+DATA pairK<>+492(SB)/4, $0xc67178f2
+DATA pairK<>+496(SB)/4, $0x90befffa
+DATA pairK<>+500(SB)/4, $0xa4506ceb
+DATA pairK<>+504(SB)/4, $0xbef9a3f7
+DATA pairK<>+508(SB)/4, $0xc67178f2
+GLOBL pairK<>(SB), RODATA|NOPTR, $512
+
+DATA flipMask<>+0(SB)/8, $0x0405060700010203
+DATA flipMask<>+8(SB)/8, $0x0c0d0e0f08090a0b
+GLOBL flipMask<>(SB), RODATA|NOPTR, $16
+
+// func blockPair(whole, rng *[8]uint32, p []byte)
+// Requires: SHA, SSE4.1, SSSE3
+TEXT ·blockPair(SB), NOSPLIT, $0-40
+	MOVQ    whole+0(FP), DI
+	MOVQ    rng+8(FP), BX
+	MOVQ    p_base+16(FP), SI
+	MOVQ    p_len+24(FP), DX
+	SHRQ    $0x06, DX
+	SHLQ    $0x06, DX
+	CMPQ    DX, $0x00
+	JEQ     done
+	ADDQ    SI, DX
+	MOVOU (DI), X1
+	MOVOU 16(DI), X2
+	PSHUFD  $0xb1, X1, X1
+	PSHUFD  $0x1b, X2, X2
+	MOVO X1, X7
+	PALIGNR $0x08, X2, X1
+	PBLENDW $0xf0, X7, X2
+	MOVOU (BX), X11
+	MOVOU 16(BX), X12
+	PSHUFD  $0xb1, X11, X11
+	PSHUFD  $0x1b, X12, X12
+	MOVO X11, X7
+	PALIGNR $0x08, X12, X11
+	PBLENDW $0xf0, X7, X12
+	MOVOU flipMask<>+0(SB), X8
+	LEAQ    pairK<>+0(SB), AX
+
+roundLoop:
+	MOVO X1, X9
+	MOVO X2, X10
+	MOVO X11, X13
+	MOVO X12, X14
+
+	MOVOU     (SI), X0
+	PSHUFB      X8, X0
+	MOVO     X0, X3
+	PADDD       (AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	MOVOU     16(SI), X0
+	PSHUFB      X8, X0
+	MOVO     X0, X4
+	PADDD       32(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X4, X3
+	MOVOU     32(SI), X0
+	PSHUFB      X8, X0
+	MOVO     X0, X5
+	PADDD       64(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X5, X4
+	MOVOU     48(SI), X0
+	PSHUFB      X8, X0
+	MOVO     X0, X6
+	PADDD       96(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X6, X5
+	MOVO     X3, X0
+	PADDD       128(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X3, X6
+	MOVO     X4, X0
+	PADDD       160(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X4, X3
+	MOVO     X5, X0
+	PADDD       192(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X5, X4
+	MOVO     X6, X0
+	PADDD       224(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X6, X5
+	MOVO     X3, X0
+	PADDD       256(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X3, X6
+	MOVO     X4, X0
+	PADDD       288(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X4, X3
+	MOVO     X5, X0
+	PADDD       320(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X5, X4
+	MOVO     X6, X0
+	PADDD       352(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X6, X5
+	MOVO     X3, X0
+	PADDD       384(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	SHA256MSG1  X3, X6
+	MOVO     X4, X0
+	PADDD       416(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+	MOVO     X5, X0
+	PADDD       448(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	MOVO     X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+
+	MOVO     X6, X0
+	PADDD       480(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	SHA256RNDS2 X0, X11, X12
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256RNDS2 X0, X12, X11
+
+	PADDD X9, X1
+	PADDD X10, X2
+	PADDD X13, X11
+	PADDD X14, X12
+
+	ADDQ $0x40, SI
+	CMPQ DX, SI
+	JNE  roundLoop
+
+	PSHUFD  $0x1b, X1, X1
+	PSHUFD  $0xb1, X2, X2
+	MOVO X1, X7
+	PBLENDW $0xf0, X2, X1
+	PALIGNR $0x08, X7, X2
+	MOVOU X1, (DI)
+	MOVOU X2, 16(DI)
+	PSHUFD  $0x1b, X11, X11
+	PSHUFD  $0xb1, X12, X12
+	MOVO X11, X7
+	PBLENDW $0xf0, X12, X11
+	PALIGNR $0x08, X7, X12
+	MOVOU X11, (BX)
+	MOVOU X12, 16(BX)
+
+done:
+	RET
+
+// func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, a+8(FP)
+	MOVL BX, b+12(FP)
+	MOVL CX, c+16(FP)
+	MOVL DX, d+20(FP)
+	RET
