@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gotd/ige"
+	"github.com/filedc/filedc/internal/aesige"
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/crypto"
 )
@@ -59,7 +59,7 @@ func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessa
 	}
 	p := newPlaintext(len(msg.EncryptedData))
 	key, iv := crypto.Keys(k.Value, msg.MsgKey, crypto.Client)
-	ige.DecryptAES256Blocks(key[:], iv[:], p.buf, msg.EncryptedData)
+	aesige.Decrypt((*[32]byte)(&key), (*[32]byte)(&iv), p.buf, msg.EncryptedData)
 	if crypto.MessageKey(k.Value, p.buf, crypto.Client) != msg.MsgKey {
 		p.release()
 		return nil, nil, errBadMessage

@@ -1,11 +1,10 @@
 package server
 
 import (
-	"crypto/aes"
 	"crypto/rand"
 	"sync"
 
-	"github.com/gotd/ige"
+	"github.com/filedc/filedc/internal/aesige"
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/crypto"
 )
@@ -52,10 +51,6 @@ func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buf
 	}
 	msgKey := crypto.MessageKey(k.Value, plain.Buf, crypto.Server)
 	key, iv := crypto.Keys(k.Value, msgKey, crypto.Server)
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		return nil, err
-	}
 	s := sealedBufs.Get().(*sealed)
 	size := 24 + len(plain.Buf)
 	if cap(s.buf) < size {
@@ -64,6 +59,6 @@ func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buf
 	s.buf = s.buf[:size]
 	copy(s.buf[0:8], k.ID[:])
 	copy(s.buf[8:24], msgKey[:])
-	ige.EncryptBlocks(block, iv[:], s.buf[24:], plain.Buf)
+	aesige.Encrypt((*[32]byte)(&key), (*[32]byte)(&iv), s.buf[24:], plain.Buf)
 	return s, nil
 }

@@ -1,0 +1,134 @@
+package aesige
+
+import (
+	"bytes"
+	"crypto/aes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gotd/ige"
+)
+
+// withAndWithout runs f with the assembly (where this CPU has AES-NI) and
+// with gotd/ige.
+func withAndWithout(t *testing.T, f func(t *testing.T)) {
+	saved := hasAESNI
+	defer func() { hasAESNI = saved }()
+	for _, asm := range []bool{true, false} {
+		if asm && !saved {
+			t.Log("no AES-NI here: only the fallback is tested")
+			continue
+		}
+		hasAESNI = asm
+		name := "gotd"
+		if asm {
+			name = "aesni"
+		}
+		t.Run(name, f)
+	}
+}
+
+func gotdEncrypt(key, iv *[32]byte, src []byte) []byte {
+	block, _ := aes.NewCipher(key[:])
+	dst := make([]byte, len(src))
+	ige.EncryptBlocks(block, iv[:], dst, src)
+	return dst
+}
+
+// TestS2_IGEMatchesGotd: encryption and decryption give gotd/ige's bytes
+// for random keys, ivs and lengths (0 to 64 KiB), and
+// decryption undoes encryption.
+func TestS2_IGEMatchesGotd(t *testing.T) {
+	withAndWithout(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for round := range 200 {
+			var key, iv [32]byte
+			for i := range key {
+				key[i], iv[i] = byte(rng.Uint32()), byte(rng.Uint32())
+			}
+			n := 16 * rng.IntN(64)
+			if round%50 == 0 {
+				n = 64 << 10
+			}
+			plain := make([]byte, n)
+			for i := range plain {
+				plain[i] = byte(rng.Uint32())
+			}
+			want := gotdEncrypt(&key, &iv, plain)
+			got := make([]byte, n)
+			Encrypt(&key, &iv, got, plain)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d, %d bytes: Encrypt differs from gotd/ige", round, n)
+			}
+			back := make([]byte, n)
+			Decrypt(&key, &iv, back, got)
+			if !bytes.Equal(back, plain) {
+				t.Fatalf("round %d, %d bytes: Decrypt does not undo Encrypt", round, n)
+			}
+		}
+	})
+}
+
+func TestIGERefusesPartialBlocks(t *testing.T) {
+	for name, f := range map[string]func(){
+		"partial block": func() { var k, iv [32]byte; Decrypt(&k, &iv, make([]byte, 32), make([]byte, 17)) },
+		"short dst":     func() { var k, iv [32]byte; Encrypt(&k, &iv, make([]byte, 16), make([]byte, 32)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// FuzzIGE checks any key, iv and bytes against gotd/ige.
+func FuzzIGE(f *testing.F) {
+	f.Add(make([]byte, 64), make([]byte, 48))
+	f.Fuzz(func(t *testing.T, keys, data []byte) {
+		var key, iv [32]byte
+		copy(key[:], keys)
+		if len(keys) > 32 {
+			copy(iv[:], keys[32:])
+		}
+		data = data[:len(data)&^15]
+		want := gotdEncrypt(&key, &iv, data)
+		got := make([]byte, len(data))
+		Encrypt(&key, &iv, got, data)
+		if !bytes.Equal(got, want) {
+			t.Fatal("Encrypt differs from gotd/ige")
+		}
+		back := make([]byte, len(data))
+		Decrypt(&key, &iv, back, got)
+		if !bytes.Equal(back, data) {
+			t.Fatal("Decrypt does not undo Encrypt")
+		}
+	})
+}
+
+// BenchmarkIGE compares the assembly with gotd/ige on 512 KiB messages.
+func BenchmarkIGE(b *testing.B) {
+	var key, iv [32]byte
+	src, dst := make([]byte, 512<<10), make([]byte, 512<<10)
+	block, _ := aes.NewCipher(key[:])
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"decrypt", func() { Decrypt(&key, &iv, dst, src) }},
+		{"encrypt", func() { Encrypt(&key, &iv, dst, src) }},
+		{"gotd-decrypt", func() { ige.DecryptAES256Blocks(key[:], iv[:], dst, src) }},
+		{"gotd-encrypt", func() { ige.EncryptBlocks(block, iv[:], dst, src) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.f()
+			}
+		})
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package aesige
+
+var hasAESNI = false
+
+func expandKey(key *[32]byte, enc, dec *[240]byte)                { panic("aesige: no AES-NI here") }
+func decryptBlocks(dec *[240]byte, iv *[32]byte, dst, src []byte) { panic("aesige: no AES-NI here") }
+func encryptBlocks(enc *[240]byte, iv *[32]byte, dst, src []byte) { panic("aesige: no AES-NI here") }
