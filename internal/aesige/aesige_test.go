@@ -35,10 +35,10 @@ func gotdEncrypt(key, iv *[32]byte, src []byte) []byte {
 	return dst
 }
 
-// TestS2_IGEMatchesGotd: encryption and decryption give gotd/ige's bytes
+// TestIGEMatchesGotd: encryption and decryption give gotd/ige's bytes
 // for random keys, ivs and lengths (0 to 64 KiB), and
 // decryption undoes encryption.
-func TestS2_IGEMatchesGotd(t *testing.T) {
+func TestIGEMatchesGotd(t *testing.T) {
 	withAndWithout(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for round := range 200 {
