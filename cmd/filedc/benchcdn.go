@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,9 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gotd/td/telegram"
-	"github.com/gotd/td/tg"
-
+	"github.com/filedc/filedc/internal/bench"
 	"github.com/filedc/filedc/internal/cdn"
 )
 
@@ -22,46 +18,13 @@ const benchCDNDC = 201
 
 // startBenchCDN starts a CDN DC (serve --cdn) for the bench's server, with a
 // cache that holds the largest file twice.
-func startBenchCDN(ctx context.Context, dir, token string, addrs []string, sizes []int64) (*benchServer, error) {
+func startBenchCDN(ctx context.Context, dir, token string, addrs []string, sizes []int64) (*bench.Server, error) {
 	cache := max(2*slices.Max(sizes), 64<<20)
-	return startBenchServer(ctx, filepath.Join(dir, "cdn"), addrs[0], token, filepath.Join(dir, "cdn.log"), "",
-		"--cdn", "--dc", fmt.Sprint(benchCDNDC), "--http", addrs[1],
-		"--cdn-secret", filepath.Join(dir, "data", cdn.SecretFile), "--cdn-cache", formatSize(cache))
-}
-
-// cdnFigures is one download through the CDN.
-type cdnFigures struct {
-	label string        // cold or warm
-	took  time.Duration // all bytes received
-	// CPU time (user+sys) of the client, the master and the CDN; -1 where
-	// /proc has none.
-	cpu [3]time.Duration
-}
-
-// downloadViaCDN downloads a document twice through the CDN with gotd's
-// downloader following the master's redirect: cold (each block pushed on
-// reuploadCdnFile) and warm (from the CDN's cache).
-func downloadViaCDN(ctx context.Context, client *telegram.Client, master, cdnSrv *benchServer, ref docRef, streams int, sum [32]byte) ([]cdnFigures, error) {
-	var out []cdnFigures
-	for _, label := range []string{"cold", "warm"} {
-		buf := make([]byte, ref.Size)
-		bar := startProgress("download via CDN ("+label+") "+formatSize(ref.Size), ref.Size)
-		loc := &tg.InputDocumentFileLocation{ID: ref.ID, AccessHash: ref.AccessHash, FileReference: ref.FileReference}
-		cpu0 := cpuTimes([]*benchServer{master, cdnSrv})
-		start := time.Now()
-		_, err := client.Download(loc).WithThreads(streams).Parallel(ctx, countingWriterAt{w: sliceWriterAt(buf), p: bar})
-		f := cdnFigures{label: label, took: time.Since(start)}
-		copy(f.cpu[:], cpuSince(cpu0, cpuTimes([]*benchServer{master, cdnSrv})))
-		bar.finish(err == nil)
-		if err != nil {
-			return out, fmt.Errorf("download through the CDN (%s): %w", label, err)
-		}
-		if sha256.Sum256(buf) != sum {
-			return out, errors.New("the bytes downloaded through the CDN differ from the uploaded ones (SHA-256)")
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	return bench.StartServer(ctx, bench.ServerConfig{
+		Exe: self(), Data: filepath.Join(dir, "cdn"), Listen: addrs[0], HTTP: addrs[1], DC: benchCDNDC,
+		Token: token, Log: filepath.Join(dir, "cdn.log"),
+		Args: []string{"--cdn", "--cdn-secret", filepath.Join(dir, "data", cdn.SecretFile), "--cdn-cache", formatSize(cache)},
+	})
 }
 
 // printCDN prints the downloads through the CDN beside the direct one.
@@ -76,14 +39,14 @@ func printCDN(w io.Writer, results []benchResult) {
 		if d < 0 {
 			return "n/a"
 		}
-		return fmt.Sprintf("%.2f", msPerMiB(d, size))
+		return fmt.Sprintf("%.2f", bench.MsPerMiB(d, size))
 	}
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t\n", formatSize(r.size), "direct", mibps(r.size, r.down),
-			perMiB(r.downCPU[0], r.size), perMiB(r.downCPU[1], r.size), "-")
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t\n", formatSize(r.Size), "direct", bench.MiBps(r.Size, r.Down),
+			perMiB(r.DownCPU[0], r.Size), perMiB(r.DownCPU[1], r.Size), "-")
 		for _, c := range r.viaCDN {
-			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t\n", formatSize(r.size), "via CDN, "+c.label, mibps(r.size, c.took),
-				perMiB(c.cpu[0], r.size), perMiB(c.cpu[1], r.size), perMiB(c.cpu[2], r.size))
+			fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t\n", formatSize(r.Size), "via CDN, "+c.Label, bench.MiBps(r.Size, c.Took),
+				perMiB(c.CPU[0], r.Size), perMiB(c.CPU[1], r.Size), perMiB(c.CPU[2], r.Size))
 		}
 	}
 	tw.Flush()

@@ -56,7 +56,7 @@ func (l crowdLevel) cpuText(cpu time.Duration) string {
 	if cpu < 0 || l.res.Bytes == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", float64(cpu)/float64(time.Millisecond)/(float64(l.res.Bytes)/mib))
+	return fmt.Sprintf("%.2f", bench.MsPerMiB(cpu, l.res.Bytes))
 }
 
 // perConnText is perConn for a table, "-" where too few clients make it noise.
@@ -97,7 +97,7 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 	srvs, err := startBenchServers(ctx, dir, token, o)
 	defer func() {
 		for _, srv := range srvs {
-			if serr := srv.stop(); err == nil {
+			if serr := srv.Stop(); err == nil {
 				err = serr
 			}
 		}
@@ -106,36 +106,36 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 		return err
 	}
 	srv := srvs[0]
-	key, err := readPublicKey(srv.keyPath)
+	key, err := readPublicKey(srv.KeyPath)
 	if err != nil {
 		return err
 	}
-	target := dcTarget{addr: srv.addr, dc: srv.dc, key: key, transport: o.transport, compress: o.compress}
-	keys := &bench.KeyMaker{Addr: srv.addr, DC: srv.dc, Key: key}
-	var profiles *stageProfiles
+	target := dcTarget{addr: srv.Addr, dc: srv.DC, key: key, transport: o.transport, compress: o.compress}
+	keys := &bench.KeyMaker{Addr: srv.Addr, DC: srv.DC, Key: key}
+	var profiles *bench.Profiles
 	if o.profileDir != "" {
-		profiles = &stageProfiles{dir: o.profileDir, srvs: srvs}
+		profiles = &bench.Profiles{Dir: o.profileDir, Servers: srvs}
 	}
 	c := o.crowd
 	fmt.Fprintf(stdout, "filedc bench --clients: %d CPUs, GOMAXPROCS %d, load average %s; server pid %d, data in %s\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.LoadAverage(), srv.cmd.Process.Pid, dir)
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), procstat.LoadAverage(), srv.Pid(), dir)
 	fmt.Fprintf(stdout, "each client: gotd, %s transport, its own connection, logged in as the bot, with an auth key of its own made on a connection before\n", o.transport)
 	fmt.Fprintln(stdout, "  (by internal/bench's key exchange: gotd's costs the client half a second of CPU a key, in big.Int factoring and a dh_prime check TDLib makes once).")
 	fmt.Fprintf(stdout, "a tenth of them (at least 1) loop for %v: upload a %d MiB file in 512 KiB parts (saveBigFilePart, %d at a time), finalize it (messages.uploadMedia), download it (getFile, 512 KiB, %d at a time); the rest are idle and ping every %v.\n",
 		c.traffic, c.fileParts*bench.PartSize>>20, o.streams, o.streams, c.pingEvery)
 	fmt.Fprintln(stdout, "the server's per-address and per-account limits are raised: every client comes from 127.0.0.1 and logs in as one bot.")
 
-	idle, err := srv.admin.Memory(ctx)
+	idle, err := srv.Admin.Memory(ctx)
 	if err != nil {
 		return fmt.Errorf("the server's memory: %w", err)
 	}
 	var levels []crowdLevel
 	for _, n := range c.levels {
 		l := crowdLevel{clients: n, active: max(1, n/10), streams: o.streams}
-		if l.before, err = settledMemory(ctx, srv.admin, idle.Goroutines); err != nil {
+		if l.before, err = settledMemory(ctx, srv.Admin, idle.Goroutines); err != nil {
 			return err
 		}
-		srv.resetPeakRSS()
+		srv.ResetPeakRSS()
 		crowd := bench.Crowd{
 			Clients: n, Active: l.active, Traffic: c.traffic, PingEvery: c.pingEvery,
 			FileParts: c.fileParts, Streams: o.streams, Dialers: 16, Token: token,
@@ -151,16 +151,16 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 				return target.clientWith(storage)
 			},
 			Ready: func(ctx context.Context) (err error) {
-				if l.ready, err = srv.admin.Memory(ctx); err != nil {
+				if l.ready, err = srv.Admin.Memory(ctx); err != nil {
 					return err
 				}
-				l.serverCPU, l.clientCPU = -procstat.CPU(srv.cmd.Process.Pid), -selfCPU()
-				return profiles.start(ctx)
+				l.serverCPU, l.clientCPU = -srv.CPU(), -bench.SelfCPU()
+				return profiles.Start(ctx)
 			},
 			TrafficDone: func(ctx context.Context) (err error) {
-				l.serverCPU += procstat.CPU(srv.cmd.Process.Pid)
-				l.clientCPU += selfCPU()
-				l.stages, err = profiles.stop(ctx, fmt.Sprintf("clients-%d", n))
+				l.serverCPU += srv.CPU()
+				l.clientCPU += bench.SelfCPU()
+				l.stages, err = profiles.Stop(ctx, fmt.Sprintf("clients-%d", n))
 				return err
 			},
 		}
@@ -168,7 +168,7 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 		if l.res, err = crowd.Run(ctx); err != nil {
 			return fmt.Errorf("%d clients: %w", n, err)
 		}
-		l.peakRSS = srv.peakRSS()
+		l.peakRSS = srv.PeakRSS()
 		levels = append(levels, l)
 	}
 	printCrowd(stdout, levels)
@@ -216,23 +216,23 @@ func printCrowd(w io.Writer, levels []crowdLevel) {
 	fmt.Fprintln(tw, "clients\tactive\tlogged in after\tMiB/s\tsave p50\tsave p99\tgetFile p50\tgetFile p99\tfiles\tpings\tCPU ms/MiB server\tclients\tserver peak RSS\tgoroutines\tper connection\t")
 	best := 0.0
 	for _, l := range levels {
-		best = max(best, mibps(l.res.Bytes, l.res.Traffic))
+		best = max(best, bench.MiBps(l.res.Bytes, l.res.Traffic))
 	}
 	for _, l := range levels {
 		r := l.res
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t\n", l.clients, l.active, seconds(r.LoggedIn),
-			mibps(r.Bytes, r.Traffic), ms(percentile(r.Save, 0.50)), ms(percentile(r.Save, 0.99)),
-			ms(percentile(r.Get, 0.50)), ms(percentile(r.Get, 0.99)), r.Files, r.Pings,
+			bench.MiBps(r.Bytes, r.Traffic), ms(bench.Percentile(r.Save, 0.50)), ms(bench.Percentile(r.Save, 0.99)),
+			ms(bench.Percentile(r.Get, 0.50)), ms(bench.Percentile(r.Get, 0.99)), r.Files, r.Pings,
 			l.cpuText(l.serverCPU), l.cpuText(l.clientCPU), rssText(l.peakRSS), l.ready.Goroutines, l.perConnText())
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	for _, l := range levels {
-		rate := mibps(l.res.Bytes, l.res.Traffic)
+		rate := bench.MiBps(l.res.Bytes, l.res.Traffic)
 		// Little's law: calls in flight over the rate bound the mean latency.
-		floor := time.Duration(float64(l.active*max(1, l.streams)) * bench.PartSize / mib / max(rate, 1e-9) * float64(time.Second))
+		floor := time.Duration(float64(l.active*max(1, l.streams)) * bench.PartSize / bench.MiB / max(rate, 1e-9) * float64(time.Second))
 		fmt.Fprintf(w, "%d clients: %.2f of the best aggregate rate (goal >= 0.85 from 16 clients on); p99 save %s, getFile %s (goal < 100ms; %d calls in flight at %.1f MiB/s make the mean at least %s); server memory per logged-in connection %s (goal <= 32 KiB)\n",
-			l.clients, rate/best, ms(percentile(l.res.Save, 0.99)), ms(percentile(l.res.Get, 0.99)),
+			l.clients, rate/best, ms(bench.Percentile(l.res.Save, 0.99)), ms(bench.Percentile(l.res.Get, 0.99)),
 			l.active*max(1, l.streams), rate, ms(floor), l.perConnText())
 	}
 	fmt.Fprintln(w, `

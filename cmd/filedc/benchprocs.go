@@ -5,31 +5,21 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
 
-	"github.com/gotd/td/bin"
-	"github.com/gotd/td/tg"
+	"github.com/gotd/td/telegram"
 
+	"github.com/filedc/filedc/internal/bench"
 	"github.com/filedc/filedc/internal/cluster"
 )
-
-// procFigures is what one server process did during one size.
-type procFigures struct {
-	addr           string
-	saves, gets    int64         // part and chunk calls it answered
-	upCPU, downCPU time.Duration // -1 where /proc has none
-	peakRSS        int64         // bytes, -1 when unknown
-}
 
 // startBenchServers starts o.processes servers of DC defaultDC. One process
 // runs alone as before; several share a cluster directory and list each
 // other with --dc-option, as a deployment's processes of one DC do. It
 // returns the servers it started even on error, for the caller to stop.
-func startBenchServers(ctx context.Context, dir, token string, o benchOptions) ([]*benchServer, error) {
+func startBenchServers(ctx context.Context, dir, token string, o benchOptions) ([]*bench.Server, error) {
 	logPath := func(i int) string {
 		if o.serverLog == "" {
 			return filepath.Join(dir, fmt.Sprintf("server%d.log", i+1))
@@ -42,12 +32,16 @@ func startBenchServers(ctx context.Context, dir, token string, o benchOptions) (
 		}
 		return numbered(o.serverProfile, i, o.processes)
 	}
+	config := func(i int, data, listen string, args []string) bench.ServerConfig {
+		return bench.ServerConfig{Exe: self(), Data: data, Listen: listen, DC: defaultDC, Token: token,
+			Log: logPath(i), CPUProfile: profile(i), Args: args}
+	}
 	if o.processes <= 1 {
-		srv, err := startBenchServer(ctx, filepath.Join(dir, "data"), "127.0.0.1:0", token, logPath(0), profile(0), o.serverArgs...)
+		srv, err := bench.StartServer(ctx, config(0, filepath.Join(dir, "data"), "127.0.0.1:0", o.serverArgs))
 		if err != nil {
 			return nil, err
 		}
-		return []*benchServer{srv}, nil
+		return []*bench.Server{srv}, nil
 	}
 	clusterDir := filepath.Join(dir, "cluster")
 	if _, err := cluster.Init(clusterDir); err != nil {
@@ -63,16 +57,25 @@ func startBenchServers(ctx context.Context, dir, token string, o benchOptions) (
 	for _, a := range addrs {
 		extra = append(extra, "--dc-option", strconv.Itoa(defaultDC)+"="+a)
 	}
-	var srvs []*benchServer
+	var srvs []*bench.Server
 	for i, a := range addrs {
 		data := filepath.Join(dir, fmt.Sprintf("data%d", i+1))
-		srv, err := startBenchServer(ctx, data, a, token, logPath(i), profile(i), extra...)
+		srv, err := bench.StartServer(ctx, config(i, data, a, extra))
 		if err != nil {
 			return srvs, fmt.Errorf("process %d: %w", i+1, err)
 		}
 		srvs = append(srvs, srv)
 	}
 	return srvs, nil
+}
+
+// self is this binary, which the bench runs as its servers.
+func self() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return exe
 }
 
 // numbered is path for one process, path.N for process N of several.
@@ -105,90 +108,41 @@ func freeLoopbackAddrs(n int) ([]string, error) {
 }
 
 // asBots runs one gotd client per server, each knowing only its server's
-// address and logged in with the bot token, and runs f with an invoker
-// spreading the calls over them.
-func asBots(ctx context.Context, srvs []*benchServer, key *rsa.PublicKey, token string, o benchOptions, lat *latencyRecorder, f func(ctx context.Context, sp *spreadInvoker) error) error {
-	sp := &spreadInvoker{calls: make([]callCounts, len(srvs))}
+// address and logged in with the bot token, and runs f with a Spread of the
+// calls over them and the first client (whose downloads follow CDN
+// redirects).
+func asBots(ctx context.Context, srvs []*bench.Server, key *rsa.PublicKey, token string, o benchOptions, lat *bench.Latencies,
+	f func(ctx context.Context, sp *bench.Spread, first *telegram.Client) error) error {
+	sp := &bench.Spread{}
+	var first *telegram.Client
 	var run func(ctx context.Context, i int) error
 	run = func(ctx context.Context, i int) error {
 		if i == len(srvs) {
-			return f(ctx, sp)
+			return f(ctx, sp, first)
 		}
-		target := dcTarget{addr: srvs[i].addr, dc: srvs[i].dc, key: key, transport: o.transport, compress: o.compress}
+		target := dcTarget{addr: srvs[i].Addr, dc: srvs[i].DC, key: key, transport: o.transport, compress: o.compress}
 		client, err := target.client(lat)
 		if err != nil {
 			return err
 		}
 		return client.Run(ctx, func(ctx context.Context) error {
 			if _, err := client.Auth().Bot(ctx, token); err != nil {
-				return fmt.Errorf("bot login through %s: %w", srvs[i].addr, err)
+				return fmt.Errorf("bot login through %s: %w", srvs[i].Addr, err)
 			}
-			sp.clients = append(sp.clients, client)
+			if i == 0 {
+				first = client
+			}
+			sp.Add(client)
 			return run(ctx, i+1)
 		})
 	}
 	return run(ctx, 0)
 }
 
-// callCounts are the part and chunk calls one process answered.
-type callCounts struct{ saves, gets int64 }
-
-// spreadInvoker deals the part and chunk calls (upload.saveFilePart,
-// upload.saveBigFilePart, upload.getFile) round-robin over its clients, one
-// per server process, and sends every other call through the first.
-type spreadInvoker struct {
-	clients []tg.Invoker
-	next    atomic.Uint64
-	mu      sync.Mutex
-	calls   []callCounts
-}
-
-// Invoke implements tg.Invoker.
-func (s *spreadInvoker) Invoke(ctx context.Context, input bin.Encoder, output bin.Decoder) error {
-	var save bool
-	switch input.(type) {
-	case *tg.UploadSaveFilePartRequest, *tg.UploadSaveBigFilePartRequest:
-		save = true
-	case *tg.UploadGetFileRequest:
-	default:
-		return s.clients[0].Invoke(ctx, input, output)
-	}
-	i := int((s.next.Add(1) - 1) % uint64(len(s.clients)))
-	err := s.clients[i].Invoke(ctx, input, output)
-	if err == nil {
-		s.mu.Lock()
-		if save {
-			s.calls[i].saves++
-		} else {
-			s.calls[i].gets++
-		}
-		s.mu.Unlock()
-	}
-	return err
-}
-
-// counts returns a copy of the calls each process answered so far.
-func (s *spreadInvoker) counts() []callCounts {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]callCounts(nil), s.calls...)
-}
-
-// sumKnown sums vs, or returns -1 when one of them is unknown (negative).
-func sumKnown[T int64 | time.Duration](vs []T) T {
-	var sum T
-	for _, v := range vs {
-		if v < 0 {
-			return -1
-		}
-		sum += v
-	}
-	return sum
-}
-
+// rssText prints a size of memory; "n/a" where it is unknown.
 func rssText(n int64) string {
 	if n < 0 {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.1fMiB", float64(n)/mib)
+	return fmt.Sprintf("%.1fMiB", float64(n)/bench.MiB)
 }

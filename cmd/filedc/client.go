@@ -28,6 +28,8 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
+
+	"github.com/filedc/filedc/internal/bench"
 )
 
 // The client commands (upload, download) talk to a filedc DC with gotd's
@@ -244,32 +246,7 @@ func uploadDocument(ctx context.Context, api *tg.Client, name string, r io.Reade
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	return finalizeDocument(ctx, api, file, name)
-}
-
-// finalizeDocument turns an uploaded file into a document.
-func finalizeDocument(ctx context.Context, api *tg.Client, file tg.InputFileClass, name string) (*tg.Document, error) {
-	media, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{
-		Peer: &tg.InputPeerSelf{},
-		Media: &tg.InputMediaUploadedDocument{
-			File:       file,
-			MimeType:   mimeType(name),
-			Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}},
-			ForceFile:  true,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("messages.uploadMedia: %w", err)
-	}
-	md, ok := media.(*tg.MessageMediaDocument)
-	if !ok {
-		return nil, fmt.Errorf("messages.uploadMedia answered %T, want messageMediaDocument", media)
-	}
-	doc, ok := md.Document.(*tg.Document)
-	if !ok {
-		return nil, fmt.Errorf("messages.uploadMedia answered a %T", md.Document)
-	}
-	return doc, nil
+	return bench.Finalize(ctx, api, file, name, mimeType(name))
 }
 
 // downloadBuilder prepares a download of a document with gotd's downloader.
@@ -371,8 +348,6 @@ func (c countingWriter) Write(b []byte) (int, error) {
 	c.p.add(int64(n))
 	return n, err
 }
-
-const mib = 1 << 20
 
 // interruptible returns a context that ends on SIGINT or SIGTERM.
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {

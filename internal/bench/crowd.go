@@ -159,7 +159,8 @@ func (c Crowd) Run(ctx context.Context) (CrowdResult, error) {
 	if err != nil && !errors.Is(err, errCrowdDone) {
 		return res, err
 	}
-	res.Bytes, res.Save, res.Get, res.Files, res.Pings = rec.bytes, rec.save, rec.get, rec.files, int(rec.pings.Load())
+	res.Save, res.Get = rec.lat.Take()
+	res.Bytes, res.Files, res.Pings = rec.bytes.Load(), int(rec.files.Load()), int(rec.pings.Load())
 	return res, nil
 }
 
@@ -191,27 +192,15 @@ func (c Crowd) transfer(ctx context.Context, api *tg.Client, client uint64, stop
 		}); err != nil || stopped(stop) {
 			return err
 		}
-		media, err := api.MessagesUploadMedia(ctx, &tg.MessagesUploadMediaRequest{
-			Peer: &tg.InputPeerSelf{},
-			Media: &tg.InputMediaUploadedDocument{
-				File:      &tg.InputFileBig{ID: fileID, Parts: c.FileParts, Name: "crowd.bin"},
-				MimeType:  "application/octet-stream",
-				ForceFile: true,
-			},
-		})
+		doc, err := Finalize(ctx, api, &tg.InputFileBig{ID: fileID, Parts: c.FileParts, Name: "crowd.bin"}, "crowd.bin", "application/octet-stream")
 		if err != nil {
-			return fmt.Errorf("messages.uploadMedia: %w", err)
+			return err
 		}
-		md, _ := media.(*tg.MessageMediaDocument)
-		var doc *tg.Document
-		if md != nil {
-			doc, _ = md.Document.(*tg.Document)
-		}
-		if doc == nil || doc.Size != size {
-			return fmt.Errorf("messages.uploadMedia answered %v, want a document of %d bytes", media, size)
+		if doc.Size != size {
+			return fmt.Errorf("messages.uploadMedia stored %d bytes, want %d", doc.Size, size)
 		}
 		rec.finalized()
-		loc := &tg.InputDocumentFileLocation{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}
+		loc := documentLocation(doc)
 		if err := c.parts(ctx, streams, stop, func(_, p int) error {
 			t := time.Now()
 			got, err := api.UploadGetFile(ctx, &tg.UploadGetFileRequest{Location: loc, Offset: int64(p) * PartSize, Limit: PartSize, Precise: true})
@@ -291,29 +280,18 @@ func (c Crowd) idle(ctx context.Context, client *telegram.Client, rec *recorder)
 
 // recorder collects what the clients did.
 type recorder struct {
-	mu        sync.Mutex
-	bytes     int64
-	files     int
-	save, get []time.Duration
-	pings     atomic.Int64
+	lat                 Latencies
+	bytes, files, pings atomic.Int64
 }
 
 func (r *recorder) saved(d time.Duration) {
-	r.mu.Lock()
-	r.save = append(r.save, d)
-	r.bytes += PartSize
-	r.mu.Unlock()
+	r.lat.record(true, d)
+	r.bytes.Add(PartSize)
 }
 
 func (r *recorder) got(d time.Duration) {
-	r.mu.Lock()
-	r.get = append(r.get, d)
-	r.bytes += PartSize
-	r.mu.Unlock()
+	r.lat.record(false, d)
+	r.bytes.Add(PartSize)
 }
 
-func (r *recorder) finalized() {
-	r.mu.Lock()
-	r.files++
-	r.mu.Unlock()
-}
+func (r *recorder) finalized() { r.files.Add(1) }

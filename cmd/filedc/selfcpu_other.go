@@ -1,8 +1,0 @@
-//go:build !unix
-
-package main
-
-import "time"
-
-// selfCPU is unknown here.
-func selfCPU() time.Duration { return -1 }
