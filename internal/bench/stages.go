@@ -1,6 +1,11 @@
-// Package bench holds what filedc's benchmarks share: the split of a
-// server's CPU profile into the stages of the data path, and a crowd of
-// clients loading one DC at once.
+// Package bench holds what filedc's benchmarks share, so that "filedc
+// bench" only wires it up and go test -bench reuses it: the crypto floors
+// a server's CPU is held against (MeasureFloors), a filedc server in a
+// process of its own (Server), the load generators (Transfer for one
+// connection at a time, Crowd for many clients at once, with KeyMaker for
+// their auth keys), the calls' latencies, the split of the server's CPU
+// profile into the stages of the data path, and its round trips to the
+// stores. Other processes' CPU and memory come from internal/procstat.
 package bench
 
 import (
