@@ -3,6 +3,7 @@ package aesige
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/sha256"
 	"math/rand/v2"
 	"testing"
 
@@ -69,10 +70,61 @@ func TestIGEMatchesGotd(t *testing.T) {
 	})
 }
 
+// TestDecryptHashedIsDecryptThenSHA256: for random keys, ivs, prefixes and
+// lengths around every 64-byte phase, DecryptHashed gives Decrypt's
+// plaintext and the SHA-256 of prefix and plaintext, and leaves iv alone.
+func TestDecryptHashedIsDecryptThenSHA256(t *testing.T) {
+	saved := hasFused
+	defer func() { hasFused = saved }()
+	for _, fused := range []bool{true, false} {
+		if fused && !saved {
+			t.Log("no AES-NI and SHA extensions here: only the fallback is tested")
+			continue
+		}
+		hasFused = fused
+		rng := rand.New(rand.NewPCG(7, 8))
+		for round := range 300 {
+			var key, iv [32]byte
+			for i := range key {
+				key[i], iv[i] = byte(rng.Uint32()), byte(rng.Uint32())
+			}
+			n := 16 * rng.IntN(40)
+			if round%60 == 0 {
+				n = 512 << 10
+			}
+			cipher := make([]byte, n)
+			for i := range cipher {
+				cipher[i] = byte(rng.Uint32())
+			}
+			buf := make([]byte, HashedPrefix+n)
+			for i := range HashedPrefix {
+				buf[i] = byte(rng.Uint32())
+			}
+			ivBefore := iv
+			sum := DecryptHashed(&key, &iv, buf, cipher)
+			want := make([]byte, n)
+			ige.DecryptAES256Blocks(key[:], iv[:], want, cipher)
+			if iv != ivBefore {
+				t.Fatalf("fused=%v round %d: iv changed", fused, round)
+			}
+			if !bytes.Equal(buf[HashedPrefix:], want) {
+				t.Fatalf("fused=%v round %d, %d bytes: plaintext differs from gotd/ige's", fused, round, n)
+			}
+			if sum != sha256.Sum256(buf) {
+				t.Fatalf("fused=%v round %d, %d bytes: sum differs from crypto/sha256's", fused, round, n)
+			}
+		}
+	}
+}
+
 func TestIGERefusesPartialBlocks(t *testing.T) {
 	for name, f := range map[string]func(){
 		"partial block": func() { var k, iv [32]byte; Decrypt(&k, &iv, make([]byte, 32), make([]byte, 17)) },
 		"short dst":     func() { var k, iv [32]byte; Encrypt(&k, &iv, make([]byte, 16), make([]byte, 32)) },
+		"hashed, short buf": func() {
+			var k, iv [32]byte
+			DecryptHashed(&k, &iv, make([]byte, 32+16), make([]byte, 32))
+		},
 	} {
 		func() {
 			defer func() {
@@ -95,6 +147,14 @@ func FuzzIGE(f *testing.F) {
 			copy(iv[:], keys[32:])
 		}
 		data = data[:len(data)&^15]
+		buf := make([]byte, HashedPrefix+len(data))
+		copy(buf, keys)
+		sum := DecryptHashed(&key, &iv, buf, data)
+		plain := make([]byte, len(data))
+		ige.DecryptAES256Blocks(key[:], iv[:], plain, data)
+		if !bytes.Equal(buf[HashedPrefix:], plain) || sum != sha256.Sum256(buf) {
+			t.Fatal("DecryptHashed differs from gotd/ige and crypto/sha256")
+		}
 		want := gotdEncrypt(&key, &iv, data)
 		got := make([]byte, len(data))
 		Encrypt(&key, &iv, got, data)
@@ -114,12 +174,15 @@ func BenchmarkIGE(b *testing.B) {
 	var key, iv [32]byte
 	src, dst := make([]byte, 512<<10), make([]byte, 512<<10)
 	block, _ := aes.NewCipher(key[:])
+	hashed := make([]byte, HashedPrefix+len(src))
 	for _, c := range []struct {
 		name string
 		f    func()
 	}{
 		{"decrypt", func() { Decrypt(&key, &iv, dst, src) }},
 		{"encrypt", func() { Encrypt(&key, &iv, dst, src) }},
+		{"decrypt-hashed", func() { DecryptHashed(&key, &iv, hashed, src) }},
+		{"decrypt-then-sha256", func() { Decrypt(&key, &iv, dst, src); sha256.Sum256(hashed) }},
 		{"gotd-decrypt", func() { ige.DecryptAES256Blocks(key[:], iv[:], dst, src) }},
 		{"gotd-encrypt", func() { ige.EncryptBlocks(block, iv[:], dst, src) }},
 	} {

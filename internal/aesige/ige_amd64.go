@@ -2,9 +2,15 @@
 
 package aesige
 
-import "golang.org/x/sys/cpu"
+import (
+	"github.com/filedc/filedc/internal/cpuid"
+	"golang.org/x/sys/cpu"
+)
 
-var hasAESNI = cpu.X86.HasAES && cpu.X86.HasSSE2
+var (
+	hasAESNI = cpu.X86.HasAES && cpu.X86.HasSSE2
+	hasFused = hasAESNI && cpuid.SHA
+)
 
 // expandKey writes the 15 round keys of AES-256 for encryption, and those
 // of the equivalent inverse cipher for decryption.
@@ -17,3 +23,6 @@ func decryptBlocks(dec *[240]byte, iv *[32]byte, dst, src []byte)
 
 //go:noescape
 func encryptBlocks(enc *[240]byte, iv *[32]byte, dst, src []byte)
+
+//go:noescape
+func decryptHashBlocks(dec *[240]byte, iv *[32]byte, state *[8]uint32, buf, src []byte)

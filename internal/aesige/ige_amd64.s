@@ -90,7 +90,8 @@ TEXT expandB<>(SB), NOSPLIT, $0
 
 // func decryptBlocks(dec *[240]byte, iv *[32]byte, dst, src []byte)
 //
-// p[i] = D(c[i] ^ p[i-1]) ^ c[i-1], with iv = c[-1] || p[-1]. Only the XOR
+// p[i] = D(c[i] ^ p[i-1]) ^ c[i-1], with iv = c[-1] || p[-1]; iv is left
+// holding the last blocks, for a next call to go on from. Only the XOR
 // with p[i-1] and the 14 rounds are on the chain from one block to the
 // next: the first round key is XORed into c[i], and c[i-1] into the last
 // round key (AESDECLAST XORs its key last), before the chain reaches them.
@@ -151,6 +152,8 @@ decBlock:
 	ADDQ   $16, DI
 	DECQ   CX
 	JNZ    decBlock
+	MOVUPS X6, (BX)
+	MOVUPS X0, 16(BX)
 
 decDone:
 	RET
@@ -213,6 +216,8 @@ encBlock:
 	ADDQ   $16, DI
 	DECQ   CX
 	JNZ    encBlock
+	MOVUPS X0, (BX)
+	MOVUPS X6, 16(BX)
 
 encDone:
 	RET

@@ -2,8 +2,11 @@
 
 package aesige
 
-var hasAESNI = false
+var hasAESNI, hasFused = false, false
 
 func expandKey(key *[32]byte, enc, dec *[240]byte)                { panic("aesige: no AES-NI here") }
 func decryptBlocks(dec *[240]byte, iv *[32]byte, dst, src []byte) { panic("aesige: no AES-NI here") }
 func encryptBlocks(enc *[240]byte, iv *[32]byte, dst, src []byte) { panic("aesige: no AES-NI here") }
+func decryptHashBlocks(dec *[240]byte, iv *[32]byte, state *[8]uint32, buf, src []byte) {
+	panic("aesige: no AES-NI here")
+}

@@ -16,18 +16,24 @@ import (
 // frame.
 type plaintext struct {
 	buf  []byte
+	full []byte // buf and the bytes before it (aesige.HashedPrefix on decrypt)
 	refs atomic.Int32
 }
 
 var plaintexts = sync.Pool{New: func() any { return new(plaintext) }}
 
 // newPlaintext returns a pooled buffer of n bytes, held once.
-func newPlaintext(n int) *plaintext {
+func newPlaintext(n int) *plaintext { return newPlaintextAfter(0, n) }
+
+// newPlaintextAfter returns a pooled buffer of n bytes with head bytes
+// before it, held once.
+func newPlaintextAfter(head, n int) *plaintext {
 	p := plaintexts.Get().(*plaintext)
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n)
+	if cap(p.full) < head+n {
+		p.full = make([]byte, head+n)
 	}
-	p.buf = p.buf[:n]
+	p.full = p.full[:head+n]
+	p.buf = p.full[head:]
 	p.refs.Store(1)
 	return p
 }
@@ -38,7 +44,7 @@ func (p *plaintext) release() {
 	if p == nil {
 		return // a frame that did not decrypt
 	}
-	if p.refs.Add(-1) == 0 && cap(p.buf) <= 2<<20 {
+	if p.refs.Add(-1) == 0 && cap(p.full) <= 2<<20+aesige.HashedPrefix {
 		plaintexts.Put(p)
 	}
 }
@@ -57,10 +63,13 @@ func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessa
 	if msg.AuthKeyID != k.ID || len(msg.EncryptedData) == 0 || len(msg.EncryptedData)%16 != 0 {
 		return nil, nil, errBadMessage
 	}
-	p := newPlaintext(len(msg.EncryptedData))
+	// msg_key is bytes 8-24 of SHA-256(auth_key[88:120] || plaintext),
+	// hashed as it is decrypted.
+	p := newPlaintextAfter(aesige.HashedPrefix, len(msg.EncryptedData))
+	copy(p.full, k.Value[88:88+aesige.HashedPrefix])
 	key, iv := crypto.Keys(k.Value, msg.MsgKey, crypto.Client)
-	aesige.Decrypt((*[32]byte)(&key), (*[32]byte)(&iv), p.buf, msg.EncryptedData)
-	if crypto.MessageKey(k.Value, p.buf, crypto.Client) != msg.MsgKey {
+	sum := aesige.DecryptHashed((*[32]byte)(&key), (*[32]byte)(&iv), p.full, msg.EncryptedData)
+	if [16]byte(sum[8:24]) != msg.MsgKey {
 		p.release()
 		return nil, nil, errBadMessage
 	}

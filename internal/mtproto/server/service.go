@@ -404,7 +404,7 @@ func inflate(b *bin.Buffer) (*plaintext, error) {
 		return nil, errInflateTooLarge
 	}
 	p := new(plaintext)
-	p.buf = out
+	p.buf, p.full = out, out
 	p.refs.Store(1)
 	return p, nil
 }
