@@ -158,7 +158,9 @@ func TestStatesAreCryptoSHA256s(t *testing.T) {
 			"range of another length": func() error { return New(0).UnmarshalStates(whole, otherRange, h.Done()) },
 			"a range missing":         func() error { return New(0).UnmarshalStates(whole, rngState, nil) },
 			"truncated":               func() error { return New(0).UnmarshalStates(whole[:50], rngState, h.Done()) },
-			"not a state":             func() error { return New(0).UnmarshalStates(append([]byte("md5\x01"), whole[4:]...), rngState, h.Done()) },
+			"not a state": func() error {
+				return New(0).UnmarshalStates(append([]byte("md5\x01"), whole[4:]...), rngState, h.Done())
+			},
 		} {
 			if err := bad(); err == nil {
 				t.Errorf("%s: taken up", name)
