@@ -103,7 +103,10 @@ func classify(s *profile.Sample) Stage {
 				return ContentHashing
 			}
 			return TransportCrypto
-		case hasAnyPrefix(f, "crypto/aes.", "crypto/internal/fips140/aes.", "crypto/cipher.",
+		case hasAnyPrefix(f, "github.com/filedc/filedc/internal/filehash."):
+			return ContentHashing
+		case hasAnyPrefix(f, "github.com/filedc/filedc/internal/aesige.",
+			"crypto/aes.", "crypto/internal/fips140/aes.", "crypto/cipher.",
 			"github.com/gotd/ige.", "github.com/go-faster/xor.", "crypto/subtle.", "crypto/internal/fips140/subtle."):
 			return TransportCrypto
 		case hasAnyPrefix(f, "compress/", "github.com/klauspost/compress/"):

@@ -58,13 +58,16 @@ func TestSplitProfileByStage(t *testing.T) {
 		5 * ms:  {"compress/flate.(*decompressor).huffSym", "compress/gzip.(*Reader).Read"},
 		6 * ms:  {"github.com/filedc/filedc/internal/store/objstore.(*Store).PutPart"},
 		7 * ms:  {"github.com/filedc/filedc/internal/files.(*partSet).put"},
+		10 * ms: {"github.com/filedc/filedc/internal/filehash.blockPair", "github.com/filedc/filedc/internal/filehash.(*Hasher).Write", "github.com/filedc/filedc/internal/files.(*ahead).add"},
+		11 * ms: {"github.com/filedc/filedc/internal/aesige.decryptHashBlocks", "github.com/filedc/filedc/internal/aesige.DecryptHashed"},
+		12 * ms: {"crypto/internal/fips140/sha256.blockSHANI", "github.com/filedc/filedc/internal/aesige.finishSHA256", "github.com/filedc/filedc/internal/mtproto/server.decrypt"},
 	})
 	s, err := SplitProfile(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[Stage]time.Duration{
-		ContentHashing: 1 * ms, TransportCrypto: 15 * ms, TL: 8 * ms, Syscalls: 16 * ms, Copies: 32 * ms,
+		ContentHashing: 11 * ms, TransportCrypto: 38 * ms, TL: 8 * ms, Syscalls: 16 * ms, Copies: 32 * ms,
 		GC: 64 * ms, Scheduling: 3 * ms, Gzip: 5 * ms, Storage: 6 * ms, Rest: 7 * ms,
 	}
 	var total time.Duration
