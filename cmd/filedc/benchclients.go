@@ -154,12 +154,12 @@ func runCrowdBench(ctx context.Context, stdout io.Writer, o benchOptions) (err e
 				if l.ready, err = srv.Admin.Memory(ctx); err != nil {
 					return err
 				}
-				l.serverCPU, l.clientCPU = -srv.CPU(), -bench.SelfCPU()
+				l.serverCPU, l.clientCPU = -srv.CPU(), -procstat.SelfCPU()
 				return profiles.Start(ctx)
 			},
 			TrafficDone: func(ctx context.Context) (err error) {
 				l.serverCPU += srv.CPU()
-				l.clientCPU += bench.SelfCPU()
+				l.clientCPU += procstat.SelfCPU()
 				l.stages, err = profiles.Stop(ctx, fmt.Sprintf("clients-%d", n))
 				return err
 			},

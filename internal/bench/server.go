@@ -154,7 +154,7 @@ func (s *Server) PeakRSS() int64 { return procstat.PeakRSS(s.Pid()) }
 // CPUTimes returns the CPU time (user+sys) used so far by this process,
 // first, and by each server, or -1 where it is unknown.
 func CPUTimes(srvs []*Server) []time.Duration {
-	t := []time.Duration{SelfCPU()}
+	t := []time.Duration{procstat.SelfCPU()}
 	for _, srv := range srvs {
 		t = append(t, srv.CPU())
 	}

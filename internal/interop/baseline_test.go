@@ -117,10 +117,10 @@ type transferFigures struct {
 // locate(file) with threads parallel calls, and compares.
 func transfer(ctx context.Context, api *tg.Client, srv *dc, data []byte, threads int, locate func(context.Context, tg.InputFileClass) (tg.InputFileLocationClass, error)) (transferFigures, error) {
 	var f transferFigures
-	cpu0, srv0, start := bench.SelfCPU(), procstat.CPU(srv.pid), time.Now()
+	cpu0, srv0, start := procstat.SelfCPU(), procstat.CPU(srv.pid), time.Now()
 	file, err := uploader.NewUploader(api).WithThreads(threads).
 		Upload(ctx, uploader.NewUpload("bench.bin", bytes.NewReader(data), int64(len(data))))
-	f.up, f.upCPU, f.srvUpCPU = time.Since(start), bench.SelfCPU()-cpu0, procstat.CPU(srv.pid)-srv0
+	f.up, f.upCPU, f.srvUpCPU = time.Since(start), procstat.SelfCPU()-cpu0, procstat.CPU(srv.pid)-srv0
 	if err != nil {
 		return f, fmt.Errorf("upload: %w", err)
 	}
@@ -129,9 +129,9 @@ func transfer(ctx context.Context, api *tg.Client, srv *dc, data []byte, threads
 		return f, err
 	}
 	out := &writerAt{buf: make([]byte, 0, len(data))}
-	cpu0, srv0, start = bench.SelfCPU(), procstat.CPU(srv.pid), time.Now()
+	cpu0, srv0, start = procstat.SelfCPU(), procstat.CPU(srv.pid), time.Now()
 	_, err = downloader.NewDownloader().Download(api, loc).WithThreads(threads).Parallel(ctx, out)
-	f.down, f.downCPU, f.srvDownCPU = time.Since(start), bench.SelfCPU()-cpu0, procstat.CPU(srv.pid)-srv0
+	f.down, f.downCPU, f.srvDownCPU = time.Since(start), procstat.SelfCPU()-cpu0, procstat.CPU(srv.pid)-srv0
 	if err != nil {
 		return f, fmt.Errorf("download: %w", err)
 	}

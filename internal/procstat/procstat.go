@@ -1,6 +1,7 @@
-// Package procstat reads another process's CPU time and memory from /proc,
-// for the benchmarks and tests that run a server in its own process. It is
-// the one /proc reader of the project.
+// Package procstat reads another process's CPU time and memory from /proc
+// (and this process's CPU time from getrusage), for the benchmarks and tests
+// that run a server in its own process. It is the one /proc reader of the
+// project.
 package procstat
 
 import (

@@ -31,3 +31,20 @@ func TestCPUOfThisProcess(t *testing.T) {
 		t.Fatal("a CPU time for no process")
 	}
 }
+
+// TestSelfCPUCountsWork: this process's CPU time grows while it computes.
+func TestSelfCPUCountsWork(t *testing.T) {
+	before := SelfCPU()
+	if before < 0 {
+		t.Skip("no getrusage here")
+	}
+	x := uint64(1)
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		for i := range 1000 {
+			x = x*6364136223846793005 + uint64(i)
+		}
+	}
+	if after := SelfCPU(); after <= before || x == 0 {
+		t.Fatalf("CPU went from %v to %v over 50 ms of work", before, after)
+	}
+}

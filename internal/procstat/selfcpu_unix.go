@@ -1,6 +1,6 @@
 //go:build unix
 
-package bench
+package procstat
 
 import (
 	"syscall"
@@ -8,8 +8,8 @@ import (
 )
 
 // SelfCPU is this process's user+sys CPU time, to the microsecond (getrusage,
-// finer than /proc's 10 ms ticks); -1 when unknown. A load generator runs in
-// the benchmark's own process, so this is the client's CPU.
+// finer than /proc's 10 ms ticks); -1 when unknown. A benchmark's load
+// generator runs in its own process, so this is the client's CPU.
 func SelfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
