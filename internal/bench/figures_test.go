@@ -80,3 +80,18 @@ func TestMeasureFloors(t *testing.T) {
 		t.Errorf("DownloadFloor = %v, want %v", got, want)
 	}
 }
+
+// TestProfileFilesOfARepeatedSize: a size measured twice keeps both
+// profiles, under names of their own.
+func TestProfileFilesOfARepeatedSize(t *testing.T) {
+	p := &Profiles{Servers: []*Server{nil}}
+	got := []string{p.file("1GiB-upload", 0, "cpu"), p.file("1GiB-upload", 0, "cpu"), p.file("1GiB", 0, "allocs"), p.file("1GiB-upload", 0, "cpu")}
+	want := []string{"1GiB-upload.cpu.pprof", "1GiB-upload-2.cpu.pprof", "1GiB.allocs.pprof", "1GiB-upload-3.cpu.pprof"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	p = &Profiles{Servers: []*Server{nil, nil}}
+	if got := []string{p.file("5MiB", 1, "cpu"), p.file("5MiB", 1, "cpu")}; !slices.Equal(got, []string{"5MiB.process2.cpu.pprof", "5MiB-2.process2.cpu.pprof"}) {
+		t.Fatalf("several processes: got %q", got)
+	}
+}

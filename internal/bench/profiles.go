@@ -13,6 +13,8 @@ import (
 type Profiles struct {
 	Dir     string
 	Servers []*Server
+
+	written map[string]int // file names, for a size measured twice
 }
 
 // Start starts a CPU profile of every server.
@@ -75,10 +77,19 @@ func (p *Profiles) Allocs(ctx context.Context, name string) error {
 }
 
 // file names process i's profile of a kind: NAME.KIND.pprof, or
-// NAME.processN.KIND.pprof when there are several processes.
+// NAME.processN.KIND.pprof when there are several processes; a name taken
+// before (the same size measured again) gets -2, -3 and so on.
 func (p *Profiles) file(name string, i int, kind string) string {
+	f := name + "." + kind + ".pprof"
 	if len(p.Servers) > 1 {
-		return fmt.Sprintf("%s.process%d.%s.pprof", name, i+1, kind)
+		f = fmt.Sprintf("%s.process%d.%s.pprof", name, i+1, kind)
 	}
-	return name + "." + kind + ".pprof"
+	if p.written == nil {
+		p.written = map[string]int{}
+	}
+	p.written[f]++
+	if n := p.written[f]; n > 1 {
+		return fmt.Sprintf("%s-%d.%s", name, n, f[len(name)+1:])
+	}
+	return f
 }
