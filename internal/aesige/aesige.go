@@ -92,6 +92,25 @@ func DecryptHashed(key, iv *[32]byte, buf, src []byte) [32]byte {
 	return finishSHA256(&state, uint64(full), buf[full:])
 }
 
+// EncryptHashing encrypts src into dst, as Encrypt does, and returns the
+// SHA-256 of next, hashed in the same loop: a sender that has several
+// messages to send hashes each one (for its msg_key, which its key derives
+// from) while it encrypts the one before. next must not overlap dst.
+func EncryptHashing(key, iv *[32]byte, dst, src, next []byte) [32]byte {
+	checkLengths(dst, src)
+	if !hasFused {
+		Encrypt(key, iv, dst, src)
+		return sha256.Sum256(next)
+	}
+	var enc, dec [240]byte
+	expandKey(key, &enc, &dec)
+	chain, state := *iv, sha256IV
+	both := min(len(src), len(next)) &^ 63
+	encryptHashBlocks(&enc, &chain, &state, dst, src[:both], next[:both])
+	encryptBlocks(&enc, &chain, dst[both:], src[both:])
+	return finishSHA256(&state, uint64(both), next[both:])
+}
+
 var sha256IV = [8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
 
 // finisher is crypto/sha256 with room for a state, pooled: passed through

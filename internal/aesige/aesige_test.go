@@ -117,6 +117,51 @@ func TestDecryptHashedIsDecryptThenSHA256(t *testing.T) {
 	}
 }
 
+// TestEncryptHashingIsEncryptAndSHA256: for random keys, ivs and lengths of
+// both messages (either the longer, at every 64-byte phase), EncryptHashing
+// gives Encrypt's ciphertext and the SHA-256 of the other message.
+func TestEncryptHashingIsEncryptAndSHA256(t *testing.T) {
+	saved := hasFused
+	defer func() { hasFused = saved }()
+	for _, fused := range []bool{true, false} {
+		if fused && !saved {
+			t.Log("no AES-NI and SHA extensions here: only the fallback is tested")
+			continue
+		}
+		hasFused = fused
+		rng := rand.New(rand.NewPCG(9, 10))
+		for round := range 300 {
+			var key, iv [32]byte
+			for i := range key {
+				key[i], iv[i] = byte(rng.Uint32()), byte(rng.Uint32())
+			}
+			n, m := 16*rng.IntN(40), rng.IntN(700)
+			if round%60 == 0 {
+				n, m = 512<<10, 512<<10+32+rng.IntN(200)
+			}
+			plain, next := make([]byte, n), make([]byte, m)
+			for i := range plain {
+				plain[i] = byte(rng.Uint32())
+			}
+			for i := range next {
+				next[i] = byte(rng.Uint32())
+			}
+			ivBefore := iv
+			got := make([]byte, n)
+			sum := EncryptHashing(&key, &iv, got, plain, next)
+			if iv != ivBefore {
+				t.Fatalf("fused=%v round %d: iv changed", fused, round)
+			}
+			if !bytes.Equal(got, gotdEncrypt(&key, &iv, plain)) {
+				t.Fatalf("fused=%v round %d, %d bytes: ciphertext differs from gotd/ige's", fused, round, n)
+			}
+			if sum != sha256.Sum256(next) {
+				t.Fatalf("fused=%v round %d, %d bytes: sum of %d bytes differs from crypto/sha256's", fused, round, n, m)
+			}
+		}
+	}
+}
+
 func TestIGERefusesPartialBlocks(t *testing.T) {
 	for name, f := range map[string]func(){
 		"partial block": func() { var k, iv [32]byte; Decrypt(&k, &iv, make([]byte, 32), make([]byte, 17)) },
@@ -156,6 +201,9 @@ func FuzzIGE(f *testing.F) {
 			t.Fatal("DecryptHashed differs from gotd/ige and crypto/sha256")
 		}
 		want := gotdEncrypt(&key, &iv, data)
+		if got := make([]byte, len(data)); EncryptHashing(&key, &iv, got, data, keys) != sha256.Sum256(keys) || !bytes.Equal(got, want) {
+			t.Fatal("EncryptHashing differs from gotd/ige and crypto/sha256")
+		}
 		got := make([]byte, len(data))
 		Encrypt(&key, &iv, got, data)
 		if !bytes.Equal(got, want) {
@@ -182,6 +230,8 @@ func BenchmarkIGE(b *testing.B) {
 		{"decrypt", func() { Decrypt(&key, &iv, dst, src) }},
 		{"encrypt", func() { Encrypt(&key, &iv, dst, src) }},
 		{"decrypt-hashed", func() { DecryptHashed(&key, &iv, hashed, src) }},
+		{"encrypt-hashing", func() { EncryptHashing(&key, &iv, dst, src, hashed) }},
+		{"sha256-then-encrypt", func() { sha256.Sum256(hashed); Encrypt(&key, &iv, dst, src) }},
 		{"decrypt-then-sha256", func() { Decrypt(&key, &iv, dst, src); sha256.Sum256(hashed) }},
 		{"gotd-decrypt", func() { ige.DecryptAES256Blocks(key[:], iv[:], dst, src) }},
 		{"gotd-encrypt", func() { ige.EncryptBlocks(block, iv[:], dst, src) }},

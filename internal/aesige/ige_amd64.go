@@ -26,3 +26,6 @@ func encryptBlocks(enc *[240]byte, iv *[32]byte, dst, src []byte)
 
 //go:noescape
 func decryptHashBlocks(dec *[240]byte, iv *[32]byte, state *[8]uint32, buf, src []byte)
+
+//go:noescape
+func encryptHashBlocks(enc *[240]byte, iv *[32]byte, state *[8]uint32, dst, src, next []byte)

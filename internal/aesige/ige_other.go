@@ -10,3 +10,7 @@ func encryptBlocks(enc *[240]byte, iv *[32]byte, dst, src []byte) { panic("aesig
 func decryptHashBlocks(dec *[240]byte, iv *[32]byte, state *[8]uint32, buf, src []byte) {
 	panic("aesige: no AES-NI here")
 }
+
+func encryptHashBlocks(enc *[240]byte, iv *[32]byte, state *[8]uint32, dst, src, next []byte) {
+	panic("aesige: no AES-NI here")
+}

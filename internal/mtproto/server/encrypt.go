@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"sync"
 
 	"github.com/filedc/filedc/internal/aesige"
@@ -32,33 +33,58 @@ func padding(n int, r byte) int {
 	return p + int(r&0x0f)*16
 }
 
-// encrypt encrypts a message the way gotd's Cipher.Encrypt does, but into
-// pooled buffers: plain receives the encoded plaintext, and the result is
-// written once by AES-IGE, instead of being allocated and copied again.
-func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buffer) (*sealed, error) {
+// msgKeyPrefix is how many bytes of the auth key msg_key hashes before a
+// server message's plaintext: SHA-256(auth_key[96:128] || plaintext).
+const msgKeyPrefix = 32
+
+// prepare encodes data into plain the way gotd's Cipher.Encrypt does, after
+// the bytes of k that msg_key hashes first, and pads it (MTProto 2.0).
+func prepare(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buffer) error {
 	plain.Reset()
+	plain.Buf = append(plain.Buf, k.Value[96:96+msgKeyPrefix]...)
 	if err := data.EncodeWithoutCopy(plain); err != nil {
-		return nil, err
+		return err
 	}
 	var r [1]byte
 	if _, err := rand.Read(r[:]); err != nil {
-		return nil, err
+		return err
 	}
 	n := len(plain.Buf)
-	plain.Buf = append(plain.Buf, make([]byte, padding(n, r[0]))...)
-	if _, err := rand.Read(plain.Buf[n:]); err != nil {
-		return nil, err
-	}
-	msgKey := crypto.MessageKey(k.Value, plain.Buf, crypto.Server)
+	plain.Buf = append(plain.Buf, make([]byte, padding(n-msgKeyPrefix, r[0]))...)
+	_, err := rand.Read(plain.Buf[n:])
+	return err
+}
+
+// seal encrypts plain, as prepare left it, whose SHA-256 is sum, into a
+// pooled buffer, written once by AES-IGE. Meanwhile it hashes next, the
+// next message's plain (none when nil), and returns that sum.
+func seal(k crypto.AuthKey, plain []byte, sum [32]byte, next []byte) (*sealed, [32]byte) {
+	var msgKey bin.Int128
+	copy(msgKey[:], sum[8:24])
 	key, iv := crypto.Keys(k.Value, msgKey, crypto.Server)
+	body := plain[msgKeyPrefix:]
 	s := sealedBufs.Get().(*sealed)
-	size := 24 + len(plain.Buf)
+	size := 24 + len(body)
 	if cap(s.buf) < size {
 		s.buf = make([]byte, size)
 	}
 	s.buf = s.buf[:size]
 	copy(s.buf[0:8], k.ID[:])
 	copy(s.buf[8:24], msgKey[:])
-	aesige.Encrypt((*[32]byte)(&key), (*[32]byte)(&iv), s.buf[24:], plain.Buf)
+	var nextSum [32]byte
+	if next != nil {
+		nextSum = aesige.EncryptHashing((*[32]byte)(&key), (*[32]byte)(&iv), s.buf[24:], body, next)
+	} else {
+		aesige.Encrypt((*[32]byte)(&key), (*[32]byte)(&iv), s.buf[24:], body)
+	}
+	return s, nextSum
+}
+
+// encrypt prepares and seals one message alone.
+func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buffer) (*sealed, error) {
+	if err := prepare(k, data, plain); err != nil {
+		return nil, err
+	}
+	s, _ := seal(k, plain.Buf, sha256.Sum256(plain.Buf), nil)
 	return s, nil
 }

@@ -278,6 +278,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // conn is one client connection.
 type conn struct {
 	t      *transport.Conn
+	sealer sealer        // encrypts and writes the messages, in order
 	slots  chan struct{} // calls running (MaxCallsPerConn)
 	remote string        // the client's address as limits count it
 	// disconnect is reset by ping_delay_disconnect.

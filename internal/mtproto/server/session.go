@@ -44,10 +44,10 @@ var sendBufs = sync.Pool{New: func() any { return new(bin.Buffer) }}
 
 // send encrypts one message for the session and writes it to its connection.
 // Content-related messages (answers, anything the client must ack) take odd
-// seqnos. Only numbering happens under the session's lock: answers of one
-// session encrypt in parallel, and the transport orders the writes. Clients
-// accept msg_ids slightly out of order (they drop one lower than all of the
-// last 100 they saw).
+// seqnos. Only numbering happens under the session's lock; the message is
+// encoded here and queued to the connection's sealer, which encrypts and
+// writes in queue order. Clients accept msg_ids slightly out of order (they
+// drop one lower than all of the last 100 they saw).
 func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.MessageType) error {
 	s := sess.srv
 	now := s.cfg.Now()
@@ -67,19 +67,12 @@ func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.Messag
 	c := sess.conn
 	sess.mu.Unlock()
 
-	b := sendBufs.Get().(*bin.Buffer)
-	defer func() {
-		if cap(b.Buf) <= 2<<20 {
-			b.Reset()
-			sendBufs.Put(b)
-		}
-	}()
-	out, err := encrypt(sess.key.AuthKey(), &data, b)
-	if err != nil {
+	o := newOutgoing(sess.key.AuthKey())
+	if err := prepare(o.key, &data, o.plain); err != nil {
+		o.free()
 		return err
 	}
-	defer out.release()
-	return c.t.WriteFrame(out.buf)
+	return c.sealer.send(c.t, o)
 }
 
 // ack schedules an acknowledgement of a content-related client message; acks

@@ -382,7 +382,13 @@ func (c *Conn) WriteFrame(payload []byte) error {
 	var err error
 	if !c.obfuscated {
 		// One writev for header, payload and trailer.
+		// (No empty trailer: a connection that is not a socket, such as
+		// net.Pipe, writes an empty buffer as one more write that blocks
+		// until the other end reads.)
 		bufs := net.Buffers{h, payload, pad}
+		if len(pad) == 0 {
+			bufs = bufs[:2]
+		}
 		_, err = bufs.WriteTo(c.raw)
 	} else {
 		// obfuscated2 encrypts a copy of what it is given: hand it one
