@@ -57,7 +57,7 @@ func printStages(w io.Writer, dir string, results []benchResult) {
 	c := results[0].floors
 	upGoal, downGoal := bench.UploadGoalOverFloor*c.UploadFloor(), bench.DownloadGoalOverFloor*c.DownloadFloor()
 	fmt.Fprintf(w, `floors, ms per MiB, measured in this run:
-  transport crypto: %.2f receiving (AES-256-IGE decrypt and SHA-256 msg_key in one pass, one core), %.2f sending (msg_key, then encrypt)
+  transport crypto: %.2f receiving (AES-256-IGE decrypt and SHA-256 msg_key in one pass, one core), %.2f sending (encrypting while the next message is hashed for its msg_key)
   content hashing: %.2f for one SHA-256 pass over the content (the server hashes the whole file and its 128 KiB ranges in one pass; MD5 too on the small path)
 upload goal: at most %g x (receiving + one SHA-256 pass) = %.2f; download goal: at most %g x sending = %.2f
 `, 1000/c.Receive, 1000/c.Send, 1000/c.SHA256, bench.UploadGoalOverFloor, upGoal, bench.DownloadGoalOverFloor, downGoal)

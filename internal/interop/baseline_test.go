@@ -255,7 +255,7 @@ func BenchmarkVersusTgtest(b *testing.B) {
 			msPerMiB(f.upCPU), msPerMiB(f.srvUpCPU), msPerMiB(f.downCPU), msPerMiB(f.srvDownCPU),
 			msPerMiB(g.upCPU), msPerMiB(g.srvUpCPU), msPerMiB(g.downCPU), msPerMiB(g.srvDownCPU))
 	}
-	b.Logf("floors, ms per MiB of one core: upload %.2f (AES-256-IGE decrypt and SHA-256 msg_key in one pass, one SHA-256 pass over the content), download %.2f (msg_key, then encrypt)",
+	b.Logf("floors, ms per MiB of one core: upload %.2f (AES-256-IGE decrypt and SHA-256 msg_key in one pass, one SHA-256 pass over the content), download %.2f (encryption while the next message is hashed for msg_key)",
 		floors.UploadFloor(), floors.DownloadFloor())
 	// Best of the rounds: the machine is shared, the noise only slows.
 	b.ReportMetric(fdcUp, "filedc-up-MiB/s")
