@@ -12,6 +12,8 @@ var (
 	hasFused = hasAESNI && cpuid.SHA
 )
 
+//go:generate go run ../asmgen aesige
+
 // expandKey writes the 15 round keys of AES-256 for encryption, and those
 // of the equivalent inverse cipher for decryption.
 //

@@ -4,6 +4,8 @@ package filehash
 
 import "github.com/filedc/filedc/internal/cpuid"
 
+//go:generate go run ../asmgen filehash
+
 // blockPair runs the compression function over every 64-byte block of p
 // for both states: one message schedule, two interleaved round chains.
 //
