@@ -52,7 +52,8 @@ type Config struct {
 	FloodWait            time.Duration // the X of FLOOD_WAIT_X for these limits (default 5s)
 	Clock                Clock         // default: the system clock
 	Logger               *slog.Logger  // default: slog.Default()
-	// OnStep, when set, is called at each Step of finalization. Fault-injection
+	// OnStep, when set, is called at each Step of finalization, and with
+	// StepTurn by saves, from their own goroutines at once. Fault-injection
 	// tests use it to kill the process at an exact point.
 	OnStep func(Step)
 	// OnFinalize, when set, is told how long each finalization took and
