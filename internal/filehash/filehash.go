@@ -10,11 +10,9 @@
 package filehash
 
 import (
-	"crypto/sha256"
-	"encoding"
-	"encoding/binary"
 	"errors"
-	"hash"
+
+	"github.com/filedc/filedc/internal/sha256state"
 )
 
 // RangeSize is the size of the ranges hashed apart.
@@ -31,18 +29,14 @@ type Hasher struct {
 	n          int64    // bytes written
 	done       [][32]byte
 
-	// std is crypto/sha256, into which a state is loaded to finish a sum
-	// (and to run blocks where blockPair cannot).
-	std     hash.Hash
-	scratch [marshaledSize]byte
+	// std finishes the sums (and runs the blocks where blockPair cannot).
+	std *sha256state.Finisher
 }
-
-var iv = [8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
 
 // New returns a Hasher ready for a stream of about size bytes (0 when not
 // known); the size only reserves room for the range sums.
 func New(size int64) *Hasher {
-	h := &Hasher{std: sha256.New()}
+	h := &Hasher{std: sha256state.NewFinisher()}
 	if size > 0 {
 		h.done = make([][32]byte, 0, min(size/RangeSize+1, maxRanges))
 	}
@@ -52,7 +46,7 @@ func New(size int64) *Hasher {
 
 // Reset starts over from an empty stream.
 func (h *Hasher) Reset() {
-	h.whole, h.rng = iv, iv
+	h.whole, h.rng = sha256state.IV, sha256state.IV
 	h.n = 0
 	h.done = h.done[:0]
 }
@@ -94,21 +88,8 @@ func (h *Hasher) blocks(p []byte) {
 		blockPair(&h.whole, &h.rng, p)
 		return
 	}
-	h.stdBlocks(&h.whole, p)
-	h.stdBlocks(&h.rng, p)
-}
-
-// stdBlocks runs crypto/sha256 over whole blocks from state s.
-func (h *Hasher) stdBlocks(s *[8]uint32, p []byte) {
-	h.load(s, 0)
-	h.std.Write(p)
-	b, err := h.std.(encoding.BinaryAppender).AppendBinary(h.scratch[:0])
-	if err != nil {
-		panic(err) // crypto/sha256 always appends its state
-	}
-	for i := range s {
-		s[i] = binary.BigEndian.Uint32(b[len(magic)+4*i:])
-	}
+	h.std.Blocks(&h.whole, p)
+	h.std.Blocks(&h.rng, p)
 }
 
 // rangeEnd closes the range that the bytes written so far complete.
@@ -116,58 +97,26 @@ func (h *Hasher) rangeEnd() {
 	if h.n%RangeSize != 0 {
 		return
 	}
-	h.load(&h.rng, RangeSize)
-	h.done = append(h.done, [32]byte{})
-	h.std.Sum(h.done[len(h.done)-1][:0])
-	h.rng = iv
+	h.done = append(h.done, h.std.Sum(&h.rng, nil, RangeSize, nil))
+	h.rng = sha256state.IV
 }
 
 // Sum returns the SHA-256 of the whole stream and of each range, the last
 // one short if the stream ends inside it. It leaves the Hasher as it was.
 func (h *Hasher) Sum() (whole [32]byte, ranges [][32]byte) {
-	h.load(&h.whole, h.n)
-	h.std.Sum(whole[:0])
+	whole = h.std.Sum(&h.whole, h.tail[:], uint64(h.n), nil)
 	ranges = append(make([][32]byte, 0, len(h.done)+1), h.done...)
 	if n := h.n % RangeSize; n > 0 {
-		h.load(&h.rng, n)
-		ranges = append(ranges, [32]byte{})
-		h.std.Sum(ranges[len(ranges)-1][:0])
+		ranges = append(ranges, h.std.Sum(&h.rng, h.tail[:], uint64(n), nil))
 	}
 	return whole, ranges
 }
 
 // Clone returns an independent copy.
 func (h *Hasher) Clone() *Hasher {
-	c := &Hasher{whole: h.whole, rng: h.rng, tail: h.tail, n: h.n, std: sha256.New()}
+	c := &Hasher{whole: h.whole, rng: h.rng, tail: h.tail, n: h.n, std: sha256state.NewFinisher()}
 	c.done = append(make([][32]byte, 0, cap(h.done)), h.done...)
 	return c
-}
-
-// crypto/sha256's binary state: magic, the 8 words, the buffered block
-// padded to 64 bytes, the length, all big-endian.
-const (
-	magic         = "sha\x03"
-	marshaledSize = len(magic) + 8*4 + 64 + 8
-)
-
-// load puts state s, with the buffered tail of a stream of n bytes, into
-// std.
-func (h *Hasher) load(s *[8]uint32, n int64) {
-	b := h.appendState(h.scratch[:0], s, n)
-	if err := h.std.(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err != nil {
-		panic(err) // the state is built in crypto/sha256's own format
-	}
-}
-
-func (h *Hasher) appendState(b []byte, s *[8]uint32, n int64) []byte {
-	b = append(b, magic...)
-	for _, w := range s {
-		b = binary.BigEndian.AppendUint32(b, w)
-	}
-	nx := int(n % 64)
-	b = append(b, h.tail[:nx]...)
-	b = append(b, make([]byte, 64-nx)...)
-	return binary.BigEndian.AppendUint64(b, uint64(n))
 }
 
 // MarshalStates returns the state of the whole-stream hash and of the
@@ -175,7 +124,8 @@ func (h *Hasher) appendState(b []byte, s *[8]uint32, n int64) []byte {
 // MarshalBinary of a crypto/sha256 hash in that state returns). Done gives
 // the ranges before.
 func (h *Hasher) MarshalStates() (whole, rng []byte) {
-	return h.appendState(nil, &h.whole, h.n), h.appendState(nil, &h.rng, h.n%RangeSize)
+	return sha256state.Append(nil, &h.whole, h.tail[:], uint64(h.n)),
+		sha256state.Append(nil, &h.rng, h.tail[:], uint64(h.n%RangeSize))
 }
 
 // ErrState reports states that cannot be taken up.
@@ -186,29 +136,12 @@ var ErrState = errors.New("filehash: unusable state")
 // range's length is the rest of the whole's past its last full range, they
 // buffer the same bytes, and done counts every full range.
 func (h *Hasher) UnmarshalStates(whole, rng []byte, done [][32]byte) error {
-	ws, wn, wtail, ok1 := parseState(whole)
-	rs, rn, rtail, ok2 := parseState(rng)
+	ws, wn, wtail, ok1 := sha256state.Parse(whole)
+	rs, rn, rtail, ok2 := sha256state.Parse(rng)
 	if !ok1 || !ok2 || wn%RangeSize != rn || wtail != rtail || uint64(len(done)) != wn/RangeSize {
 		return ErrState
 	}
 	h.whole, h.rng, h.tail, h.n = ws, rs, wtail, int64(wn)
 	h.done = append(h.done[:0], done...)
 	return nil
-}
-
-func parseState(b []byte) (s [8]uint32, n uint64, tail [64]byte, ok bool) {
-	if len(b) != marshaledSize || string(b[:len(magic)]) != magic {
-		return s, 0, tail, false
-	}
-	b = b[len(magic):]
-	for i := range s {
-		s[i] = binary.BigEndian.Uint32(b[4*i:])
-	}
-	b = b[32:]
-	n = binary.BigEndian.Uint64(b[64:])
-	if n > 1<<62 {
-		return s, 0, tail, false
-	}
-	copy(tail[:n%64], b) // bytes past the buffered ones are padding
-	return s, n, tail, true
 }
