@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"sync"
 
 	"github.com/filedc/filedc/internal/aesige"
@@ -78,13 +77,4 @@ func seal(k crypto.AuthKey, plain []byte, sum [32]byte, next []byte) (*sealed, [
 		aesige.Encrypt((*[32]byte)(&key), (*[32]byte)(&iv), s.buf[24:], body)
 	}
 	return s, nextSum
-}
-
-// encrypt prepares and seals one message alone.
-func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buffer) (*sealed, error) {
-	if err := prepare(k, data, plain); err != nil {
-		return nil, err
-	}
-	s, _ := seal(k, plain.Buf, sha256.Sum256(plain.Buf), nil)
-	return s, nil
 }

@@ -3,11 +3,22 @@ package server
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"testing"
 
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/crypto"
 )
+
+// encrypt prepares and seals one message alone, as the sealer does with a
+// message that none follows.
+func encrypt(k crypto.AuthKey, data *crypto.EncryptedMessageData, plain *bin.Buffer) (*sealed, error) {
+	if err := prepare(k, data, plain); err != nil {
+		return nil, err
+	}
+	s, _ := seal(k, plain.Buf, sha256.Sum256(plain.Buf), nil)
+	return s, nil
+}
 
 // gotd's client decrypts what encrypt produces, for bodies of every length
 // modulo 16 and up to the size of a getFile answer, reusing pooled buffers.
