@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/sha256"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -70,10 +71,9 @@ func TestIGEMatchesGotd(t *testing.T) {
 	})
 }
 
-// TestDecryptHashedIsDecryptThenSHA256: for random keys, ivs, prefixes and
-// lengths around every 64-byte phase, DecryptHashed gives Decrypt's
-// plaintext and the SHA-256 of prefix and plaintext, and leaves iv alone.
-func TestDecryptHashedIsDecryptThenSHA256(t *testing.T) {
+// fusedRounds runs round 300 times with random keys and ivs, with the
+// fused loops (where this CPU has them) and with the fallback.
+func fusedRounds(t *testing.T, seed uint64, round func(t *testing.T, rng *rand.Rand, i int, key, iv *[32]byte)) {
 	saved := hasFused
 	defer func() { hasFused = saved }()
 	for _, fused := range []bool{true, false} {
@@ -82,84 +82,75 @@ func TestDecryptHashedIsDecryptThenSHA256(t *testing.T) {
 			continue
 		}
 		hasFused = fused
-		rng := rand.New(rand.NewPCG(7, 8))
-		for round := range 300 {
-			var key, iv [32]byte
-			for i := range key {
-				key[i], iv[i] = byte(rng.Uint32()), byte(rng.Uint32())
+		t.Run(fmt.Sprintf("fused=%v", fused), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, seed+1))
+			for i := range 300 {
+				var key, iv [32]byte
+				fill(rng, key[:])
+				fill(rng, iv[:])
+				round(t, rng, i, &key, &iv)
 			}
-			n := 16 * rng.IntN(40)
-			if round%60 == 0 {
-				n = 512 << 10
-			}
-			cipher := make([]byte, n)
-			for i := range cipher {
-				cipher[i] = byte(rng.Uint32())
-			}
-			buf := make([]byte, HashedPrefix+n)
-			for i := range HashedPrefix {
-				buf[i] = byte(rng.Uint32())
-			}
-			ivBefore := iv
-			sum := DecryptHashed(&key, &iv, buf, cipher)
-			want := make([]byte, n)
-			ige.DecryptAES256Blocks(key[:], iv[:], want, cipher)
-			if iv != ivBefore {
-				t.Fatalf("fused=%v round %d: iv changed", fused, round)
-			}
-			if !bytes.Equal(buf[HashedPrefix:], want) {
-				t.Fatalf("fused=%v round %d, %d bytes: plaintext differs from gotd/ige's", fused, round, n)
-			}
-			if sum != sha256.Sum256(buf) {
-				t.Fatalf("fused=%v round %d, %d bytes: sum differs from crypto/sha256's", fused, round, n)
-			}
-		}
+		})
 	}
+}
+
+func fill(rng *rand.Rand, b []byte) {
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+}
+
+// TestDecryptHashedIsDecryptThenSHA256: for random keys, ivs, prefixes and
+// lengths around every 64-byte phase, DecryptHashed gives Decrypt's
+// plaintext and the SHA-256 of prefix and plaintext, and leaves iv alone.
+func TestDecryptHashedIsDecryptThenSHA256(t *testing.T) {
+	fusedRounds(t, 7, func(t *testing.T, rng *rand.Rand, round int, key, iv *[32]byte) {
+		n := 16 * rng.IntN(40)
+		if round%60 == 0 {
+			n = 512 << 10
+		}
+		cipher, buf := make([]byte, n), make([]byte, HashedPrefix+n)
+		fill(rng, cipher)
+		fill(rng, buf[:HashedPrefix])
+		ivBefore := *iv
+		sum := DecryptHashed(key, iv, buf, cipher)
+		want := make([]byte, n)
+		ige.DecryptAES256Blocks(key[:], iv[:], want, cipher)
+		switch {
+		case *iv != ivBefore:
+			t.Fatalf("round %d: iv changed", round)
+		case !bytes.Equal(buf[HashedPrefix:], want):
+			t.Fatalf("round %d, %d bytes: plaintext differs from gotd/ige's", round, n)
+		case sum != sha256.Sum256(buf):
+			t.Fatalf("round %d, %d bytes: sum differs from crypto/sha256's", round, n)
+		}
+	})
 }
 
 // TestEncryptHashingIsEncryptAndSHA256: for random keys, ivs and lengths of
 // both messages (either the longer, at every 64-byte phase), EncryptHashing
 // gives Encrypt's ciphertext and the SHA-256 of the other message.
 func TestEncryptHashingIsEncryptAndSHA256(t *testing.T) {
-	saved := hasFused
-	defer func() { hasFused = saved }()
-	for _, fused := range []bool{true, false} {
-		if fused && !saved {
-			t.Log("no AES-NI and SHA extensions here: only the fallback is tested")
-			continue
+	fusedRounds(t, 9, func(t *testing.T, rng *rand.Rand, round int, key, iv *[32]byte) {
+		n, m := 16*rng.IntN(40), rng.IntN(700)
+		if round%60 == 0 {
+			n, m = 512<<10, 512<<10+32+rng.IntN(200)
 		}
-		hasFused = fused
-		rng := rand.New(rand.NewPCG(9, 10))
-		for round := range 300 {
-			var key, iv [32]byte
-			for i := range key {
-				key[i], iv[i] = byte(rng.Uint32()), byte(rng.Uint32())
-			}
-			n, m := 16*rng.IntN(40), rng.IntN(700)
-			if round%60 == 0 {
-				n, m = 512<<10, 512<<10+32+rng.IntN(200)
-			}
-			plain, next := make([]byte, n), make([]byte, m)
-			for i := range plain {
-				plain[i] = byte(rng.Uint32())
-			}
-			for i := range next {
-				next[i] = byte(rng.Uint32())
-			}
-			ivBefore := iv
-			got := make([]byte, n)
-			sum := EncryptHashing(&key, &iv, got, plain, next)
-			if iv != ivBefore {
-				t.Fatalf("fused=%v round %d: iv changed", fused, round)
-			}
-			if !bytes.Equal(got, gotdEncrypt(&key, &iv, plain)) {
-				t.Fatalf("fused=%v round %d, %d bytes: ciphertext differs from gotd/ige's", fused, round, n)
-			}
-			if sum != sha256.Sum256(next) {
-				t.Fatalf("fused=%v round %d, %d bytes: sum of %d bytes differs from crypto/sha256's", fused, round, n, m)
-			}
+		plain, next := make([]byte, n), make([]byte, m)
+		fill(rng, plain)
+		fill(rng, next)
+		ivBefore := *iv
+		got := make([]byte, n)
+		sum := EncryptHashing(key, iv, got, plain, next)
+		switch {
+		case *iv != ivBefore:
+			t.Fatalf("round %d: iv changed", round)
+		case !bytes.Equal(got, gotdEncrypt(key, iv, plain)):
+			t.Fatalf("round %d, %d bytes: ciphertext differs from gotd/ige's", round, n)
+		case sum != sha256.Sum256(next):
+			t.Fatalf("round %d, %d bytes: sum of %d bytes differs from crypto/sha256's", round, n, m)
 		}
-	}
+	})
 }
 
 func TestIGERefusesPartialBlocks(t *testing.T) {
