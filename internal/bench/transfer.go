@@ -92,7 +92,6 @@ func (t Transfer) Run(ctx context.Context, size int64, name string) (Result, err
 	crand.Read(seed[:])
 	rand.NewChaCha8(seed).Read(data)
 	r.SHA256 = sha256.Sum256(data)
-	fileName := "bench-" + name + ".bin"
 
 	t.Latencies.Reset()
 	r.PeakRSSSinceReset = true
@@ -100,94 +99,18 @@ func (t Transfer) Run(ctx context.Context, size int64, name string) (Result, err
 		r.PeakRSSSinceReset = srv.ResetPeakRSS() && r.PeakRSSSinceReset
 	}
 	calls0 := t.Spread.Counts()
-	counting := len(t.Servers[0].StoreArgs) > 0
-	var trips0 TripCounts
-	if counting {
-		var err error
-		if trips0, err = ScrapeTrips(ctx, t.Servers); err != nil {
-			return r, err
-		}
-	}
-	// tripsSince adds what the stores did since the last call, per one of
-	// n operations, to the result.
-	tripsSince := func(what string, n int) error {
-		if !counting {
-			return nil
-		}
-		now, err := ScrapeTrips(ctx, t.Servers)
-		if err != nil {
-			return err
-		}
-		r.Trips = append(r.Trips, now.Since(trips0, what, n))
-		trips0 = now
-		return nil
+	trips, err := startTrips(ctx, t.Servers)
+	if err != nil {
+		return r, err
 	}
 
-	bar := t.progress("upload "+name, size)
-	up := uploader.NewUploader(api).WithThreads(t.Streams).WithProgress(bar)
-	if err := t.Profiles.Start(ctx); err != nil {
-		return r, err
-	}
-	cpu0 := CPUTimes(t.Servers)
-	start := time.Now()
-	file, err := up.Upload(ctx, uploader.NewUpload(fileName, bytes.NewReader(data), size))
-	r.Up = time.Since(start)
-	upCPU := CPUSince(cpu0, CPUTimes(t.Servers))
-	bar.Finish(err == nil)
-	if err != nil {
-		return r, fmt.Errorf("upload: %w", err)
-	}
-	if r.UpStages, err = t.Profiles.Stop(ctx, name+"-upload"); err != nil {
-		return r, err
-	}
-	saves, _ := t.Latencies.Counts()
-	if err := tripsSince("part saved", saves); err != nil {
-		return r, err
-	}
-	start = time.Now()
-	doc, err := Finalize(ctx, api, file, fileName, "application/octet-stream")
-	r.Finalize = time.Since(start)
+	doc, upCPU, err := t.upload(ctx, api, &r, trips, data, name)
 	if err != nil {
 		return r, err
 	}
-	if err := tripsSince("finalization (messages.uploadMedia)", 1); err != nil {
-		return r, err
-	}
-	if doc.Size != size {
-		return r, fmt.Errorf("stored %d bytes, uploaded %d", doc.Size, size)
-	}
-	r.Document = doc
-
-	out := make([]byte, size)
-	bar = t.progress("download "+name, size)
-	if err := t.Profiles.Start(ctx); err != nil {
-		return r, err
-	}
-	cpu0 = CPUTimes(t.Servers)
-	start = time.Now()
-	_, err = downloader.NewDownloader().Download(api, documentLocation(doc)).WithThreads(t.Streams).WithVerify(false).
-		Parallel(ctx, progressWriter{w: sliceWriterAt(out), p: bar})
-	r.Down = time.Since(start)
-	downCPU := CPUSince(cpu0, CPUTimes(t.Servers))
-	bar.Finish(err == nil)
+	out, downCPU, err := t.download(ctx, api, &r, trips, doc, name)
 	if err != nil {
-		return r, fmt.Errorf("download: %w", err)
-	}
-	if r.DownStages, err = t.Profiles.Stop(ctx, name+"-download"); err != nil {
 		return r, err
-	}
-	if _, gets := t.Latencies.Counts(); counting {
-		if err := tripsSince("getFile", gets); err != nil {
-			return r, err
-		}
-		_, err := api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{}, RandomID: rand.Int64(),
-			Media: &tg.InputMediaDocument{ID: &tg.InputDocument{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}}})
-		if err != nil {
-			return r, fmt.Errorf("messages.sendMedia: %w", err)
-		}
-		if err := tripsSince("sendMedia", 1); err != nil {
-			return r, err
-		}
 	}
 	if err := t.Profiles.Allocs(ctx, name); err != nil {
 		return r, err
@@ -207,6 +130,118 @@ func (t Transfer) Run(ctx context.Context, size int64, name string) (Result, err
 	}
 	r.PeakRSS = SumKnown(rss) << 10
 	return r, nil
+}
+
+// upload saves data with gotd's uploader and finalizes it; it returns the
+// document and the CPU of the client and of each server while saving.
+func (t Transfer) upload(ctx context.Context, api *tg.Client, r *Result, trips *tripMeter, data []byte, name string) (*tg.Document, []time.Duration, error) {
+	fileName := "bench-" + name + ".bin"
+	bar := t.progress("upload "+name, r.Size)
+	up := uploader.NewUploader(api).WithThreads(t.Streams).WithProgress(bar)
+	if err := t.Profiles.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	cpu0 := CPUTimes(t.Servers)
+	start := time.Now()
+	file, err := up.Upload(ctx, uploader.NewUpload(fileName, bytes.NewReader(data), r.Size))
+	r.Up = time.Since(start)
+	cpu := CPUSince(cpu0, CPUTimes(t.Servers))
+	bar.Finish(err == nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("upload: %w", err)
+	}
+	if r.UpStages, err = t.Profiles.Stop(ctx, name+"-upload"); err != nil {
+		return nil, nil, err
+	}
+	saves, _ := t.Latencies.Counts()
+	if err := trips.add(ctx, r, "part saved", saves); err != nil {
+		return nil, nil, err
+	}
+	start = time.Now()
+	doc, err := Finalize(ctx, api, file, fileName, "application/octet-stream")
+	r.Finalize = time.Since(start)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := trips.add(ctx, r, "finalization (messages.uploadMedia)", 1); err != nil {
+		return nil, nil, err
+	}
+	if doc.Size != r.Size {
+		return nil, nil, fmt.Errorf("stored %d bytes, uploaded %d", doc.Size, r.Size)
+	}
+	r.Document = doc
+	return doc, cpu, nil
+}
+
+// download reads doc back with gotd's downloader, then, on the scale-out
+// stores, sends it in a message to count sendMedia's round trips; it
+// returns the bytes and the CPU of the client and of each server while
+// downloading.
+func (t Transfer) download(ctx context.Context, api *tg.Client, r *Result, trips *tripMeter, doc *tg.Document, name string) ([]byte, []time.Duration, error) {
+	out := make([]byte, r.Size)
+	bar := t.progress("download "+name, r.Size)
+	if err := t.Profiles.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	cpu0 := CPUTimes(t.Servers)
+	start := time.Now()
+	_, err := downloader.NewDownloader().Download(api, documentLocation(doc)).WithThreads(t.Streams).WithVerify(false).
+		Parallel(ctx, progressWriter{w: sliceWriterAt(out), p: bar})
+	r.Down = time.Since(start)
+	cpu := CPUSince(cpu0, CPUTimes(t.Servers))
+	bar.Finish(err == nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("download: %w", err)
+	}
+	if r.DownStages, err = t.Profiles.Stop(ctx, name+"-download"); err != nil {
+		return nil, nil, err
+	}
+	if trips == nil {
+		return out, cpu, nil
+	}
+	_, gets := t.Latencies.Counts()
+	if err := trips.add(ctx, r, "getFile", gets); err != nil {
+		return nil, nil, err
+	}
+	_, err = api.MessagesSendMedia(ctx, &tg.MessagesSendMediaRequest{Peer: &tg.InputPeerSelf{}, RandomID: rand.Int64(),
+		Media: &tg.InputMediaDocument{ID: &tg.InputDocument{ID: doc.ID, AccessHash: doc.AccessHash, FileReference: doc.FileReference}}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("messages.sendMedia: %w", err)
+	}
+	return out, cpu, trips.add(ctx, r, "sendMedia", 1)
+}
+
+// tripMeter counts the round trips to the scale-out stores between the
+// steps of a transfer; nil on the embedded stores, where it counts nothing.
+type tripMeter struct {
+	servers []*Server
+	last    TripCounts
+}
+
+func startTrips(ctx context.Context, servers []*Server) (*tripMeter, error) {
+	if len(servers[0].StoreArgs) == 0 {
+		return nil, nil
+	}
+	last, err := ScrapeTrips(ctx, servers)
+	if err != nil {
+		return nil, err
+	}
+	return &tripMeter{servers: servers, last: last}, nil
+}
+
+// add adds to r what the stores did since the last step, per one of n
+// operations.
+func (m *tripMeter) add(ctx context.Context, r *Result, what string, n int) error {
+	if m == nil {
+		return nil
+	}
+	now, err := ScrapeTrips(ctx, m.servers)
+	if err != nil {
+		return err
+	}
+	r.Trips = append(r.Trips, now.Since(m.last, what, n))
+	m.last = now
+	return nil
 }
 
 // progress returns the progress of one direction, one that shows nothing
