@@ -96,7 +96,6 @@ func (q *sealer) next(last *outgoing) *outgoing {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.queue) {
-		clear(q.queue)
 		q.queue, q.head = q.queue[:0], 0
 		if last == nil {
 			q.busy = false
@@ -104,7 +103,15 @@ func (q *sealer) next(last *outgoing) *outgoing {
 		return nil
 	}
 	o := q.queue[q.head]
+	q.queue[q.head] = nil
 	q.head++
+	if q.head >= 64 && 2*q.head >= len(q.queue) {
+		// A queue that never empties moves its waiting messages to the
+		// front, so that its array stays within twice the backlog.
+		n := copy(q.queue, q.queue[q.head:])
+		clear(q.queue[n:])
+		q.queue, q.head = q.queue[:n], 0
+	}
 	return o
 }
 

@@ -80,3 +80,20 @@ func TestSealerReportsAWriteThatFails(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSealerQueueStaysWithinItsBacklog: a queue that never empties (one
+// message always waiting) keeps an array of about its backlog, however
+// many messages pass through it.
+func TestSealerQueueStaysWithinItsBacklog(t *testing.T) {
+	var q sealer
+	q.queue = append(q.queue, &outgoing{n: 1})
+	for i := range 10000 {
+		q.queue = append(q.queue, &outgoing{n: uint64(i + 2)})
+		if o := q.next(&outgoing{}); o == nil || o.n != uint64(i+1) {
+			t.Fatalf("message %d: took %v", i+1, o)
+		}
+	}
+	if len(q.queue)-q.head != 1 || cap(q.queue) > 256 {
+		t.Fatalf("%d waiting in an array of %d after 10,000 messages", len(q.queue)-q.head, cap(q.queue))
+	}
+}
