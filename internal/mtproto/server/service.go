@@ -323,7 +323,7 @@ var ErrDropConnection = errors.New("server: drop the connection")
 func (s *Server) drop(sess *Session, msgID int64, st *callState, c *conn) {
 	sess.mu.Lock()
 	st.done = true
-	sess.acks = slices.DeleteFunc(sess.acks, func(id int64) bool { return id == msgID })
+	sess.acks = slices.DeleteFunc(sess.acks, func(a pendingAck) bool { return a.msgID == msgID })
 	sess.mu.Unlock()
 	c.t.Close()
 }

@@ -31,8 +31,8 @@ type Session struct {
 	// announced is set once new_session_created went out: with the first
 	// message that passed the msg_id and salt checks.
 	announced bool
-	acks      []int64 // client msg_ids to acknowledge
-	ackWait   bool
+	acks      []pendingAck // client messages to acknowledge, oldest first
+	ackWait   bool         // a flush is scheduled
 	calls     callLog
 }
 
@@ -75,11 +75,19 @@ func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.Messag
 	return c.sealer.send(c.t, o)
 }
 
-// ack schedules an acknowledgement of a content-related client message; acks
-// are batched into one msgs_ack shortly after.
+type pendingAck struct {
+	msgID int64
+	at    time.Time // when the message arrived
+}
+
+// ack schedules an acknowledgement of a content-related client message.
+// Acks are batched into one msgs_ack, each sent ackDelay after its message
+// arrived, not sooner: a call that drops its connection at once
+// (ErrDropConnection) is then never acknowledged, and a client resends on
+// its next connection only what it saw no ack for (gotd does).
 func (sess *Session) ack(msgID int64) {
 	sess.mu.Lock()
-	sess.acks = append(sess.acks, msgID)
+	sess.acks = append(sess.acks, pendingAck{msgID, time.Now()})
 	start := !sess.ackWait
 	sess.ackWait = true
 	sess.mu.Unlock()
@@ -88,12 +96,30 @@ func (sess *Session) ack(msgID int64) {
 	}
 }
 
+// flushAcks sends the acks that are due and schedules the rest.
 func (sess *Session) flushAcks() {
+	now := time.Now()
+	var ids []int64
 	sess.mu.Lock()
-	ids := sess.acks
-	sess.acks = nil
-	sess.ackWait = false
+	waiting := sess.acks[:0]
+	for _, a := range sess.acks {
+		if now.Sub(a.at) >= ackDelay {
+			ids = append(ids, a.msgID)
+		} else {
+			waiting = append(waiting, a)
+		}
+	}
+	clear(sess.acks[len(waiting):])
+	sess.acks = waiting
+	sess.ackWait = len(waiting) > 0
+	var again time.Duration
+	if sess.ackWait {
+		again = ackDelay - now.Sub(waiting[0].at)
+	}
 	sess.mu.Unlock()
+	if again > 0 {
+		time.AfterFunc(again, sess.flushAcks)
+	}
 	if len(ids) > 0 {
 		sess.send(&mt.MsgsAck{MsgIDs: ids}, false, proto.MessageFromServer)
 	}
