@@ -40,7 +40,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -48,6 +47,7 @@ import (
 	"time"
 
 	"github.com/filedc/filedc/internal/backend"
+	"github.com/filedc/filedc/internal/bench"
 	"github.com/filedc/filedc/internal/files"
 	"github.com/filedc/filedc/internal/procstat"
 	"github.com/filedc/filedc/internal/store"
@@ -182,26 +182,9 @@ func uploadAndFinalize(b testing.TB, be *backend.Embedded, pool blockPool, key s
 	return rec
 }
 
-func mibps(bytes int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(bytes) / mib / d.Seconds()
-}
-
-// percentile returns the p-th percentile (0..100) of ds, sorting ds.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	i := int(float64(len(ds)-1) * p / 100)
-	return ds[i]
-}
-
 func reportLatency(b *testing.B, ds []time.Duration, unit time.Duration, suffix string) {
-	b.ReportMetric(float64(percentile(ds, 50))/float64(unit), "p50-"+suffix)
-	b.ReportMetric(float64(percentile(ds, 99))/float64(unit), "p99-"+suffix)
+	b.ReportMetric(float64(bench.Percentile(ds, 0.50))/float64(unit), "p50-"+suffix)
+	b.ReportMetric(float64(bench.Percentile(ds, 0.99))/float64(unit), "p99-"+suffix)
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +219,7 @@ func BenchmarkCeiling(b *testing.B) {
 				}
 				sum = d.Sum(sum[:0])
 			}
-			b.ReportMetric(mibps(int64(b.N)*ceilingBytes, b.Elapsed()), "MiB/s")
+			b.ReportMetric(bench.MiBps(int64(b.N)*ceilingBytes, b.Elapsed()), "MiB/s")
 		})
 	}
 	for _, size := range []int{512 * kib, 128 * kib} {
@@ -258,7 +241,7 @@ func BenchmarkCeiling(b *testing.B) {
 				os.RemoveAll(dir)
 				b.StartTimer()
 			}
-			b.ReportMetric(mibps(int64(b.N)*diskBytes, elapsed), "MiB/s")
+			b.ReportMetric(bench.MiBps(int64(b.N)*diskBytes, elapsed), "MiB/s")
 		})
 	}
 	b.Run("disk-read-512KiB", func(b *testing.B) {
@@ -279,7 +262,7 @@ func BenchmarkCeiling(b *testing.B) {
 			}
 			elapsed += d
 		}
-		b.ReportMetric(mibps(int64(b.N)*diskBytes, elapsed), "MiB/s")
+		b.ReportMetric(bench.MiBps(int64(b.N)*diskBytes, elapsed), "MiB/s")
 	})
 }
 
@@ -348,7 +331,7 @@ func diskCeiling(b *testing.B, pool blockPool, size int, read bool) float64 {
 			b.Fatal(err)
 		}
 		os.RemoveAll(dir)
-		best = max(best, mibps(128*mib, d))
+		best = max(best, bench.MiBps(128*mib, d))
 	}
 	return best
 }
@@ -429,7 +412,7 @@ func BenchmarkSavePartsParallel(b *testing.B) {
 					closeAndRemove(b, be, dir)
 					b.StartTimer()
 				}
-				rate := mibps(int64(b.N)*opBytes, b.Elapsed())
+				rate := bench.MiBps(int64(b.N)*opBytes, b.Elapsed())
 				b.ReportMetric(rate, "MiB/s")
 				b.ReportMetric(rate/ceiling, "of-disk-ceiling")
 				reportLatency(b, lat, time.Millisecond, "ms")
@@ -530,7 +513,7 @@ func BenchmarkFinalize(b *testing.B) {
 			}
 			n := time.Duration(b.N)
 			b.ReportMetric(float64(total/n)/float64(time.Millisecond), "ms/op")
-			b.ReportMetric(mibps(int64(b.N)*tc.size, total), "MiB/s")
+			b.ReportMetric(bench.MiBps(int64(b.N)*tc.size, total), "MiB/s")
 			b.ReportMetric(float64(total/n)/float64(hashTime), "x-hash-ceiling")
 			b.ReportMetric(float64(hashTime)/float64(time.Millisecond), "sha256-ms")
 			b.ReportMetric(float64(hashing/n)/float64(time.Millisecond), "hash-ms")
@@ -612,7 +595,7 @@ func BenchmarkReadRange(b *testing.B) {
 						b.Fatal(*err)
 					}
 				}
-				rate := mibps(int64(b.N)*size, b.Elapsed())
+				rate := bench.MiBps(int64(b.N)*size, b.Elapsed())
 				b.ReportMetric(rate, "MiB/s")
 				b.ReportMetric(rate/ceiling, "of-read-ceiling")
 				reportLatency(b, lat, time.Microsecond, "us")
@@ -724,7 +707,7 @@ func BenchmarkUploadPeakMemory(b *testing.B) {
 				closeAndRemove(b, be, dir)
 				b.StartTimer()
 			}
-			b.ReportMetric(mibps(int64(b.N)*tc.size, b.Elapsed()), "MiB/s")
+			b.ReportMetric(bench.MiBps(int64(b.N)*tc.size, b.Elapsed()), "MiB/s")
 			b.ReportMetric(float64(peakHeap)/mib, "peak-heap-MiB")
 			b.ReportMetric(float64(gcs)/float64(b.N), "gcs/op")
 			b.ReportMetric(float64(baseHeap)/mib, "base-heap-MiB")
