@@ -16,7 +16,7 @@ import (
 // frame.
 type plaintext struct {
 	buf  []byte
-	full []byte // buf and the bytes before it (aesige.HashedPrefix on decrypt)
+	full []byte // buf and the bytes before it (msgKeyPrefix on decrypt)
 	refs atomic.Int32
 }
 
@@ -44,7 +44,7 @@ func (p *plaintext) release() {
 	if p == nil {
 		return // a frame that did not decrypt
 	}
-	if p.refs.Add(-1) == 0 && cap(p.full) <= 2<<20+aesige.HashedPrefix {
+	if p.refs.Add(-1) == 0 && cap(p.full) <= 2<<20+msgKeyPrefix {
 		plaintexts.Put(p)
 	}
 }
@@ -65,8 +65,8 @@ func decrypt(k crypto.AuthKey, frame []byte) (*plaintext, *crypto.EncryptedMessa
 	}
 	// msg_key is bytes 8-24 of SHA-256(auth_key[88:120] || plaintext),
 	// hashed as it is decrypted.
-	p := newPlaintextAfter(aesige.HashedPrefix, len(msg.EncryptedData))
-	copy(p.full, k.Value[88:88+aesige.HashedPrefix])
+	p := newPlaintextAfter(msgKeyPrefix, len(msg.EncryptedData))
+	copy(p.full, k.Value[88:88+msgKeyPrefix])
 	key, iv := crypto.Keys(k.Value, msg.MsgKey, crypto.Client)
 	sum := aesige.DecryptHashed((*[32]byte)(&key), (*[32]byte)(&iv), p.full, msg.EncryptedData)
 	if [16]byte(sum[8:24]) != msg.MsgKey {

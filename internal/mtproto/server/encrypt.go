@@ -33,8 +33,10 @@ func padding(n int, r byte) int {
 }
 
 // msgKeyPrefix is how many bytes of the auth key msg_key hashes before a
-// server message's plaintext: SHA-256(auth_key[96:128] || plaintext).
-const msgKeyPrefix = 32
+// message's plaintext: SHA-256(auth_key[88+x : 120+x] || plaintext), x 0
+// for the client's messages and 8 for the server's. Both directions keep
+// them in front of the plaintext, from where aesige hashes.
+const msgKeyPrefix = aesige.HashedPrefix
 
 // prepare encodes data into plain the way gotd's Cipher.Encrypt does, after
 // the bytes of k that msg_key hashes first, and pads it (MTProto 2.0).

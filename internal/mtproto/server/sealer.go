@@ -56,7 +56,7 @@ func (o *outgoing) free() {
 // is on the wire, as a direct write would.
 type sealer struct {
 	mu      sync.Mutex
-	written sync.Cond // L is &mu; signalled as done grows
+	written sync.Cond // L is &mu (newConn); signalled as done grows
 	queue   []*outgoing
 	head    int // queue[head:] waits
 	busy    bool
@@ -69,9 +69,6 @@ type sealer struct {
 // write; o is freed.
 func (q *sealer) send(t *transport.Conn, o *outgoing) error {
 	q.mu.Lock()
-	if q.written.L == nil {
-		q.written.L = &q.mu
-	}
 	q.queued++
 	o.n = q.queued
 	q.queue = append(q.queue, o)

@@ -287,7 +287,9 @@ type conn struct {
 }
 
 func (s *Server) newConn(t *transport.Conn) *conn {
-	return &conn{t: t, slots: make(chan struct{}, s.cfg.MaxCallsPerConn)}
+	c := &conn{t: t, slots: make(chan struct{}, s.cfg.MaxCallsPerConn)}
+	c.sealer.written.L = &c.sealer.mu
+	return c
 }
 
 func (s *Server) serveConn(ctx context.Context, raw net.Conn) {

@@ -75,6 +75,7 @@ func (sess *Session) send(msg bin.Encoder, contentRelated bool, typ proto.Messag
 	return c.sealer.send(c.t, o)
 }
 
+// pendingAck is a client message waiting for its ack.
 type pendingAck struct {
 	msgID int64
 	at    time.Time // when the message arrived
