@@ -128,11 +128,7 @@ func (a *asm) aesBlock(op string, off int, r aesRegs) {
 func (a *asm) igeLoop(name, op, keys string, decrypt bool) {
 	r := aesRegs{chain: "X0", prevIn: "X6", in: "X1", tmp: "X2", first: "X3", last: "X4", lastTmp: "X5",
 		keys: []string{"X7", "X8", "X9", "X10", "X11", "X12", "X13", "X14"}}
-	// iv is c[-1] || p[-1]: decryption chains on p, encryption on c.
-	ivChain, ivPrev := "16(BX)", "(BX)"
-	if !decrypt {
-		ivChain, ivPrev = ivPrev, ivChain
-	}
+	ivChain, ivPrev := ivSlots(decrypt)
 	a.p("\n// func %s(%s *[240]byte, iv *[32]byte, dst, src []byte)", name, keys)
 	a.p("// Requires: AES, SSE2")
 	a.p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
@@ -182,6 +178,27 @@ var (
 	fusedAES = aesRegs{chain: "X11", prevIn: "X14", in: "X12", tmp: "X13"}
 )
 
+// ivSlots names where (BX) holds an IGE chain's blocks: iv is c[-1] ||
+// p[-1], decryption chains on p and encryption on c.
+func ivSlots(decrypt bool) (chain, prevIn string) {
+	if decrypt {
+		return "16(BX)", "(BX)"
+	}
+	return "(BX)", "16(BX)"
+}
+
+// fusedLoop writes the loop over the 64-byte chunks after the first at
+// label, each fusedChunk.
+func (a *asm) fusedLoop(label, op string) {
+	a.p("\n%s:", label)
+	a.fusedChunk(op)
+	a.i("ADDQ", "$64", "SI")
+	a.i("ADDQ", "$64", "DI")
+	a.i("ADDQ", "$64", "R8")
+	a.i("DECQ", "CX")
+	a.i("JNZ", label)
+}
+
 // fusedChunk writes 64 bytes of AES-IGE interleaved with the SHA-256
 // rounds of one block at (R8): a quarter after each AES block.
 func (a *asm) fusedChunk(op string) {
@@ -203,20 +220,14 @@ func (a *asm) fusedPrologue(done string, decrypt bool) {
 	a.shaLoad("DX", fusedSHA[0])
 	a.i("MOVOU", "sha256Flip<>+0(SB)", "X8")
 	a.i("LEAQ", "sha256K<>+0(SB)", "R9")
-	ivChain, ivPrev := "16(BX)", "(BX)"
-	if !decrypt {
-		ivChain, ivPrev = ivPrev, ivChain
-	}
+	ivChain, ivPrev := ivSlots(decrypt)
 	a.i("MOVOU", ivChain, fusedAES.chain)
 	a.i("MOVOU", ivPrev, fusedAES.prevIn)
 }
 
 func (a *asm) fusedEpilogue(done string, decrypt bool) {
 	a.shaStore("DX", fusedSHA[0])
-	ivChain, ivPrev := "16(BX)", "(BX)"
-	if !decrypt {
-		ivChain, ivPrev = ivPrev, ivChain
-	}
+	ivChain, ivPrev := ivSlots(decrypt)
 	a.i("MOVOU", fusedAES.chain, ivChain)
 	a.i("MOVOU", fusedAES.prevIn, ivPrev)
 	a.p("\n%s:\n\tRET", done)
@@ -254,13 +265,7 @@ TEXT ·decryptHashBlocks(SB), NOSPLIT, $0-72`)
 	a.i("ADDQ", "$64", "DI")
 	a.i("DECQ", "CX")
 	a.i("JZ", "decryptHashLast")
-	a.p("\ndecryptHashChunk:")
-	a.fusedChunk("AESDEC")
-	a.i("ADDQ", "$64", "SI")
-	a.i("ADDQ", "$64", "DI")
-	a.i("ADDQ", "$64", "R8")
-	a.i("DECQ", "CX")
-	a.i("JNZ", "decryptHashChunk")
+	a.fusedLoop("decryptHashChunk", "AESDEC")
 	a.p("\ndecryptHashLast:")
 	a.shaSave(fusedSHA)
 	for g := range 16 {
@@ -286,13 +291,7 @@ TEXT ·encryptHashBlocks(SB), NOSPLIT, $0-96`)
 	a.i("MOVQ", "src_len+56(FP)", "CX")
 	a.i("MOVQ", "next_base+72(FP)", "R8")
 	a.fusedPrologue("encryptHashDone", false)
-	a.p("\nencryptHashChunk:")
-	a.fusedChunk("AESENC")
-	a.i("ADDQ", "$64", "SI")
-	a.i("ADDQ", "$64", "DI")
-	a.i("ADDQ", "$64", "R8")
-	a.i("DECQ", "CX")
-	a.i("JNZ", "encryptHashChunk")
+	a.fusedLoop("encryptHashChunk", "AESENC")
 	a.fusedEpilogue("encryptHashDone", false)
 	return a.String()
 }
