@@ -83,32 +83,24 @@ func MeasureFloors(d time.Duration) Floors {
 		}
 		return best
 	}
+	// repeat does f, a buffer's worth of work, at least once and until the
+	// time given.
+	repeat := func(f func()) func(until time.Time) int {
+		return func(until time.Time) int {
+			n := 0
+			for ; n == 0 || time.Now().Before(until); n += size {
+				f()
+			}
+			return n
+		}
+	}
 	sealed := make([]byte, size)
 	send(sealed)
 	out, opened := make([]byte, size), make([]byte, aesige.HashedPrefix+size)
 	var fl Floors
-	fl.Send = rate(d/8, func(until time.Time) int {
-		n := 0
-		for ; n == 0 || time.Now().Before(until); n += size {
-			send(out)
-		}
-		return n
-	})
-	fl.Receive = rate(d/8, func(until time.Time) int {
-		n := 0
-		for ; n == 0 || time.Now().Before(until); n += size {
-			sink ^= receive(opened, sealed)
-		}
-		return n
-	})
-	fl.SHA256 = rate(d/8, func(until time.Time) int {
-		n := 0
-		for ; n == 0 || time.Now().Before(until); n += size {
-			s := sha256.Sum256(plain)
-			sink ^= s[0]
-		}
-		return n
-	})
+	fl.Send = rate(d/8, repeat(func() { send(out) }))
+	fl.Receive = rate(d/8, repeat(func() { sink ^= receive(opened, sealed) }))
+	fl.SHA256 = rate(d/8, repeat(func() { s := sha256.Sum256(plain); sink ^= s[0] }))
 	// Both ends: a sender and a receiver with inFlight buffers between them.
 	const inFlight = 8
 	fl.BothEnds = rate(d/4, func(until time.Time) int {
