@@ -1,15 +1,17 @@
 package files
 
+import "github.com/filedc/filedc/internal/filehash"
+
 // Part-size rules (U3) come from Telegram's upload guide: every part but the
 // last has the same size part_size, with part_size % 1024 == 0 and
 // 524288 % part_size == 0; the last part may be smaller.
 
 const (
-	maxPartSize   = 512 << 10 // FILE_PART_TOO_BIG above this
-	smallFileMax  = 10 << 20  // larger files must use the big path (U7)
-	rangeHashSize = 128 << 10 // upload.getFileHashes ranges (D9)
-	hashesPerCall = 8         // one 1 MiB getFile block of ranges
-	blockSize     = 1 << 20   // a getFile request stays inside one such block (D4)
+	maxPartSize   = 512 << 10          // FILE_PART_TOO_BIG above this
+	smallFileMax  = 10 << 20           // larger files must use the big path (U7)
+	rangeHashSize = filehash.RangeSize // upload.getFileHashes ranges (D9), hashed by filehash
+	hashesPerCall = 8                  // one 1 MiB getFile block of ranges
+	blockSize     = 1 << 20            // a getFile request stays inside one such block (D4)
 )
 
 // validPartSize reports whether a part of this size may be a non-last part.
